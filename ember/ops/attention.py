@@ -533,7 +533,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if dropout_p > 0.0:
             weights = dropout(weights, dropout_p)
         output = bmm(weights, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+        output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, out_proj_weight.shape[0])
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
             weights = weights.mean(1)
@@ -552,10 +552,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     output = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
     if _batch_major(query):   # keep the caller's (N, L, E) memory order
         output = output.transpose(1, 2).reshape(bsz * tgt_len, embed_dim)
-        output = linear(output, out_proj_weight, out_proj_bias).reshape(bsz, tgt_len, -1).transpose(0, 1)
+        output = linear(output, out_proj_weight, out_proj_bias)
+        output = output.reshape(bsz, tgt_len, out_proj_weight.shape[0]).transpose(0, 1)
     else:
         output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-        output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+        output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, out_proj_weight.shape[0])
     return (output if is_batched else output.squeeze(1)), None
 
 

@@ -1,5 +1,6 @@
 """Attention differences found by the attention sweep, each compared with PyTorch in the test: inputs of fewer than
-two dims, 1-d and 0-d masks, float32 masks on other dtypes, empty key sequences and dropout_p above 1."""
+two dims, 1-d and 0-d masks, float32 masks on other dtypes, empty key sequences and dropout_p above 1; multi-head
+attention with no queries or no batch."""
 import numpy
 import pytest
 import torch
@@ -100,3 +101,30 @@ def test_sdpa_refuses_dropout_above_one_as_torch(p):
     """ember failed deep in the mask's sampling (OverflowError)."""
     same(lambda lib: lib.nn.functional.scaled_dot_product_attention(t(lib, (2, 4, 5)), t(lib, (2, 4, 5), 1),
                                                                      t(lib, (2, 4, 5), 2), dropout_p=p))
+
+
+def mha(lib, shapes, **kw):
+    """nn.MultiheadAttention(8, 2) (torch's seeded parameters on both) on query/key/value of ``shapes``: the
+    output, the weights and the inputs' and parameters' gradients."""
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(8, 2).double()
+    module = theirs if lib is torch else lib.nn.MultiheadAttention(8, 2).double()
+    if lib is not torch:
+        module.load_state_dict({k: lib.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    q, k, v = (t(lib, shape, i, grad=True) for i, shape in enumerate(shapes))
+    out, weights = module(q, k, v, **kw)
+    (out * t(lib, tuple(out.shape), 9)).sum().backward()
+    grads = [x.grad for x in (q, k, v)] + [p.grad for _, p in sorted(module.named_parameters())]
+    return [out] + ([] if weights is None else [weights]) + grads
+
+
+@pytest.mark.parametrize("shapes", [[(0, 2, 8), (4, 2, 8), (4, 2, 8)], [(3, 0, 8), (4, 0, 8), (4, 0, 8)]])
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("padding", [False, True])
+def test_mha_with_no_queries_or_no_batch_as_torch(shapes, need_weights, padding):
+    """ember reshaped its empty output with -1 (ambiguous for 0 elements) and raised; PyTorch does so only with
+    a padding mask, no weights and no batch (reshaping the mask)."""
+    def run(lib):
+        kw = {"key_padding_mask": lib.zeros(shapes[1][1], 4, dtype=lib.bool)} if padding else {}
+        return mha(lib, shapes, need_weights=need_weights, **kw)
+    same(run)
