@@ -206,6 +206,7 @@ def _table():
         "aten::__is__": operator.is_, "aten::__isnot__": operator.is_not,
         "prim::dtype": lambda x: x.dtype, "prim::device": lambda x: x.device,
         "prim::requires_grad": lambda x: x.requires_grad, "prim::is_cuda": lambda x: x.is_cuda,
+        "prim::is_nested": lambda x: x.is_nested,
         "aten::unflatten": lambda x, dim, sizes: x.unflatten(dim, sizes),
         "aten::scaled_dot_product_attention": _attention,
         "prim::tuple": tuple, "prim::list": list,

@@ -641,7 +641,7 @@ class _ScriptCompiler(_Compiler):
         if isinstance(base, Value) and not self.known(base)[0]:
             if node.attr in ("shape", "ndim"):
                 return self.emit("aten::size" if node.attr == "shape" else "aten::dim", [base]).outputs[0]
-            if node.attr in ("dtype", "device", "requires_grad", "is_cuda"):
+            if node.attr in ("dtype", "device", "requires_grad", "is_cuda", "is_nested"):
                 return self.emit(f"prim::{node.attr}", [base]).outputs[0]
             if node.attr in ("T", "mT"):
                 return self.emit("method::t", [base]).outputs[0]

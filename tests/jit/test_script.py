@@ -343,3 +343,23 @@ def test_scripted_function_calls_a_scripted_function():
         seen.append([t.numpy() for t in tensors])
     for got, expected in zip(*seen):
         numpy.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_tensor_flags_read_at_run_time_as_torch_script():
+    """x.is_nested, x.is_cuda and x.requires_grad compile to run-time reads, as in torch.jit.script."""
+    def flags(lib):
+        def fn(x):
+            if x.is_nested or x.is_cuda:
+                return x * 2.0
+            if x.requires_grad:
+                return x + 1.0
+            return x - 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # torch.jit.script's deprecation notice
+            return lib.jit.script(fn)
+
+    data = sample((3,))
+    for requires_grad in (False, True):
+        mine = flags(ember)(ember.tensor(data, requires_grad=requires_grad))
+        theirs = flags(torch)(torch.tensor(data, requires_grad=requires_grad))
+        numpy.testing.assert_array_equal(mine.detach().numpy(), theirs.detach().numpy())
