@@ -197,6 +197,38 @@ def _pack(hooks, tensor, kind, node, source):
     return packed
 
 
+class SavedTensor:
+    """One tensor a node saved for backward (PyTorch's ``grad_fn._raw_saved_<name>``): ``register_hooks`` packs it
+    with ``pack_hook`` now and has backward read ``unpack_hook``'s result, as ``saved_tensors_hooks`` would have."""
+
+    def __init__(self, node, index):
+        self._node, self._index = node, index
+
+    def register_hooks(self, pack_hook, unpack_hook):
+        """Repacks the saved tensor with these hooks (one pair per saved tensor)."""
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError("register_hooks(): incompatible function arguments: pack_hook and unpack_hook must be "
+                            "callables")
+        node = self._node
+        if node._freed:
+            raise RuntimeError("Calling register_hooks on a saved tensor after it has been freed. Saved intermediate "
+                               "values of the graph are freed when you call .backward() or autograd.grad(). Specify "
+                               "retain_graph=True if you need to backward through the graph a second time or if you "
+                               "need to access saved variables after calling backward.")
+        entries = list(node._saved or ())
+        entry = entries[self._index] if self._index < len(entries) else None
+        if entry is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        if entry[0] == "packed":
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been set. Hint: only "
+                               "one pair of hooks is allowed at a time.")
+        tensor = _unpack(node, entry)
+        entries[self._index] = ("packed", _pack((pack_hook, unpack_hook), tensor, "output" if entry[0] == "output"
+                                                else entry[0], node, id(tensor) if entry[0] == "tensor" else None), 0)
+        node._saved = entries
+        node._backward_on_arrays = False   # backward reads the unpacked tensor
+
+
 def _unpack_packed(node, packed):
     """The unpack hook's tensor, joined to the graph where the saved tensor was (as PyTorch's unpacked tensors):
     gradients through it reach the saved tensor's producer or leaf, not whatever the hook returned."""
@@ -227,6 +259,10 @@ def _type_name(value):
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
+anomaly_enabled = [False]
+"""Whether anomaly detection is on (``anomaly_mode`` sets it)."""
+
+
 def _modified_error(tensor, counter, version):
     """PyTorch's error for a saved tensor changed in place since it was saved, naming it by type and size and, where
     it has one, by the op whose output it now is (``which is output 0 of Exp``)."""
@@ -234,9 +270,8 @@ def _modified_error(tensor, counter, version):
     if tensor.grad_fn is not None:
         op = re.sub(r"Backward[0-9]*$", "", tensor.grad_fn.name())
         made_by = f", which is output {tensor._output_nr} of {op},"
-    from .anomaly_mode import is_anomaly_enabled
     hint = ("the backtrace further above shows the operation that failed to compute its gradient. The variable in "
-            "question was changed in there or anywhere later. Good luck!") if is_anomaly_enabled() else (
+            "question was changed in there or anywhere later. Good luck!") if anomaly_enabled[0] else (
         "enable anomaly detection to find the operation that failed to compute its gradient, with "
         "torch.autograd.set_detect_anomaly(True, check_nan=False).")
     return RuntimeError(

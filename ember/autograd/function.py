@@ -18,8 +18,8 @@ from .._meta import MetaArray as _MetaArray
 from .._warnings import transparent
 from .._tensor import Tensor, _make, _wrap, add_hook, grad_state
 from .grad_mode import no_grad, state
-from ._saved import (_freed_error, _modified_error, _pack, _pack_saved, _unpack, _unpack_packed, saved_leaf_node,
-                     saved_tensors_hooks_state)
+from ._saved import (SavedTensor, _freed_error, _modified_error, _pack, _pack_saved, _unpack, _unpack_packed,
+                     saved_leaf_node, saved_tensors_hooks_state)
 
 registry = {}
 """Op name -> Primitive class, for autocast, tracing and export."""
@@ -127,6 +127,10 @@ class Node(FunctionCtx):
                 if key in values:
                     value = values[key]
                     return value(self) if callable(value) else value
+        if name.startswith("_raw_saved_") and "_shown_saved" not in self.__dict__:
+            names = getattr(self._function, "saved_names", ())
+            if name[11:] in names:
+                return SavedTensor(self, names.index(name[11:]))
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __dir__(self):
