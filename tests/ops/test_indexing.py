@@ -444,7 +444,8 @@ ERRORS = [
      "Number of elements of source < number of ones in mask"),
     ("slice_scatter_shape", lambda L, x, s: L.slice_scatter(x, s, 0, 0, 2), (M, sample((3, 4))),
      "expected src to have a size equal to the slice of self"),
-    ("take_range", lambda L, x, i: x.take(i), (M, ints(12)), "out of range: tried to access index 12 on a tensor of 12"),
+    ("take_range", lambda L, x, i: x.take(i), (M, ints(12)),
+     "out of range: tried to access index 12 on a tensor of 12"),
     ("put_range", lambda L, x, i, s: x.put_(i, s), (M, ints(-13), sample((1,))), "out of range"),
 ]
 
