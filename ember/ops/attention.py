@@ -13,7 +13,7 @@ from ..autograd._jvp import refuse_duals
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import _buffers, _parallel
-from ._kernel_dtypes import refuse_complex
+from ._kernel_dtypes import cpp_type_name, refuse_complex
 from ._util import name_node, quiet
 from .activation import softmax
 from .creation import ones, zeros, zeros_like
@@ -43,22 +43,49 @@ def _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa):
                            f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead.")
     if not (query.dtype is key.dtype is value.dtype):
         raise RuntimeError("Expected query, key, and value to have the same dtype, but got query.dtype: "
-                           f"{_dtype.scalar_type_name(query.dtype).lower()} key.dtype: "
-                           f"{_dtype.scalar_type_name(key.dtype).lower()} and value.dtype: "
-                           f"{_dtype.scalar_type_name(value.dtype).lower()} instead.")
+                           f"{cpp_type_name(query.dtype)} key.dtype: {cpp_type_name(key.dtype)} and value.dtype: "
+                           f"{cpp_type_name(value.dtype)} instead.")
     if attn_mask is not None and attn_mask.dtype not in (_dtype.bool_, _dtype.float32, query.dtype):
         raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-                           f"attn_mask.dtype: {_dtype.scalar_type_name(attn_mask.dtype).lower()} and  query.dtype: "
-                           f"{_dtype.scalar_type_name(query.dtype).lower()} instead.")
+                           f"attn_mask.dtype: {cpp_type_name(attn_mask.dtype)} and  query.dtype: "
+                           f"{cpp_type_name(query.dtype)} instead.")
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     refuse_complex("softmax_lastdim_kernel_impl", query)   # where PyTorch's math backend first meets the dtype
     if not query.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Float but found {_dtype.scalar_type_name(query.dtype)}")
     if enable_gqa and query.ndim >= 3 and (query.shape[-3] % key.shape[-3] or query.shape[-3] % value.shape[-3]):
-        raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
+        raise RuntimeError("Number of heads in key and value must divide the number of heads in ")   # (sic)
     if dropout_p > 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+
+
+def _broadcast_pair(a, b):
+    """The broadcast of shapes ``a`` and ``b``, or PyTorch's error naming the last dim where they clash."""
+    ndim = max(len(a), len(b))
+    a, b = [1] * (ndim - len(a)) + list(a), [1] * (ndim - len(b)) + list(b)
+    for i in reversed(range(ndim)):
+        if a[i] != b[i] and 1 not in (a[i], b[i]):
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                               f"non-singleton dimension {i}")
+    return [y if x == 1 else x for x, y in zip(a, b)]
+
+
+def _check_shapes(query, key, value, bias):
+    """PyTorch's errors for operands whose shapes do not fit: batch dims that do not broadcast, a key of another
+    head size than the query, a value of another length than the key (its bmm's message), a mask that does not
+    broadcast to the scores."""
+    batch = _broadcast_pair(_broadcast_pair(query.shape[:-2], key.shape[:-2]), value.shape[:-2])
+    rows = math.prod(batch)
+    for expected, got in ((query.shape[-1], key.shape[-1]), (key.shape[-2], value.shape[-2])):
+        if expected != got:
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{rows}, {expected}] "
+                               f"but got: [{rows}, {got}].")
+    if bias is not None:
+        scores = batch + [query.shape[-2], key.shape[-2]]
+        broadcast = _broadcast_pair(scores, bias.shape)
+        if broadcast != scores:
+            raise RuntimeError(f"output with shape {scores} doesn't match the broadcast shape {broadcast}")
 
 
 def _check_backends(query, key, value, dropout_p):
@@ -99,6 +126,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     bias = _attention_bias(attn_mask, is_causal, query_len, key_len, query)
     if bias is not None and bias.ndim < 2:   # the kernels below index the mask's last two dims
         bias = bias.reshape((1,) * (2 - bias.ndim) + tuple(bias.shape))
+    _check_shapes(query, key, value, bias)
     if key_len == 0:   # no keys: PyTorch's kernels give zeros (and zero gradients)
         return (query.matmul(key.transpose(-2, -1)) * scale).matmul(value)
     if query.dtype is key.dtype is value.dtype and query.dtype in (_dtype.float32, _dtype.float64):
@@ -405,7 +433,7 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                                      f"but found {attn_mask.ndim}-D tensor instead")
             expected = (num_heads, query.shape[0], key.shape[0])
             if attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
-                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}")
+                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
         return False
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query "
                          "tensor")
@@ -483,10 +511,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if use_separate_proj_weight:
         if tuple(key.shape[:2]) != tuple(value.shape[:2]):
-            raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
-                                 f"{tuple(value.shape[:2])}")
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                                 f"{value.shape[:2]}")
     elif tuple(key.shape) != tuple(value.shape):
-        raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
     q, k, v = _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight,
                              v_proj_weight, use_separate_proj_weight)
     if attn_mask is not None:
@@ -513,9 +541,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     src_len = k.shape[1 if by_heads else 0]
     if key_padding_mask is not None:
-        if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
-                                 f"{tuple(key_padding_mask.shape)}")
+        for dim, size in enumerate((bsz, src_len)):
+            if key_padding_mask.shape[dim] != size:
+                raise AssertionError(f"Expected key_padded_mask.shape[{dim}] to be {size}, but got "
+                                     f"{key_padding_mask.shape[dim]}")
         key_padding_mask = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1).reshape(
             bsz * num_heads, 1, src_len)
         attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask

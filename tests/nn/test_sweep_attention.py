@@ -1,6 +1,6 @@
 """Attention differences found by the attention sweep, each compared with PyTorch in the test: inputs of fewer than
-two dims, 1-d and 0-d masks, float32 masks on other dtypes, empty key sequences and dropout_p above 1; multi-head
-attention with no queries or no batch."""
+two dims, 1-d and 0-d masks, float32 masks on other dtypes, empty key sequences, dropout_p above 1, shape and dtype
+errors' messages; multi-head attention with no queries or no batch and its key padding mask's shape error."""
 import numpy
 import pytest
 import torch
@@ -72,15 +72,6 @@ def test_sdpa_takes_a_float32_mask_on_any_float_dtype_as_torch(dtype, mask):
     same(run)
 
 
-@pytest.mark.parametrize("mask", ["int64", "float16", "uint8"])
-def test_sdpa_refuses_other_mask_dtypes_as_torch(mask):
-    def run(lib):
-        q = t(lib, (2, 4, 5), dtype="float32")
-        return lib.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=t(lib, (4, 4)).to(getattr(lib, mask)))
-    mine, theirs = outcome(ember, run), outcome(torch, run)
-    assert mine[:2] == theirs[:2] == ("error", "RuntimeError") and "attn_mask dtype" in mine[2]
-
-
 @pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"attn_mask": "bool"}, {"scale": 0.5}])
 @pytest.mark.parametrize("ndim", [3, 4])
 def test_sdpa_with_no_keys_gives_zeros_as_torch(kw, ndim):
@@ -128,3 +119,47 @@ def test_mha_with_no_queries_or_no_batch_as_torch(shapes, need_weights, padding)
         kw = {"key_padding_mask": lib.zeros(shapes[1][1], 4, dtype=lib.bool)} if padding else {}
         return mha(lib, shapes, need_weights=need_weights, **kw)
     same(run)
+
+
+SHAPE_ERRORS = {   # query, key, value, mask shapes
+    "head size": [(2, 3, 4, 5), (2, 3, 6, 4), (2, 3, 6, 7), None],
+    "value length": [(2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 5, 7), None],
+    "batch": [(2, 3, 4, 5), (3, 3, 6, 5), (3, 3, 6, 7), None],
+    "value batch": [(2, 3, 4, 5), (2, 3, 6, 5), (3, 3, 6, 7), None],
+    "heads": [(2, 6, 4, 5), (2, 2, 6, 5), (2, 2, 6, 7), None],
+    "mask rows": [(2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 7), (5, 6)],
+    "mask columns": [(2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 7), (4, 7)],
+    "mask batch": [(2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 7), (2, 4, 6)],
+    "mask two dims": [(2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 7), (4, 6, 1)],
+    "3-d mask rows": [(2, 4, 5), (2, 6, 5), (2, 6, 7), (5, 6)],
+    "3-d mask rank": [(2, 4, 5), (2, 6, 5), (2, 6, 7), (3, 2, 4, 6)],
+    "5-d mask batch": [(1, 2, 3, 4, 5), (1, 2, 3, 6, 5), (1, 2, 3, 6, 7), (3, 3, 4, 6)],
+}
+
+
+@pytest.mark.parametrize("case", SHAPE_ERRORS)
+@pytest.mark.parametrize("dtype", ["bool", "float64"])
+def test_sdpa_shape_errors_as_torch(case, dtype):
+    """ember broadcast the mask with its transposed scores and named the wrong dims (a (5, 6) mask on 4x6 scores
+    gave 'a (4) ... b (6)'); mismatched operands gave broadcast errors where PyTorch names its bmm's sizes."""
+    q, k, v, mask = SHAPE_ERRORS[case]
+    same(lambda lib: lib.nn.functional.scaled_dot_product_attention(
+        t(lib, q), t(lib, k, 1), t(lib, v, 2), attn_mask=None if mask is None else t(lib, mask, 3).gt(0).to(
+            getattr(lib, dtype))))
+
+
+@pytest.mark.parametrize("dtypes", [("float16", "float32", "bfloat16"), ("float64", "float64", "float32")])
+def test_sdpa_dtype_errors_name_cpp_types_as_torch(dtypes):
+    same(lambda lib: lib.nn.functional.scaled_dot_product_attention(*(t(lib, (2, 4, 5), i, d) for i, d in
+                                                                      enumerate(dtypes))))
+
+
+@pytest.mark.parametrize("mask", ["int64", "float16", "uint8", "int32"])
+def test_sdpa_mask_dtype_error_names_cpp_types_as_torch(mask):
+    same(lambda lib: lib.nn.functional.scaled_dot_product_attention(
+        t(lib, (2, 4, 5)), t(lib, (2, 4, 5), 1), t(lib, (2, 4, 5), 2), attn_mask=t(lib, (4, 4)).to(getattr(lib, mask))))
+
+
+@pytest.mark.parametrize("padding", [(3, 4), (2, 5)])
+def test_mha_key_padding_mask_shape_error_as_torch(padding):
+    same(lambda lib: mha(lib, [(3, 2, 8), (4, 2, 8), (4, 2, 8)], key_padding_mask=lib.zeros(padding, dtype=lib.bool)))
