@@ -250,17 +250,38 @@ class _VmapInfo:
         return f"VmapInfo(batch_size={self.batch_size}, randomness='{self.randomness}')"
 
 
+def _vmap_rule_result(result):
+    """A Function's vmap staticmethod's (output, out_dims), checked as PyTorch checks them."""
+    from . import _active
+    from ._pytree import tree_flatten
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise RuntimeError("Expected the vmap staticmethod to have two returns, an output and out_dims with pytree "
+                           f"structure compatible with the output. Got a {type(result)} instead")
+    output, out_dims = result
+    if isinstance(out_dims, tuple) and (not isinstance(output, tuple) or len(output) != len(out_dims)):
+        raise RuntimeError("The autograd.Function's vmap staticmethod returned an incompatible (output, out_dims) "
+                           f"tuple. Expected out_dims={out_dims} to be compatible with the structure of `output`. "
+                           f"out_dims has structure {tree_flatten(out_dims)[1]} but output has structure "
+                           f"{tree_flatten(output)[1]}. {_active._EXTENDING}")
+    return output, out_dims
+
+
 def _custom_function(cls, level, args, kwargs):
     """A user ``autograd.Function`` applied to batched tensors, as PyTorch's vmap applies it: its ``vmap``
     staticmethod on the examples' tensors (with their batch dims), or, with ``generate_vmap_rule=True``, its forward on
     every example; otherwise PyTorch's errors."""
     from . import _active
     _active.check_setup_context(cls)
+    if _active.defines(cls, "vmap") and getattr(cls, "generate_vmap_rule", False):
+        raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it has both generate_vmap_rule=True and an "
+                           "overridden vmap staticmethod. Please set generate_vmap_rule=False or delete the overridden "
+                           f"vmap staticmethod to avoid ambiguity. {_active._EXTENDING}")
     if _active.defines(cls, "vmap") and not (_grad_on() and any(
             isinstance(a, Tensor) and a.requires_grad for a in args)):
         in_dims = tuple(a._bdim if type(a) is BatchedTensor and a._level == level.number else None for a in args)
         values = [a._value if d is not None else a for a, d in zip(args, in_dims)]
-        output, out_dims = cls.vmap(_VmapInfo(level.size, level.randomness), in_dims, *values, **kwargs)
+        output, out_dims = _vmap_rule_result(cls.vmap(_VmapInfo(level.size, level.randomness), in_dims, *values,
+                                                      **kwargs))
         if isinstance(output, tuple):
             dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(output)
             return tuple(o if d is None else batched(o, d, level.number) for o, d in zip(output, dims))

@@ -7,6 +7,8 @@ import torch
 
 import ember
 
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")   # torch's forward_ad uses it
+
 
 def _fn(L, forward, backward):
     return type("Fn", (L.autograd.Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
@@ -113,3 +115,34 @@ def test_custom_jvp_one_tangent_in_a_tuple():
     def jvp(ctx, t):
         return (t * 3,)
     np.testing.assert_allclose(_custom_jvp(ember, jvp).numpy(), _custom_jvp(torch, jvp).numpy(), rtol=1e-12)
+
+
+def _vmapped(L, rule, generate=False):
+    namespace = {"forward": staticmethod(lambda x: x * 2), "setup_context": staticmethod(lambda ctx, i, o: None),
+                 "backward": staticmethod(lambda ctx, g: g * 2), "vmap": staticmethod(rule)}
+    if generate:
+        namespace["generate_vmap_rule"] = True
+    fn = type("Fn", (L.autograd.Function,), namespace)
+    return L.func.vmap(fn.apply)(L.ones(4, 3, dtype=L.float64))
+
+
+VMAP_RULES = {
+    "a vmap rule and generate_vmap_rule": (lambda info, dims, x: (x * 2, 0), True),
+    "out_dims of another structure": (lambda info, dims, x: (x * 2, (0, 1)), False),
+    "one return": (lambda info, dims, x: x * 2, False),
+}
+
+
+@pytest.mark.parametrize("name", VMAP_RULES)
+def test_vmap_rule_errors_as_torch(name):
+    rule, generate = VMAP_RULES[name]
+    with pytest.raises(RuntimeError) as expected:
+        _vmapped(torch, rule, generate)
+    with pytest.raises(RuntimeError) as got:
+        _vmapped(ember, rule, generate)
+    assert str(got.value) == str(expected.value).replace("'torch.", "'ember.")
+
+
+def test_vmap_rule_result_as_torch():
+    rule = lambda info, dims, x: (x * 2 + info.batch_size, dims[0])   # noqa: E731
+    np.testing.assert_array_equal(_vmapped(ember, rule).numpy(), _vmapped(torch, rule).numpy())
