@@ -126,6 +126,14 @@ def _type_name(value):
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
+def check_inference_write(tensor):
+    """PyTorch's error for changing an inference tensor (made in ``inference_mode``) in place outside it."""
+    if not state.inference and (tensor._inference if tensor._base is None else tensor._base._inference):
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+                           "clone to get a normal tensor before doing inplace update.See "
+                           "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
 class inference_mode(_GradSwitch):
     """Like ``no_grad``, for code that will never need gradients of what it computes."""
 

@@ -7,7 +7,7 @@ from .._backend import MetaArray, xp_of
 from .._tensor import NO_GRAD_VIEW, Tensor, _make
 from ..autograd import function as _function
 from ..autograd.function import Primitive, composite
-from ..autograd.grad_mode import state
+from ..autograd.grad_mode import check_inference_write, state
 from . import _buffers
 from ._util import name_node, warn_once
 from .complex import ViewAsComplex, ViewAsReal
@@ -51,17 +51,11 @@ _MULTI_OUTPUT = ("This view is the output of a function that returns multiple vi
 _NO_GRAD = "A view was created in no_grad mode and is being modified inplace with grad mode enabled."
 
 
-INFERENCE_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to "
-                     "get a normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for "
-                     "more details.")
-
-
 def check_inplace_allowed(self, requires_grad=False):
     """PyTorch's errors for in-place changes to leaves (or views of leaves) that require grad, and to views it does
     not let an in-place change rewrite the graph of (made in no_grad mode, or one of several outputs) where the change
     would be recorded (``requires_grad``: another operand requires grad)."""
-    if not state.inference and (self._inference if self._base is None else self._base._inference):
-        raise RuntimeError(INFERENCE_INPLACE)
+    check_inference_write(self)
     if state.enabled:
         creation = self._view_creation
         if creation is not None:

@@ -13,7 +13,7 @@ from .. import _backend, _dtype, _meta
 from .._tensor import NO_GRAD_VIEW, Tensor, _make, _wrap_dim
 from .._warnings import transparent
 from ..autograd import function as _function
-from ..autograd.grad_mode import state
+from ..autograd.grad_mode import check_inference_write, state
 
 _ndarray = numpy.ndarray
 _FLOAT = _dtype._FLOAT
@@ -420,6 +420,7 @@ def write_out(out, result, name="op"):
     """Implements ``out=``: stores ``result`` in ``out`` (resizing it if needed) and returns ``out``."""
     if out is None:
         return result
+    check_inference_write(out)
     if state.enabled and (result.requires_grad or out.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")

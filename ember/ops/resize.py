@@ -11,6 +11,7 @@ from .._warnings import warn
 from .. import _runtime
 from .._backend import xp_of
 from .._tensor import Tensor
+from ..autograd.grad_mode import check_inference_write
 from ..storage import TypedStorage, UntypedStorage, _allocation
 from ._inplace import check_inplace_allowed
 from ._kernel_dtypes import cpp_type_name
@@ -23,6 +24,7 @@ def resize_(self, *sizes, memory_format=None, **keywords):
     """Gives this tensor the shape ``sizes`` in place, keeping its leading elements; returns self."""
     if keywords:
         sizes = keyword_sizes(sizes, keywords, "size", "resize_")
+    check_inference_write(self)
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     shape = tuple(shape_arg(sizes))

@@ -30,6 +30,8 @@ ERRORS = {
     "saved for backward by mul": lambda L, t: _leaf(L) * t,
     "saved for backward by an in-place mul": lambda L, t: (_leaf(L) * 2).mul_(t),
     "saved for backward by matmul": lambda L, t: L.matmul(_leaf(L), t),
+    "out=": lambda L, t: L.add(L.ones(3), L.ones(3), out=t),
+    "resize_": lambda L, t: t.resize_(4),
     "requires_grad_": lambda L, t: t.requires_grad_(),
     "_version": lambda L, t: t._version,
 }
