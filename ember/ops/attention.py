@@ -138,10 +138,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 keep = zeros(shape, dtype=query.dtype, device=query.device)
             else:
                 keep = scaled_keep(shape, query, dropout_p)
-        return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, bias, keep, scale)
+        return _math_node(ScaledDotProductFlashAttentionForCpu.apply(query, key, value, bias, keep, scale), query,
+                          key, value, dropout_p)
     if query.dtype is key.dtype is value.dtype and query.dtype in (_dtype.float16, _dtype.bfloat16) and \
             dropout_p == 0.0:
-        return _reduced_attention(query, key, value, bias, scale)
+        return _math_node(_reduced_attention(query, key, value, bias, scale), query, key, value, dropout_p)
     scores = query.matmul(key.transpose(-2, -1)) * scale
     if bias is None:
         weights = softmax(scores, -1)
@@ -152,7 +153,19 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         weights = softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
-    return weights.matmul(value)
+    return _math_node(weights.matmul(value), query, key, value, dropout_p)
+
+
+def _math_node(out, query, key, value, dropout_p):
+    """``out`` under the name of the node PyTorch's math backend ends with, where its CPU flash kernel does not
+    take these inputs (it needs 4-d inputs of one batch shape and head size, and no dropout)."""
+    if out.grad_fn is None or query.device.type != "cpu" or query.ndim == 4 and _sdp_backends["flash"] and \
+            dropout_p == 0.0 and query.shape[:-2] == key.shape[:-2] == value.shape[:-2] and \
+            query.shape[-1] == key.shape[-1] == value.shape[-1]:
+        return out
+    if query.dtype in (_dtype.float16, _dtype.bfloat16):   # it computes in float32 and rounds back
+        return name_node(out, "ToCopyBackward0")
+    return name_node(out, "MmBackward0" if query.ndim == 2 else "UnsafeViewBackward0")
 
 
 def _reduced_attention(query, key, value, bias, scale):

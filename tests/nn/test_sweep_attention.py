@@ -163,3 +163,24 @@ def test_sdpa_mask_dtype_error_names_cpp_types_as_torch(mask):
 @pytest.mark.parametrize("padding", [(3, 4), (2, 5)])
 def test_mha_key_padding_mask_shape_error_as_torch(padding):
     same(lambda lib: mha(lib, [(3, 2, 8), (4, 2, 8), (4, 2, 8)], key_padding_mask=lib.zeros(padding, dtype=lib.bool)))
+
+
+NODE_CASES = [((2, 4, 5), (2, 6, 5), (2, 6, 5), {}), ((2, 2, 4, 5), (2, 2, 6, 5), (2, 2, 6, 5), {}),
+              ((2, 2, 4, 5), (2, 2, 6, 5), (2, 2, 6, 7), {}), ((2, 2, 4, 5), (2, 1, 6, 5), (2, 1, 6, 5), {}),
+              ((2, 2, 4, 5), (2, 2, 6, 5), (2, 2, 6, 5), {"dropout_p": 0.5}),
+              ((2, 4, 4, 5), (2, 2, 6, 5), (2, 2, 6, 5), {"enable_gqa": True}), ((4, 5), (6, 5), (6, 5), {}),
+              ((1, 2, 2, 4, 5), (1, 2, 2, 6, 5), (1, 2, 2, 6, 5), {"is_causal": True})]
+
+
+@pytest.mark.parametrize("case", range(len(NODE_CASES)))
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
+def test_sdpa_grad_fn_names_the_backend_torch_picks(case, dtype):
+    """PyTorch's CPU flash kernel takes only 4-d inputs of one batch shape and head size without dropout; the math
+    backend's last node names the rest. ember named them all after the flash kernel."""
+    q, k, v, kw = NODE_CASES[case]
+
+    def name(lib):
+        query = t(lib, q, 0, dtype, grad=True)
+        return type(lib.nn.functional.scaled_dot_product_attention(query, t(lib, k, 1, dtype), t(lib, v, 2, dtype),
+                                                                   **kw).grad_fn).__name__
+    assert name(ember) == name(torch)
