@@ -10,7 +10,6 @@ The sequence is in packed layout: ``x`` holds the rows of each time step one aft
 the rows of each step (non-increasing, as a PackedSequence); None means every step has all ``h0.shape[0]`` rows.
 Row ``r`` of a step continues row ``r`` of the state; a row past its sequence's end keeps its last state.
 """
-import contextlib
 import functools
 import threading
 from collections import OrderedDict
@@ -21,7 +20,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 from . import _buffers, _parallel, rearrange, recurrent
-from ._blas import SMALL, THREAD_FREE_INNER, busy, column_ranges, row_blocks, small_products
+from ._blas import SMALL, column_ranges, row_blocks, small_products
 from .pointwise.transcendental import sigmoid_of_negated_
 
 __all__ = []
@@ -211,7 +210,8 @@ def _spread(multiply_adds, blocked):
     for large products where one BLAS thread makes blocks (``blocked()``, asked at one)."""
     if multiply_adds < SMALL or _parallel.num_threads() == 1:
         return False
-    return _at_one(blocked)
+    with small_products(0):
+        return blocked()
 
 
 def _gate_ranges(weights, rows):
@@ -372,7 +372,7 @@ class GRULayer(Primitive):
         h = h0
         weights, multiply_adds = _gru_weight(xp, w_hh), h0.shape[0] * size * size
         spread = _spread_gates(xp, multiply_adds, weights, h0.shape[0])
-        with _step_threads(size, multiply_adds, spread):
+        with small_products(0 if spread else multiply_adds):
             step_product = _gate_products(xp, weights, h0.shape[0], spread)
             for start, stop in order:
                 n = stop - start
@@ -446,25 +446,6 @@ class GRULayer(Primitive):
 # instead of a projection GEMM over the whole sequence (slow on these shapes: its output leaves the cache) plus a
 # per-step addition of the two projections.
 _HIDDEN_MAJOR_FROM = 256
-
-
-def _step_threads(inner, multiply_adds, spread, blocked=None):
-    """The BLAS threads of a recurrence's step products: one each where ``spread`` (blocks on the intra-op threads);
-    OpenBLAS's as set where the inner dimension gives the same bits at any thread count (``THREAD_FREE_INNER``), the
-    host is not ``busy`` and one thread would not cut the products in blocks (``blocked()``, asked at one: other
-    kernels, other bits); else one below ``SMALL`` multiply-adds. In a loop of steps OpenBLAS's threads stay awake:
-    h W_hh^T of a (100, 128) state and three gates 101 -> 77 us at two threads, W_hh h 100 -> 53."""
-    if spread:
-        return small_products(0)
-    if inner <= THREAD_FREE_INNER and not busy() and not (blocked is not None and _at_one(blocked)):
-        return contextlib.nullcontext()
-    return small_products(multiply_adds)
-
-
-def _at_one(question):
-    """``question()`` asked with NumPy's BLAS on one thread."""
-    with small_products(0):
-        return question()
 
 
 def _plain(xp, x, h0, batch_sizes):
@@ -666,11 +647,8 @@ def _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     raw = numpy.empty((size, batch), x.dtype) if w_hr is not None else None
     h, c = numpy.ascontiguousarray(h0.T), numpy.ascontiguousarray(c0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
-
-    def blocked():
-        return len(row_blocks(w_hh, h.shape, gates)) > 1
-    spread = _spread(batch * h0.shape[1] * 4 * size, blocked)
-    with _step_threads(h0.shape[1], batch * h0.shape[1] * 4 * size, spread, blocked):
+    spread = _spread(batch * h0.shape[1] * 4 * size, lambda: len(row_blocks(w_hh, h.shape, gates)) > 1)
+    with small_products(0 if spread else batch * h0.shape[1] * 4 * size):
         blocks = row_blocks(w_hh, h.shape, gates)
         for k, t in enumerate(steps):
             _step_products(blocks, h, spread)
@@ -700,11 +678,8 @@ def _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     hidden = numpy.empty((3 * size, batch), x.dtype)
     h = numpy.ascontiguousarray(h0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
-
-    def blocked():
-        return len(row_blocks(w_hh, h.shape, hidden)) > 1
-    spread = _spread(batch * size * 3 * size, blocked)
-    with _step_threads(size, batch * size * 3 * size, spread, blocked):
+    spread = _spread(batch * size * 3 * size, lambda: len(row_blocks(w_hh, h.shape, hidden)) > 1)
+    with small_products(0 if spread else batch * size * 3 * size):
         blocks = row_blocks(w_hh, h.shape, hidden)
         for t in steps:
             _step_products(blocks, h, spread)
