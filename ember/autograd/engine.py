@@ -83,7 +83,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
     """``is_grads_batched``: one backward per index of the grad_outputs' leading dim, results stacked along it."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
     grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    if any(g is None for g in grad_outputs):
+        _root_grads(outputs, grad_outputs)   # PyTorch's error for a non-scalar output; a scalar's 0-d ones has no batch
+        raise ValueError("vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that input is a Tensor "
+                         "of dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0.")
     for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
         if isinstance(t, Tensor) and isinstance(g, Tensor) and g._data.shape[1:] != t._data.shape:
             raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
@@ -95,12 +101,12 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     size = grad_outputs[0]._data.shape[0]
     keep = create_graph if retain_graph is None else retain_graph
     samples = [grad(outputs, inputs, [g[b] if create_graph else _make(g._data[b]) for g in grad_outputs],
-                    retain_graph=keep or b < size - 1, create_graph=create_graph, allow_unused=allow_unused,
-                    materialize_grads=materialize_grads) for b in range(size)]
+                    retain_graph=keep or b < size - 1, create_graph=create_graph,
+                    allow_unused=materialize_grads if allow_unused is None else allow_unused) for b in range(size)]
     results = []
-    for per_input in zip(*samples):
-        if per_input[0] is None:
-            results.append(None)
+    for t, per_input in zip(inputs, zip(*samples)):
+        if per_input[0] is None:   # materialized as PyTorch's: zeros of the input's shape, without the batch dim
+            results.append(t.new_zeros(t.shape) if materialize_grads else None)
         elif create_graph:   # ops register Stack; autograd sits below them, so it looks the op up by name
             results.append(registry["Stack"].apply(*per_input, 0))
         else:

@@ -85,6 +85,20 @@ def _fewer_grad_outputs(L):
     L.autograd.grad([x * 2, x * 3], x, [L.ones(3, dtype=L.float64)])
 
 
+def _batched(L, grad_outputs, **kwargs):
+    x, unused = _leaf(L), _leaf(L, 2)
+    return L.autograd.grad(x.exp(), [x, unused], grad_outputs, is_grads_batched=True, **kwargs)
+
+
+def _batched_none(L):
+    _batched(L, [None], allow_unused=True)
+
+
+def _batched_none_scalar(L):
+    x = _leaf(L)
+    L.autograd.grad(x.exp().sum(), x, None, is_grads_batched=True)
+
+
 ERRORS = {
     "tensor hook changes the dtype": _hook_dtype,
     "tensor hook changes the shape": _hook_shape,
@@ -98,12 +112,14 @@ ERRORS = {
     "detach_ of a view": _detach_view_in_place,
     "post-accumulate-grad hook returning a tensor": _post_accumulate_returns,
     "fewer grad_outputs than outputs": _fewer_grad_outputs,
+    "is_grads_batched with a None grad_output": _batched_none,
+    "is_grads_batched with a None grad_output of a scalar": _batched_none_scalar,
 }
 
 
 @pytest.mark.parametrize("name", ERRORS)
 def test_error_as_torch(name):
-    with pytest.raises(Exception) as expected:
+    with pytest.raises((RuntimeError, TypeError, ValueError)) as expected:
         ERRORS[name](torch)
     with pytest.raises(type(expected.value)) as got:
         ERRORS[name](ember)
@@ -162,6 +178,8 @@ RESULTS = {
     "retain_grad of a base and its view, then an in-place op on the view": _retained_then_view_inplace,
     "tensor hooks replacing gradients": _hook_keeps_dtype,
     "more grad_outputs than outputs": _extra_grad_outputs,
+    "is_grads_batched, materialize_grads": lambda L: _batched(L, L.tensor(np.eye(3)), materialize_grads=True),
+    "is_grads_batched, allow_unused": lambda L: _batched(L, L.tensor(np.eye(3)), allow_unused=True),
     "node hooks replacing gradients": _node_hooks_replace,
 }
 
