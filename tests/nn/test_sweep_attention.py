@@ -1,6 +1,9 @@
 """Attention differences found by the attention sweep, each compared with PyTorch in the test: inputs of fewer than
 two dims, 1-d and 0-d masks, float32 masks on other dtypes, empty key sequences, dropout_p above 1, shape and dtype
-errors' messages; multi-head attention with no queries or no batch and its key padding mask's shape error."""
+errors' messages; multi-head attention with no queries or no batch and its key padding mask's shape error; TransformerEncoder's
+eval-mode padding mask check."""
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -184,3 +187,30 @@ def test_sdpa_grad_fn_names_the_backend_torch_picks(case, dtype):
         return type(lib.nn.functional.scaled_dot_product_attention(query, t(lib, k, 1, dtype), t(lib, v, 2, dtype),
                                                                    **kw).grad_fn).__name__
     assert name(ember) == name(torch)
+
+
+@pytest.mark.parametrize("padding", [(2, 4), (1, 5), (2, 5, 1), (2, 5)])
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_encoder_eval_checks_the_padding_mask_first_as_torch(padding, grad, with_mask):
+    """In eval mode PyTorch's TransformerEncoder checks the padding mask is left-aligned (raising on its shape)
+    before it looks at gradients or an attention mask; ember checked it last, and raised MultiheadAttention's error
+    instead."""
+    def run(lib):
+        torch.manual_seed(0)
+        theirs = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True),
+                                             2).double()
+        encoder = theirs if lib is torch else lib.nn.TransformerEncoder(
+            lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2).double()
+        if lib is not torch:
+            encoder.load_state_dict({k: lib.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+        encoder.eval()
+        x = t(lib, (2, 5, 8), grad=grad)
+        padding_mask = lib.zeros(padding, dtype=lib.bool)
+        if padding == (2, 5):
+            padding_mask[0, 3:] = True
+        mask = lib.zeros(5, 5, dtype=lib.bool) if with_mask else None
+        with lib.set_grad_enabled(grad), warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # (the nested-tensor prototype warning, once per process)
+            return [encoder(x, mask=mask, src_key_padding_mask=padding_mask)]
+    same(run)

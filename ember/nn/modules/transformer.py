@@ -153,18 +153,24 @@ class TransformerEncoder(Module):
         """Where PyTorch's inference path (nested tensors) would give zeros: padded positions of left-aligned
         sequences, in eval mode without gradients. None when that path does not apply."""
         first = self.layers[0]
-        if (not self.use_nested_tensor or first.training or src.ndim != 3 or src_key_padding_mask is None
-                or mask is not None or not first.self_attn.batch_first or not fastpath_enabled[0]):
+        if not fastpath_enabled[0] or not self.use_nested_tensor or first.training or src.ndim != 3 or \
+                src_key_padding_mask is None:
+            return None
+        padded = src_key_padding_mask != 0
+        if self.mask_check:   # PyTorch checks the padding is left-aligned next, with these errors
+            if padded.ndim != 2:
+                raise RuntimeError("Padding mask should be 2D")
+            if tuple(padded.shape) != tuple(src.shape[:2]):
+                raise RuntimeError("Mask size should match input size")
+            if bool(padded[:, :-1].logical_and(padded[:, 1:].logical_not()).any()):
+                return None
+        if mask is not None or not first.self_attn.batch_first:
             return None
         weights = (src, first.self_attn.in_proj_weight, first.self_attn.in_proj_bias, first.self_attn.out_proj.weight,
                    first.self_attn.out_proj.bias, first.norm1.weight, first.norm1.bias, first.norm2.weight,
                    first.norm2.bias, first.linear1.weight, first.linear1.bias, first.linear2.weight,
                    first.linear2.bias)
         if is_grad_enabled() and any(t is not None and t.requires_grad for t in weights):
-            return None
-        padded = src_key_padding_mask != 0
-        kept_after_padding = padded[:, :-1].logical_and(padded[:, 1:].logical_not())
-        if self.mask_check and bool(kept_after_padding.any()):
             return None
         if not _nested_warned:   # PyTorch warns once, on making its first nested tensor (here, in forward's line)
             _nested_warned.append(True)
