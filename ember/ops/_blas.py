@@ -57,7 +57,7 @@ matched, float32 and float64)."""
 BUSY_PERIOD = 0.02
 """Seconds for which a reading of the host's runnable tasks stands (``busy``; a reading costs ~2.5 us)."""
 
-_host = {"until": 0.0, "busy": False, "file": None}
+_host = {"until": 0.0, "busy": False, "file": None, "cores": os.cpu_count() or 1}
 
 
 def _running():
@@ -82,7 +82,7 @@ def busy(monotonic=time.monotonic):
     now = monotonic()
     if now >= host["until"]:
         running, controls = _running(), _controls()
-        host["busy"] = running is not None and running > (os.cpu_count() or 1) and controls is not None and \
+        host["busy"] = running is not None and running > host["cores"] and controls is not None and \
             controls[0]() > 1
         host["until"] = now + BUSY_PERIOD
     return host["busy"]

@@ -33,7 +33,7 @@ def host(monkeypatch):
 
 @needs_openblas
 def test_busy_compares_runnable_tasks_with_cores(host, monkeypatch, two_threads):
-    monkeypatch.setattr(_blas.os, "cpu_count", lambda: 2)
+    monkeypatch.setitem(_blas._host, "cores", 2)
     host(3)
     assert _blas.busy()
     ember.set_num_threads(1)   # one BLAS thread: nothing to wait for
