@@ -111,9 +111,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             {"dropout_p": dropout_p, "is_causal": is_causal, "scale": scale, "enable_gqa": enable_gqa})
     _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     if query.ndim == 4 and _sdp_backends["flash"] and query.device.type == "cpu":
-        # PyTorch runs 4-d CPU attention in its flash kernel, which has no forward derivative
-        refuse_duals("_scaled_dot_product_flash_attention_for_cpu", query, key, value)
-        if attn_mask is not None and attn_mask.ndim < 2:   # that kernel reads the mask's dim -2
+        if attn_mask is not None and attn_mask.ndim < 2:   # PyTorch's 4-d CPU checks read the mask's dim -2
             raise IndexError("Dimension specified as -2 but tensor has no dimensions" if attn_mask.ndim == 0 else
                              "Dimension out of range (expected to be in range of [-1, 0], but got -2)")
     if not _sdp_backends["math"]:   # sdpa_kernel left out the math backend
@@ -123,6 +121,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if enable_gqa and query.ndim >= 3:
         key = key.repeat_interleave(query.shape[-3] // key.shape[-3], -3)
         value = value.repeat_interleave(query.shape[-3] // value.shape[-3], -3)
+    if _takes_flash(query, key, value, dropout_p):   # PyTorch's CPU flash kernel has no forward derivative
+        refuse_duals("_scaled_dot_product_flash_attention_for_cpu", query, key, value)
     bias = _attention_bias(attn_mask, is_causal, query_len, key_len, query)
     if bias is not None and bias.ndim < 2:   # the kernels below index the mask's last two dims
         bias = bias.reshape((1,) * (2 - bias.ndim) + tuple(bias.shape))
@@ -156,12 +156,17 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return _math_node(weights.matmul(value), query, key, value, dropout_p)
 
 
+def _takes_flash(query, key, value, dropout_p):
+    """Whether PyTorch runs this attention in its CPU flash kernel: 4-d inputs of one batch shape and head size
+    (key and value already repeated for grouped queries), no dropout."""
+    return query.device.type == "cpu" and query.ndim == 4 and _sdp_backends["flash"] and dropout_p == 0.0 and \
+        query.shape[:-2] == key.shape[:-2] == value.shape[:-2] and query.shape[-1] == key.shape[-1] == value.shape[-1]
+
+
 def _math_node(out, query, key, value, dropout_p):
     """``out`` under the name of the node PyTorch's math backend ends with, where its CPU flash kernel does not
-    take these inputs (it needs 4-d inputs of one batch shape and head size, and no dropout)."""
-    if out.grad_fn is None or query.device.type != "cpu" or query.ndim == 4 and _sdp_backends["flash"] and \
-            dropout_p == 0.0 and query.shape[:-2] == key.shape[:-2] == value.shape[:-2] and \
-            query.shape[-1] == key.shape[-1] == value.shape[-1]:
+    take these inputs."""
+    if out.grad_fn is None or query.device.type != "cpu" or _takes_flash(query, key, value, dropout_p):
         return out
     if query.dtype in (_dtype.float16, _dtype.bfloat16):   # it computes in float32 and rounds back
         return name_node(out, "ToCopyBackward0")

@@ -1,7 +1,7 @@
-"""Attention differences found by the attention sweep, each compared with PyTorch in the test: inputs of fewer than
-two dims, 1-d and 0-d masks, float32 masks on other dtypes, empty key sequences, dropout_p above 1, shape and dtype
-errors' messages; multi-head attention with no queries or no batch and its key padding mask's shape error; TransformerEncoder's
-eval-mode padding mask check."""
+"""Attention differences found by the attention sweep, each compared with PyTorch in the test: SDPA's inputs of
+fewer than two dims, 1-d and 0-d masks, float32 masks on other dtypes, empty key sequences, dropout_p above 1, shape
+and dtype errors' messages, grad_fn names and forward AD per backend; multi-head attention with no queries or no
+batch and its key padding mask's shape error; TransformerEncoder's eval-mode padding mask check."""
 import warnings
 
 import numpy
@@ -213,4 +213,19 @@ def test_encoder_eval_checks_the_padding_mask_first_as_torch(padding, grad, with
         with lib.set_grad_enabled(grad), warnings.catch_warnings():
             warnings.simplefilter("ignore")   # (the nested-tensor prototype warning, once per process)
             return [encoder(x, mask=mask, src_key_padding_mask=padding_mask)]
+    same(run)
+
+
+@pytest.mark.parametrize("case", range(len(NODE_CASES)))
+def test_sdpa_forward_ad_where_torch_has_it(case):
+    """PyTorch's CPU flash kernel has no forward derivative, its math backend has: ember refused every 4-d input."""
+    q, k, v, kw = NODE_CASES[case]
+    if kw.get("dropout_p"):
+        pytest.skip("dropout draws differ between the libraries")
+
+    def run(lib):
+        primals = tuple(t(lib, s, i) for i, s in enumerate((q, k, v)))
+        tangents = tuple(t(lib, s, i + 5) for i, s in enumerate((q, k, v)))
+        return list(lib.func.jvp(lambda *a: lib.nn.functional.scaled_dot_product_attention(*a, **kw), primals,
+                                 tangents))
     same(run)
