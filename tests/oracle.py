@@ -282,3 +282,37 @@ def assert_fast_path_matches(run, threads, calls, expected_calls):
     for got, same, want in zip(fast, one_thread, general):
         numpy.testing.assert_array_equal(got, same)
         numpy.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def outcome(lib, fn):
+    """What ``fn(lib)`` gives, to compare across libraries: ("error", type name, message), a text result as is, or
+    the result's arrays (a tensor, array or None, or a tuple/list of them; 16-bit floats read as float32)."""
+    try:
+        result = fn(lib)
+    except Exception as error:   # noqa: BLE001 (the type and message are what is compared)
+        return "error", type(error).__name__, str(error)
+    if isinstance(result, str):
+        return result
+    return [_outcome_array(lib, r) for r in (result if isinstance(result, (tuple, list)) else (result,))]
+
+
+def _outcome_array(lib, value):
+    if value is None or isinstance(value, numpy.ndarray):
+        return value
+    value = value.detach()
+    return (value.float() if value.dtype in (lib.float16, lib.bfloat16) else value).numpy()
+
+
+def same_outcome(fn, rtol=1e-7, atol=0.0):
+    """Asserts ``fn(ember)`` and ``fn(torch)`` have the same ``outcome``: the same error or text, or arrays of equal
+    shapes and dtypes, their values within ``rtol``/``atol``."""
+    mine, theirs = outcome(ember, fn), outcome(torch, fn)
+    if not isinstance(mine, list) or not isinstance(theirs, list):
+        assert mine == theirs
+        return
+    assert len(mine) == len(theirs)
+    for a, b in zip(mine, theirs):
+        assert (a is None) == (b is None)
+        if b is not None:
+            assert a.shape == b.shape and a.dtype == b.dtype
+            numpy.testing.assert_allclose(a, b, rtol=rtol, atol=atol)

@@ -3,30 +3,13 @@ NaN, float16 GELU at +inf, threshold of integer tensors, softshrink's lambda ran
 0-d input and GLU of a scalar."""
 import numpy
 import pytest
-import torch
 
-import ember
-
-
-def outcome(lib, fn):
-    """("error", type, message) or the result's arrays."""
-    try:
-        result = fn(lib)
-    except Exception as error:   # noqa: BLE001 (the type and message are compared with PyTorch's)
-        return "error", type(error).__name__, str(error)
-    return [r.detach().float().numpy() if r.dtype in (lib.float16, lib.bfloat16) else r.detach().numpy()
-            for r in (result if isinstance(result, (tuple, list)) else (result,))]
+from tests.oracle import same_outcome
 
 
 def same(fn):
-    mine, theirs = outcome(ember, fn), outcome(torch, fn)
-    if isinstance(theirs, tuple) or isinstance(mine, tuple):
-        assert mine == theirs
-        return
-    assert len(mine) == len(theirs)
-    for a, b in zip(mine, theirs):
-        assert a.shape == b.shape and a.dtype == b.dtype
-        numpy.testing.assert_allclose(a, b, rtol=1e-6, atol=0)
+    """``fn`` on ember and torch: the same error, or the same arrays within this file's tolerance."""
+    same_outcome(fn, rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])

@@ -8,28 +8,12 @@ import pytest
 import torch
 
 import ember
-
-
-def outcome(lib, fn):
-    """("error", type, message) or the result's arrays (or its text)."""
-    try:
-        result = fn(lib)
-    except Exception as error:   # noqa: BLE001 (the type and message are compared with PyTorch's)
-        return "error", type(error).__name__, str(error)
-    if isinstance(result, str):
-        return result
-    return [r.detach().numpy() for r in (result if isinstance(result, (tuple, list)) else (result,))]
+from tests.oracle import same_outcome
 
 
 def same(fn):
-    mine, theirs = outcome(ember, fn), outcome(torch, fn)
-    if isinstance(theirs, (tuple, str)) or isinstance(mine, (tuple, str)):
-        assert mine == theirs
-        return
-    assert len(mine) == len(theirs)
-    for a, b in zip(mine, theirs):
-        assert a.shape == b.shape and a.dtype == b.dtype
-        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    """``fn`` on ember and torch: the same error, or the same arrays within this file's tolerance."""
+    same_outcome(fn, rtol=1e-5, atol=1e-6)
 
 
 def t(lib, shape, seed=0):

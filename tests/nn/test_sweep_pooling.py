@@ -6,29 +6,12 @@ import pytest
 import torch
 
 import ember
-
-
-def outcome(lib, fn):
-    """("error", type, message) or the result's arrays (a tensor, a tuple of them, or None)."""
-    try:
-        result = fn(lib)
-    except Exception as error:   # noqa: BLE001 (the type and message are compared with PyTorch's)
-        return "error", type(error).__name__, str(error)
-    results = result if isinstance(result, tuple) else (result,)
-    return [None if r is None else r.detach().numpy() for r in results]
+from tests.oracle import same_outcome
 
 
 def same(fn):
-    mine, theirs = outcome(ember, fn), outcome(torch, fn)
-    if isinstance(theirs, tuple) or isinstance(mine, tuple):
-        assert mine == theirs
-        return
-    assert len(mine) == len(theirs)
-    for a, b in zip(mine, theirs):
-        assert (a is None) == (b is None)
-        if b is not None:
-            assert a.shape == b.shape and a.dtype == b.dtype
-            numpy.testing.assert_allclose(a, b)
+    """``fn`` on ember and torch: the same error, or the same arrays within this file's tolerance."""
+    same_outcome(fn)
 
 
 def x(lib, shape):
