@@ -9,25 +9,12 @@ import pytest
 import torch
 
 import ember
-
-
-def outcome(lib, fn):
-    """("error", type, message), or the results (values and input gradients) as arrays."""
-    try:
-        return fn(lib)
-    except Exception as error:   # noqa: BLE001 (the type and message are compared with PyTorch's)
-        return "error", type(error).__name__, str(error)
+from tests.oracle import same_outcome
 
 
 def same(fn):
-    mine, theirs = outcome(ember, fn), outcome(torch, fn)
-    if isinstance(theirs, tuple) and theirs[0] == "error" or isinstance(mine, tuple) and mine[0] == "error":
-        assert mine == theirs
-        return
-    assert len(mine) == len(theirs)
-    for a, b in zip(mine, theirs):
-        assert tuple(a.shape) == tuple(b.shape) and str(a.dtype)[6:] == str(b.dtype)[6:]
-        numpy.testing.assert_allclose(a.detach().double().numpy(), b.detach().double().numpy(), rtol=1e-6, atol=1e-6)
+    """``fn`` on ember and torch: the same error, or the same arrays within float32's rounding."""
+    same_outcome(fn, rtol=1e-6, atol=1e-6)
 
 
 def t(lib, shape, seed=0, dtype="float64", grad=False):
