@@ -57,7 +57,7 @@ CONSTRUCTION = [
     "repr(nt * 2)", "nt.to('meta').offsets().device", "nt.to('meta').shape[1] == nt.shape[1]",
     "nt.to('meta').device", "nt.is_pinned()",
     "torch.nested.nested_tensor([torch.ones(2)], layout=torch.jagged, pin_memory=True)", "nt.tolist()", "nt.numpy()",
-    "nt.item()", "bool(nt)",
+    "nt.item()", "bool(nt)", "nt.is_inference()", "nt.detach().requires_grad_().requires_grad",
 ]
 
 

@@ -54,7 +54,8 @@ def _same(ours, theirs):
 
 EXPRESSIONS = [
     "nt.dim()", "nt.size(0)", "nt.size(2)", "nt.size(-1)", "nt.size(1)", "nt.size(3)", "nt.shape", "nt.stride()",
-    "len(nt)", "nt.numel()", "nt.is_nested", "nt.layout", "nt.is_contiguous()", "nt.unbind()", "nt.unbind(1)",
+    "len(nt)", "nt.numel()", "nt.is_inference()", "nt.detach().requires_grad_().requires_grad", "nt.is_nested",
+    "nt.layout", "nt.is_contiguous()", "nt.unbind()", "nt.unbind(1)",
     "nt[1]", "list(nt)", "nt.values()", "nt.to_padded_tensor(0.0)", "torch.nested.to_padded_tensor(ragged2, -1.0)",
     "torch.nested.to_padded_tensor(ragged2, 0.5, output_size=(2, 5, 6))",
     "torch.nested.to_padded_tensor(ragged2, 0.5, output_size=(2, 3, 6))",

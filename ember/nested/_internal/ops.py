@@ -34,7 +34,7 @@ OWN_NAMES = frozenset("""
 size dim ndimension stride numel nelement is_contiguous unbind values offsets lengths __len__ __iter__""".split())
 AS_TENSOR_NAMES = frozenset("""
 is_floating_point is_complex is_signed element_size get_device data_ptr storage_offset retain_grad register_hook
-backward requires_grad_ item __bool__ untyped_storage is_pinned""".split())
+backward requires_grad_ item __bool__ untyped_storage is_pinned is_inference""".split())
 _OPERATOR_NAMES = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub", "__mul__": "mul",
                    "__rmul__": "mul", "__truediv__": "div", "__rtruediv__": "div", "__floordiv__": "floor_divide",
                    "__rfloordiv__": "floor_divide", "__mod__": "remainder", "__rmod__": "remainder",

@@ -237,7 +237,7 @@ _OVERLOADS = {"split": "split.Tensor", "mean": "mean.dim", "max": "max.dim", "mi
 _OWN = frozenset("size dim ndimension numel nelement is_contiguous values unbind to_padded_tensor stride".split())
 _AS_TENSOR = frozenset("""
 is_floating_point is_complex is_signed element_size get_device retain_grad register_hook backward requires_grad_
-data_ptr storage_offset untyped_storage""".split())
+data_ptr storage_offset untyped_storage is_inference""".split())
 _OPERATORS = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub", "__mul__": "mul",
               "__rmul__": "mul", "__truediv__": "div", "__rtruediv__": "div", "__pow__": "pow", "__rpow__": "pow",
               "__neg__": "neg", "__abs__": "abs", "__matmul__": "matmul", "__getitem__": "select_batch",
