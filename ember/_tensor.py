@@ -229,7 +229,7 @@ class Tensor(TensorBase):
     @property
     def _version(self):
         """How many times the memory was modified in place (shared by views), as an int like PyTorch's."""
-        if self.is_inference():   # (PyTorch's inference tensors have no version counter)
+        if _made_in_inference(self):   # (PyTorch's inference tensors have no version counter)
             raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter[0]
 
@@ -265,7 +265,7 @@ class Tensor(TensorBase):
                                "var_no_grad = var.detach().")
         if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        if requires_grad and not grad_state.inference and self.is_inference():   # (PyTorch's inference tensors too)
+        if requires_grad and not grad_state.inference and _made_in_inference(self):
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self.requires_grad = requires_grad
         return self
@@ -500,6 +500,13 @@ def add_hook(hooks, hook, prepend=False):
 
 
 _scalar_warned = []
+
+
+def _made_in_inference(tensor):
+    """``tensor.is_inference()`` read directly, not offered to a subclass's ``__torch_function__`` (DTensor and nested
+    tensors have no rule for it; PyTorch answers it outside its dispatch too)."""
+    base = tensor._base
+    return (tensor if base is None else base)._inference
 
 
 def _real_part(value, type_name):
