@@ -288,13 +288,15 @@ class Flip(Primitive):
         return Flip.apply(grad, ctx.dims)
 
 
-@_method_with_separate_dims
 def flip(input, dims):
     """A copy with the order of elements reversed along ``dims``."""
     if not isinstance(dims, (tuple, list)):
-        argument_error()   # torch.flip takes a tuple only (the method also separate ints, which pass here)
+        argument_error()   # torch.flip takes a tuple only (the method also separate ints, passed here as one)
     dims = wrap_dims((dims,) if isinstance(dims, int) else dims, input.ndim)   # a 0-d input's are -1 and 0
     return Flip.apply(input, dims if input.ndim else ())
+
+
+_method_with_separate_dims(flip, one_int_as_tuple=True)
 
 
 @tensor_method

@@ -268,12 +268,17 @@ def unflatten(input, dim, sizes):
     return view(input, input.shape[:dim] + sizes + input.shape[dim + 1:])
 
 
-def _method_with_separate_dims(function):
+def _method_with_separate_dims(function, one_int_as_tuple=False):
     """Decorator: installs ``function`` as a Tensor method that also takes its dims as separate ints
-    (``x.flip(0, 1)``, ``x.tile(2, 2)``), as PyTorch's methods do; the function itself takes one sequence."""
+    (``x.flip(0, 1)``, ``x.tile(2, 2)``), as PyTorch's methods do; the function itself takes one sequence
+    (``one_int_as_tuple``: a single int too, for functions that refuse a bare int, as ``torch.flip`` does)."""
     @transparent   # (argument errors read the call from the function's frame and this method's caller)
     def method(self, *dims, **kwargs):
-        return function(self, dims if len(dims) > 1 else dims[0], **kwargs) if dims else function(self, **kwargs)
+        if not dims:
+            return function(self, **kwargs)
+        if len(dims) > 1 or one_int_as_tuple and type(dims[0]) is int:
+            return function(self, dims, **kwargs)
+        return function(self, dims[0], **kwargs)
     method.__name__ = method.__qualname__ = function.__name__
     method.__doc__ = function.__doc__
     setattr(Tensor, function.__name__, method)

@@ -35,6 +35,7 @@ FLIPS = {
     "torch.flip float": lambda L: L.flip(x(L), 1.0),
     "torch.flip keyword int": lambda L: L.flip(x(L), dims=1),
     "method int": lambda L: x(L).flip(0),
+    "method called from the class, int": lambda L: L.Tensor.flip(x(L), 1),
     "method ints": lambda L: x(L).flip(0, 1),
     "method list": lambda L: x(L).flip([0]),
     "method None": lambda L: x(L).flip(None),
