@@ -57,7 +57,7 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "constraints", "kl_divergence", "register_kl", "transform_to", "transforms"] + transforms.__all__
 
 # ember's private helper modules leave the namespace: dir(torch.distributions) lists PyTorch's names only
-del _half, _probs_logits  # noqa: F821 (bound by their import)
+del _half, _kl_cross, _probs_logits  # noqa: F821 (bound by their import)
 
 
 def _rebind():   # imported after __torch_function__ dispatch was installed: call the public functions' wrappers

@@ -6,18 +6,27 @@ from ..ops.ranges import arange
 from ..ops.random import bernoulli
 from . import constraints
 from ._probs_logits import BinaryProbsLogits, _set_probs_or_logits
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import _expand, broadcast_all
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(BinaryProbsLogits, Distribution):
+class Bernoulli(BinaryProbsLogits, ExponentialFamily):
     """Bernoulli distribution: 1 with probability ``probs`` (or ``sigmoid(logits)``), else 0."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         batch_shape = _set_probs_or_logits(self, probs, logits, True)

@@ -3,18 +3,25 @@ from ..nn.functional import one_hot
 from ..ops.pointwise import xlogy
 from ..ops.special import _sample_dirichlet, digamma, lgamma
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import _expand
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet distribution over the simplex, with positive ``concentration`` along the last dim."""
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
+
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
 
     def __init__(self, concentration, validate_args=None):
         if concentration.dim() < 1:

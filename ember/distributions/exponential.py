@@ -4,13 +4,13 @@ from numbers import Number
 from .._tensor import Size
 from ..ops.creation import zeros_like
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import _expand, broadcast_all
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential distribution with rate ``rate``."""
 
     arg_constraints = {"rate": constraints.positive}
@@ -32,6 +32,15 @@ class Exponential(Distribution):
     @property
     def variance(self):
         return self.rate.pow(-2)
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
 
     def __init__(self, rate, validate_args=None):
         self.rate, = broadcast_all(rate)

@@ -5,6 +5,7 @@ import math
 import warnings
 
 from .. import linalg
+from ..autograd.engine import grad
 from ..nn import functional as F
 from ..ops.rearrange import broadcast_shapes
 from ..ops.special import digamma, lgamma
@@ -13,22 +14,32 @@ from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
+from .lowrank_multivariate_normal import (LowRankMultivariateNormal, _batch_lowrank_logdet,
+                                          _batch_lowrank_mahalanobis)
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 from .utils import _sum_rightmost
 
 __all__ = ["register_kl", "kl_divergence"]
+
+EULER_GAMMA = 0.57721566490153286060
+"""The Euler-Mascheroni constant, in the Gumbel divergences."""
 
 _KL_REGISTRY = {}   # (type_p, type_q) -> function(p, q)
 _KL_MEMOIZE = {}    # (type_p, type_q) -> the function chosen for that exact pair
@@ -161,6 +172,30 @@ def _kl_dirichlet_dirichlet(p, q):
     return t1 - t2 + (t3 * t4).sum(-1)
 
 
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + (-p.probs).log1p()
+    t3 = -q._cont_bern_log_norm() - (-q.probs).log1p()
+    return t1 + t2 + t3
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """The Bregman divergence of the log normaliser, for two members of one exponential family."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot "
+                                  "                            be computed using Bregman divergences")
+    p_params = [param.detach().requires_grad_() for param in p._natural_params]
+    q_params = q._natural_params
+    p_normalizer = p._log_normalizer(*p_params)
+    gradients = grad(p_normalizer.sum(), p_params, create_graph=True)
+    result = q._log_normalizer(*q_params) - p_normalizer
+    for p_param, q_param, gradient in zip(p_params, q_params, gradients):
+        result = result - _sum_rightmost((q_param - p_param) * gradient, len(q.event_shape))
+    return result
+
+
 @register_kl(Exponential, Exponential)
 def _kl_exponential_exponential(p, q):
     rate_ratio = q.rate / p.rate
@@ -181,6 +216,20 @@ def _kl_geometric_geometric(p, q):
     return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
 
 
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    scale_ratio = p.scale / q.scale
+    q_loc, p_loc = q.loc / q.scale, p.loc / q.scale
+    t1 = -scale_ratio.log() - q_loc + p_loc
+    t3 = (q_loc + (1 + scale_ratio).lgamma() - p_loc).exp()
+    return t1 + scale_ratio * EULER_GAMMA + t3 - (1 + EULER_GAMMA)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
 @register_kl(Laplace, Laplace)
 def _kl_laplace_laplace(p, q):
     scale_ratio = p.scale / q.scale
@@ -193,9 +242,7 @@ def _kl_laplace_laplace(p, q):
 
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_multivariatenormal_multivariatenormal(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
-                         "computed")
+    _check_event_shapes(p, q, "Multivariate Normals")
     half_term1 = (q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) -
                   p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1))
     combined_batch_shape = broadcast_shapes(q._unbroadcasted_scale_tril.shape[:-2],
@@ -208,11 +255,82 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
     return half_term1 + 0.5 * (term2 + term3 - n)
 
 
+def _trace_xxt(x):
+    """trace(X X^T) of each matrix of a batch."""
+    return x.reshape(-1, x.shape[-2] * x.shape[-1]).pow(2).sum(-1).reshape(x.shape[:-2])
+
+
+def _check_event_shapes(p, q, what):
+    if p.event_shape != q.event_shape:
+        raise ValueError(f"KL-divergence between two {what} with                          different event shapes "
+                         "cannot be computed")
+
+
+def _inverse_lowrank_factor(q):
+    """A with inv(q's covariance) = inv(D) - A^T A, for a low-rank q = W W^T + D."""
+    w_t = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return linalg.solve_triangular(q._capacitance_tril, w_t, upper=False)
+
+
+def _lowrank_q_terms(p_logdet, p, q):
+    """The log-determinant and Mahalanobis terms of KL(p || q) for a low-rank q."""
+    logdet = _batch_lowrank_logdet(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril)
+    mahalanobis = _batch_lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q.loc - p.loc,
+                                             q._capacitance_tril)
+    return logdet - p_logdet + mahalanobis
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
+    _check_event_shapes(p, q, "Low Rank Multivariate Normals")
+    p_factor, p_diag, q_diag = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    terms = _lowrank_q_terms(_batch_lowrank_logdet(p_factor, p_diag, p._capacitance_tril), p, q)
+    a = _inverse_lowrank_factor(q)
+    trace = ((p_diag / q_diag).sum(-1) + _trace_xxt(p_factor * q_diag.rsqrt().unsqueeze(-1))
+             - _trace_xxt(a * p_diag.sqrt().unsqueeze(-2)) - _trace_xxt(a.matmul(p_factor)))
+    return 0.5 * (terms + trace - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
+    _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
+    p_tril = p._unbroadcasted_scale_tril
+    terms = _lowrank_q_terms(2 * p_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1), p, q)
+    trace = (_trace_xxt(p_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1))
+             - _trace_xxt(_inverse_lowrank_factor(q).matmul(p_tril)))
+    return 0.5 * (terms + trace - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
+    _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
+    q_tril, p_factor = q._unbroadcasted_scale_tril, p._unbroadcasted_cov_factor
+    logdet = 2 * q_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) - _batch_lowrank_logdet(
+        p_factor, p._unbroadcasted_cov_diag, p._capacitance_tril)
+    batch = broadcast_shapes(q_tril.shape[:-2], p_factor.shape[:-2])
+    n = p.event_shape[0]
+    q_tril = q_tril.expand(batch + (n, n))
+    p_factor = p_factor.expand(batch + (n, p.cov_factor.size(-1)))
+    p_diag = p._unbroadcasted_cov_diag.sqrt().diag_embed().expand(batch + (n, n))
+    trace = (_trace_xxt(linalg.solve_triangular(q_tril, p_factor, upper=False))
+             + _trace_xxt(linalg.solve_triangular(q_tril, p_diag, upper=False)))
+    mahalanobis = _batch_mahalanobis(q._unbroadcasted_scale_tril, q.loc - p.loc)
+    return 0.5 * (logdet + trace + mahalanobis - n)
+
+
 @register_kl(Normal, Normal)
 def _kl_normal_normal(p, q):
     var_ratio = (p.scale / q.scale).pow(2)
     t1 = ((p.loc - q.loc) / q.scale).pow(2)
     return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    result[p.support.lower_bound < q.support.lower_bound] = math.inf
+    return result
 
 
 @register_kl(Poisson, Poisson)
@@ -251,3 +369,6 @@ def _kl_transformed_transformed(p, q):
         raise NotImplementedError
     extra_event_dim = len(p.event_shape) - len(p.base_dist.event_shape)
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), extra_event_dim)
+
+
+from . import _kl_cross  # noqa: E402,F401 (registers the pairs of different families)

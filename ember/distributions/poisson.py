@@ -6,13 +6,13 @@ from ..autograd.grad_mode import no_grad
 from ..ops.pointwise import xlogy
 from ..ops.random import poisson
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import _expand, broadcast_all
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson distribution with rate ``rate``."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -29,6 +29,13 @@ class Poisson(Distribution):
     @property
     def variance(self):
         return self.rate
+
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()
 
     def __init__(self, rate, validate_args=None):
         self.rate, = broadcast_all(rate)

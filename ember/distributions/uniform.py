@@ -13,9 +13,12 @@ __all__ = ["Uniform"]
 class Uniform(Distribution):
     """Uniform distribution on the half-open interval [low, high)."""
 
-    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
-                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
     has_rsample = True
+
+    @property
+    def arg_constraints(self):
+        """``low`` below ``high`` and ``high`` above ``low``, element by element (checked when validating)."""
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     @property
     def mean(self):

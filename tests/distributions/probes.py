@@ -1,0 +1,105 @@
+"""What the sweep asks of each distribution case: shapes, flags, constraints, moments, seeded draws, densities,
+cdf/icdf, supports, expansion, validation and the gradients of rsample, log_prob, entropy and cdf."""
+import contextlib
+
+import numpy
+
+from tests.distributions.sweep import gradients, leaves, tensors
+
+@contextlib.contextmanager
+def validation(lib, flag):
+    """``Distribution.set_default_validate_args(flag)`` for the block (``None``: left as it is)."""
+    before = lib.distributions.Distribution._validate_args
+    if flag is not None:
+        lib.distributions.Distribution.set_default_validate_args(flag)
+    try:
+        yield
+    finally:
+        lib.distributions.Distribution.set_default_validate_args(before)
+
+
+def build(lib, case, grad=False, validate=None, params=None):
+    """The case's distribution on ``lib`` (its parameters require grad when ``grad``), and its parameter tensors."""
+    p = tensors(lib, case["params"] if params is None else params, grad)
+    with validation(lib, validate):
+        return case["ctor"](lib.distributions, lib, p), p
+
+
+def seeded(lib, fn):
+    lib.manual_seed(11)
+    return fn()
+
+
+def _value(lib, case, key="inside"):
+    return tensors(lib, case[key])
+
+
+def _expanded(lib, case):
+    d, _ = build(lib, case)
+    e = d.expand((5,) + tuple(d.batch_shape))
+    value = tensors(lib, case["inside"][:1])
+    return (repr(e), e.batch_shape, e.event_shape, type(e).__name__, seeded(lib, lambda: e.sample((2,))),
+            e.log_prob(value), e.mean)
+
+
+def _grad(lib, case, fn):
+    d, p = build(lib, case, grad=True)
+    return gradients(lib, fn(d), leaves(p))
+
+
+def _quantiles(lib, case):
+    shape = numpy.shape(case["inside"])
+    return lib.tensor(numpy.random.default_rng(3).uniform(0.05, 0.95, shape))
+
+
+PROBES = {
+    "repr": lambda L, c: repr(build(L, c)[0]),
+    "shapes": lambda L, c: (lambda d: (d.batch_shape, d.event_shape, d.has_rsample, d.has_enumerate_support,
+                                       type(d).__name__))(build(L, c)[0]),
+    "support": lambda L, c: (lambda s: (repr(s), s.event_dim, s.is_discrete))(build(L, c)[0].support),
+    "support_check": lambda L, c: build(L, c)[0].support.check(_value(L, c)),
+    "arg_constraints": lambda L, c: {k: repr(v) for k, v in build(L, c)[0].arg_constraints.items()},
+    "mean": lambda L, c: build(L, c)[0].mean,
+    "mode": lambda L, c: build(L, c)[0].mode,
+    "variance": lambda L, c: build(L, c)[0].variance,
+    "stddev": lambda L, c: build(L, c)[0].stddev,
+    "entropy": lambda L, c: build(L, c)[0].entropy(),
+    "perplexity": lambda L, c: build(L, c)[0].perplexity(),
+    "sample": lambda L, c: seeded(L, lambda: build(L, c)[0].sample((2,))),
+    "sample_scalar": lambda L, c: seeded(L, lambda: build(L, c)[0].sample()),
+    "rsample": lambda L, c: seeded(L, lambda: build(L, c)[0].rsample((2, 1))),
+    "log_prob": lambda L, c: build(L, c)[0].log_prob(_value(L, c)),
+    "log_prob_outside_validated": lambda L, c: build(L, c, validate=True)[0].log_prob(_value(L, c, "outside")),
+    "log_prob_outside_unvalidated": lambda L, c: build(L, c, validate=False)[0].log_prob(_value(L, c, "outside")),
+    "cdf": lambda L, c: build(L, c)[0].cdf(_value(L, c)),
+    "icdf": lambda L, c: build(L, c)[0].icdf(_quantiles(L, c)),
+    "enumerate_support": lambda L, c: (lambda d: (d.enumerate_support(), d.enumerate_support(False)))(build(L, c)[0]),
+    "expand": _expanded,
+    "grad_rsample": lambda L, c: seeded(L, lambda: _grad(L, c, lambda d: d.rsample((2,)))),
+    "grad_log_prob": lambda L, c: _grad(L, c, lambda d: d.log_prob(_value(L, c))),
+    "grad_entropy": lambda L, c: _grad(L, c, lambda d: d.entropy()),
+    "grad_cdf": lambda L, c: _grad(L, c, lambda d: d.cdf(_value(L, c))),
+    "grad_mean_variance": lambda L, c: _grad(L, c, lambda d: d.mean.sum() + d.variance.sum()),
+}
+
+
+def _spoiled(case, name, how):
+    params = dict(case["params"])
+    value = numpy.asarray(params[name])
+    params[name] = numpy.full_like(value, numpy.nan) if how == "nan" else numpy.asarray(-value - 1)
+    return params
+
+
+def invalid_probes(case):
+    """For each array parameter: construction with NaN or negated values, validated and not."""
+    probes = {}
+    for name, value in case["params"].items():
+        if not isinstance(value, numpy.ndarray) or value.dtype.kind != "f":
+            continue
+        for how in ("nan", "negated"):
+            for flag in (True, False, None):
+                def probe(L, c, name=name, how=how, flag=flag):
+                    d, _ = build(L, c, validate=flag, params=_spoiled(c, name, how))
+                    return repr(d), d.log_prob(_value(L, c)) if flag is False else None
+                probes[f"{name}_{how}_validate={flag}"] = probe
+    return probes
