@@ -116,6 +116,17 @@ def _type_name(value):
     return f"{module}.{kind.__name__}"
 
 
+def _listed_type_name(value):
+    """A type name as PyTorch's marked argument lists show it: a list's or tuple's with its elements' (``list of
+    [float, int]``, ``torch.Size of (int,)``)."""
+    name = _type_name(value)
+    if isinstance(value, list):
+        return f"{name} of [{', '.join(_type_name(item) for item in value)}]"
+    if isinstance(value, tuple):
+        return f"{name} of ({', '.join(_type_name(item) for item in value)}{',' if len(value) == 1 else ''})"
+    return name
+
+
 def _tensor_class():
     return sys.modules["ember._tensor"].Tensor
 
@@ -293,11 +304,11 @@ def _describe(args, kwargs):
     return "(" + (text[:-2] if args else text) + ")"
 
 
-def _formatted(signature, args, kwargs):
+def _formatted(signature, args, kwargs, parts=None):
     """PyTorch's _formattedArgDesc: the call's types, those not matching the signature's part at their index (split
     at ", " as PyTorch does, so ``*`` and ``Number alpha = 1`` never match) marked ``!type!``; None where a keyword
     is not the part at its index (PyTorch's lookup fails there)."""
-    parts = _parts(signature.text)
+    parts = _parts(signature.text) if parts is None else parts
     described = []
     for index, value in enumerate(tuple(args) + tuple(kwargs.values())):
         part = parts[index]
@@ -307,20 +318,37 @@ def _formatted(signature, args, kwargs):
                 return None
             value = kwargs[name]
         wanted = part.rpartition(" ")[0] if " " in part else part
-        kind = _type_name(value)
+        kind = _listed_type_name(value)
         matching = kind in {"float": ("float", "int"), "int": ("int",)}.get(wanted, (wanted,))
         text = (f"{name}=" if index >= len(args) else "") + kind
         described.append(text if matching else f"!{text}!")
-    return "(" + ", ".join(described) + ")"
+    return "(" + ", ".join(described) + (")" if args or not kwargs else ", )")   # PyTorch trims after positionals
 
 
-def error(name, args, kwargs, method=False, varargs=True):
+def _mismatch(signature, args, kwargs):
+    """PyTorch's note under an overload of ``signature`` in its "invalid combination" error: why the call did not
+    match, where the overload's parts (split at every ", ", as PyTorch does: "()" has one) are as many as the call's
+    arguments. A keyword is matched against the words after the last space of the trailing parts (so ``bool
+    keepdim = False`` is named "False": PyTorch's parse)."""
+    parts = signature.text.split(", ")
+    if len(parts) != len(args) + len(kwargs):
+        return ""
+    names = [part.rpartition(" ")[2] for part in parts[len(parts) - len(kwargs):]]
+    unmatched = [key for key in kwargs if key not in names]
+    if unmatched:
+        return f"      didn't match because some of the keywords were incorrect: {', '.join(unmatched)}\n"
+    return ("      didn't match because some of the arguments have invalid types: "
+            f"{_formatted(signature, args, kwargs, parts)}\n")
+
+
+def error(name, args, kwargs, method=False, varargs=True, keywords=None):
     """The TypeError PyTorch raises for calling the op ``name`` (as a Tensor method: ``args`` without the tensor)
     with ``args`` and ``kwargs``, or None where one of its signatures takes them (or ember has none for it).
 
-    A keyword none of PyTorch's signatures has, or more positional arguments than they take where ember's function
-    takes them (no ``*args``, ``varargs`` false), is one of ember's own extensions of the op (PyTorch's Python
-    function around it takes it too): None, the op's own error stands."""
+    A keyword none of PyTorch's signatures has but ember's function takes (among ``keywords``, its parameter names;
+    None: it takes any), or more positional arguments than they take where ember's function takes them (no
+    ``*args``, ``varargs`` false), is one of ember's own extensions of the op (PyTorch's Python function around it
+    takes it too): None, the op's own error stands."""
     found = _signatures(name, method)
     if found is None:
         return None
@@ -330,8 +358,8 @@ def error(name, args, kwargs, method=False, varargs=True):
         if kwargs:
             return TypeError(f"TensorBase.{torch_name}() takes no keyword arguments")
         return TypeError(f"TensorBase.{torch_name}() takes no arguments ({len(args)} given)")
-    if any(all(k not in {p.name for p in s.parameters} for s in signatures) for k in kwargs) or \
-            not varargs and all(len(args) > s.max_positional for s in signatures):
+    if any(all(k not in {p.name for p in s.parameters} for s in signatures) and (keywords is None or k in keywords)
+           for k in kwargs) or not varargs and all(len(args) > s.max_positional for s in signatures):
         return None
     try:
         if not overloaded:
@@ -358,14 +386,14 @@ def error(name, args, kwargs, method=False, varargs=True):
         given = len(args) + len(kwargs) == len(parts) and _formatted(signatures[0], args, kwargs)
         return TypeError(f"{torch_name}() received an invalid combination of arguments - got "
                          f"{given or _describe(args, kwargs)}, but expected ({signatures[0].text})")
-    options = "".join(f" * ({s.text})\n" for s in signatures)
+    options = "".join(f" * ({s.text})\n" + _mismatch(s, args, kwargs) for s in signatures)
     return TypeError(f"{torch_name}() received an invalid combination of arguments - got {_describe(args, kwargs)}, "
                      f"but expected one of:\n{options}")
 
 
-def raise_for(name, args, kwargs, method=False, varargs=True):
+def raise_for(name, args, kwargs, method=False, varargs=True, keywords=None):
     """Raises PyTorch's TypeError for the call (see ``error``) where it has one; returns otherwise."""
-    found = error(name, args, kwargs, method, varargs)
+    found = error(name, args, kwargs, method, varargs, keywords)
     if found is not None:
         raise found.with_traceback(None) from None
 
@@ -577,7 +605,9 @@ def _raise_for_call(name, args, kwargs, method, code):
     # (the Tensor methods of F's forms in F_CALLS_METHOD take fewer: no _stacklevel)
     raise_for(name, args[1:] if method else args, kwargs, method,
               bool(code.co_flags & inspect.CO_VARARGS) or len(args) > code.co_argcount
-              or method and name in table.F_CALLS_METHOD)
+              or method and name in table.F_CALLS_METHOD,
+              None if code.co_flags & inspect.CO_VARKEYWORDS else code.co_varnames[:code.co_argcount +
+                                                                                 code.co_kwonlyargcount])
 
 
 def check(depth=1):

@@ -463,10 +463,7 @@ def _raised(lib, call):
 def test_wrong_argument_types_raise_torchs_error(call):
     expected, got = _raised(torch, call), _raised(ember, call)
     assert type(got) is type(expected)
-    if "invalid combination of arguments" in str(expected):
-        assert str(got).split("\n")[0] == str(expected).split("\n")[0]
-    else:
-        assert str(got) == str(expected)
+    assert str(got) == str(expected)
 
 
 @pytest.mark.parametrize("call", ["T.sum(t, 5)", "t.unsqueeze(4)", "T.cat([t, t[0]])", "t.view(4, 2)",

@@ -240,4 +240,5 @@ METHODS.update({
     "new_empty": "tuple of ints size, " + _NEW,
     "new_full": "tuple of ints size, Number fill_value, " + _NEW,
     "size": "int dim",
+    "stride": "int dim",
 })

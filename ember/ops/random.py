@@ -354,7 +354,12 @@ def _vmappable(function):
     def run(*args, **kwargs):
         if factory_hooks:
             return factory_hooks[-1](function, args, kwargs)
-        return function(*args, **kwargs)
+        try:
+            return function(*args, **kwargs)
+        except Exception:   # arguments of the wrong types (a keyword PyTorch lacks too) get PyTorch's TypeError
+            from .. import _arg_parser   # (loaded on errors only)
+            _arg_parser.check_call(function, args, kwargs)
+            raise
     run.__name__, run.__qualname__, run.__doc__, run.__wrapped__ = (function.__name__, function.__qualname__,
                                                                     function.__doc__, function)
     return run
