@@ -253,6 +253,20 @@ class Tensor(TensorBase):
     def output_nr(self):
         return self._output_nr
 
+    @property
+    def name(self):
+        """None, read-only: PyTorch's ``TensorBase.name`` (an autograd name Python never sets; not a named tensor's
+        names, which PyTorch 2.13 removed)."""
+        return None
+
+    @name.setter
+    def name(self, value):
+        raise AttributeError(f"attribute 'name' of '{_alias.package()}._C.TensorBase' objects is not writable")
+
+    @name.deleter
+    def name(self):
+        raise AttributeError(f"attribute 'name' of '{_alias.package()}._C.TensorBase' objects is not writable")
+
     # --- autograd bookkeeping ---------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
         """Sets whether autograd records ops on this leaf tensor; returns self."""
