@@ -73,7 +73,7 @@ def _signatures(name, method):
         method = method and not as_function
         texts = table.METHODS.get(name) if method else None
         if texts is None:
-            texts = table.FUNCTIONS.get(name)
+            texts = table.FUNCTIONS.get(name, table.VF_CALLS.get(name))
             if texts is not None and method:
                 texts = _as_method(texts) if isinstance(texts, str) else [_as_method(t) for t in texts]
         if texts is None:
@@ -240,7 +240,7 @@ def _parse(name, signature, args, kwargs, numbers_as_tensors, raise_error):
             if parameter.optional:
                 continue
             if raise_error:
-                absent = [p.name for p in signature.parameters[index:] if not p.optional and p.name not in kwargs]
+                absent = [p.name for p in signature.parameters[index:] if not p.optional]   # given ones too
                 raise TypeError(f"{name}() missing {len(absent)} required positional "   # PyTorch's plural, inverted
                                 f"argument{'s' if len(absent) == 1 else ''}: " + ", ".join(f'"{a}"' for a in absent))
             return False

@@ -449,6 +449,12 @@ CALLS = [
     'T.full(3, 1.0)',
     'T.full(size=3, fill_value=1.0)',
     't.new_full(3, 1.0)',
+    't.renorm(2, maxnorm=1.0)',
+    'T.renorm(t, dim=0)',
+    't.unique(dim=1.5)',
+    't.unique(dim=True, sorted=False)',
+    't.unique_consecutive(dim=[0])',
+    'T.unique_consecutive(t, True, False, 0.5)',
 ]
 
 

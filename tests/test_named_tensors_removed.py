@@ -35,6 +35,8 @@ CALLS = [
     "x.norm(2, 'C')", "x.index_fill('C', L.tensor([0]), 1.0)", "x.index_add('C', L.tensor([0]), x[:, :1])",
     "x.index_copy('C', L.tensor([0]), x[:, :1])", "x.scatter('C', x.long(), 1.0)", "x.renorm(2, 'C', 1.0)",
     "x.aminmax(dim='C')", "x.amax('C')", "x.movedim('C', 0)", "x.movedim('C', destination=0)",
+    "x.unique(dim='C')", "L.unique(x, True, False, False, 'C')", "x.unique_consecutive(dim='C')",
+    "L.unique_consecutive(x, True, False, 'C')", "x.select_scatter(dim='C')", "x.renorm(dim='C')",
 ]
 
 

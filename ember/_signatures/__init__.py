@@ -20,6 +20,13 @@ RENAMED = {
     "split": ("split_with_sizes", True),
 }
 
+# The ops PyTorch's Python forms of unique call through torch._VF (unique_consecutive's arguments go by keyword):
+# ember's forms raise their errors by name (raise_for); no frame is matched against them
+VF_CALLS = {
+    "unique_consecutive": "Tensor input, bool return_inverse = False, bool return_counts = False, int? dim = None",
+    "unique_dim": "Tensor input, int dim, bool sorted = True, bool return_inverse = False, bool return_counts = False",
+}
+
 # Ops whose Tensor arguments take Python numbers too (PyTorch's should_allow_numbers_as_tensors)
 NUMBERS_AS_TENSORS = {"add", "div", "divide", "mul", "multiply", "sub", "subtract", "true_divide", "floor_divide",
                       "to", "copy", "copy_"}

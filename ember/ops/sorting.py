@@ -247,7 +247,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if not keepdim or input.ndim == 0:
         shape = tuple(s for i, s in enumerate(input.shape) if i != d)
         values, indices = values.reshape(shape), indices.reshape(shape)
-    return _write_tuple(out, _kthvalue(name_node(values, "KthvalueBackward0", (input,)), _make(indices)))
+    return _write_tuple(out, _kthvalue(name_node(values, "KthvalueBackward0", (input,)), _make(indices)), "kthvalue")
 
 
 # --- unique ----------------------------------------------------------------------------------------------------
@@ -314,6 +314,10 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         inverse = _make(found.pop(0).reshape(input.shape).astype(_INT64)) if return_inverse else None
         counts = _make(found.pop(0).astype(_INT64)) if return_counts else None
         return _unique_result(_make(values), inverse, counts, return_inverse, return_counts)
+    if dim.__class__ is not int:   # PyTorch's unique hands its arguments to unique_dim: that op's argument errors
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.raise_for("unique_dim", (input, dim), {"sorted": sorted, "return_inverse": return_inverse,
+                                                             "return_counts": return_counts})
     d = wrap_dim(dim, input.ndim)
     rows, moved_shape = _rows_along(input._data, d)
     if rows.shape[0] == 0:
@@ -341,6 +345,10 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if dim is None:
         rows, moved_shape, d = input._data.reshape(-1, 1), (input._data.size,), None
     else:
+        if dim.__class__ is not int:   # PyTorch's unique_consecutive passes its arguments on by keyword
+            from .. import _arg_parser   # (loaded on errors only)
+            _arg_parser.raise_for("unique_consecutive", (input,), {"return_inverse": return_inverse,
+                                                                   "return_counts": return_counts, "dim": dim})
         d = wrap_dim(dim, input.ndim)
         rows, moved_shape = _rows_along(input._data, d)
     if rows.shape[0] == 0:
