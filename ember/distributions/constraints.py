@@ -276,9 +276,9 @@ class _CorrCholesky(Constraint):
     event_dim = 2
 
     def check(self, value):
-        import numpy
-        tol = float(numpy.finfo(value.dtype.numpy).eps) * value.size(-1) * 10
-        row_norm = value.norm(dim=-1)
+        from .._dtype_info import finfo
+        tol = finfo(value.dtype).eps * value.size(-1) * 10
+        row_norm = value.detach().norm(dim=-1)
         unit_row_norm = ((row_norm - 1.0).abs() <= tol).all(-1)
         return _LowerCholesky().check(value) & unit_row_norm
 
@@ -338,11 +338,17 @@ class _Cat(Constraint):
 
     def check(self, value):
         from ..ops.rearrange import cat
+        _check_dim(self.dim, value)
         checks, start = [], 0
         for constraint, length in zip(self.cseq, self.lengths):
             checks.append(constraint.check(value.narrow(self.dim, start, length)))
             start += length
         return cat(checks, self.dim)
+
+
+def _check_dim(dim, value):
+    if not -value.dim() <= dim < value.dim():
+        raise AssertionError(f"dim {dim} out of range for value with {value.dim()} dimensions")
 
 
 class _Stack(Constraint):
@@ -364,6 +370,7 @@ class _Stack(Constraint):
 
     def check(self, value):
         from ..ops.rearrange import stack
+        _check_dim(self.dim, value)
         return stack([c.check(value.select(self.dim, i)) for i, c in enumerate(self.cseq)], self.dim)
 
 

@@ -8,7 +8,9 @@ import weakref
 
 import numpy
 
+from .._tensor import Size
 from ..nn import functional as F
+from ..ops.creation import zeros_like
 from . import constraints
 from .utils import _sum_rightmost
 
@@ -243,7 +245,7 @@ class ComposeTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         if not self.parts:
-            return x * 0
+            return zeros_like(x)
         xs = [x]
         for part in self.parts[:-1]:
             xs.append(part(xs[-1]))
@@ -687,7 +689,6 @@ class ReshapeTransform(Transform):
     bijective = True
 
     def __init__(self, in_shape, out_shape, cache_size=0):
-        from .._tensor import Size
         self.in_shape, self.out_shape = Size(in_shape), Size(out_shape)
         if self.in_shape.numel() != self.out_shape.numel():
             raise ValueError("in_shape, out_shape have different numbers of elements")
@@ -728,7 +729,7 @@ class ReshapeTransform(Transform):
         cut = len(shape) - len(source)
         if tuple(shape[cut:]) != tuple(source):
             raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {source}")
-        return tuple(shape[:cut]) + tuple(target)
+        return Size(tuple(shape[:cut]) + tuple(target))
 
 
 class CorrCholeskyTransform(Transform):
@@ -738,11 +739,6 @@ class CorrCholeskyTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.corr_cholesky
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, CorrCholeskyTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         from ..ops.creation import eye

@@ -369,7 +369,8 @@ def rot90(input, k=1, dims=(0, 1)):
 # --- broadcasting ---------------------------------------------------------------------------------------------------
 def broadcast_shapes(*shapes):
     """The shape that tensors of ``shapes`` broadcast to together."""
-    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    given = [(s,) if isinstance(s, int) else s for s in shapes]   # messages show each as passed (Size, list, ...)
+    shapes = [tuple(s) for s in given]
     ndim = max((len(s) for s in shapes), default=0)
     result = [1] * ndim
     for index, shape in enumerate(shapes):
@@ -381,7 +382,7 @@ def broadcast_shapes(*shapes):
                 result[position] = size
             elif size != 1 and size != result[position]:
                 raise RuntimeError(f"Attempting to broadcast a dimension of length {size} at {i - len(shape)}! "
-                                   f"Mismatching argument at index {index} had {tuple(shape)}; but expected shape "
+                                   f"Mismatching argument at index {index} had {given[index]!r}; but expected shape "
                                    f"should be broadcastable to {result}")
     return Size(result)
 
