@@ -37,6 +37,8 @@ CALLS = [
     "x.aminmax(dim='C')", "x.amax('C')", "x.movedim('C', 0)", "x.movedim('C', destination=0)",
     "x.unique(dim='C')", "L.unique(x, True, False, False, 'C')", "x.unique_consecutive(dim='C')",
     "L.unique_consecutive(x, True, False, 'C')", "x.select_scatter(dim='C')", "x.renorm(dim='C')",
+    # nn's flatten layers took names and named shapes too
+    "L.nn.Unflatten(1, (('a', 3),))", "L.nn.Unflatten('C', (3,))(x)", "L.nn.Flatten('N', 'C')(x)",
 ]
 
 
