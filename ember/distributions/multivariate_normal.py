@@ -50,10 +50,9 @@ class MultivariateNormal(Distribution):
             raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
         matrix = next(m for m in (scale_tril, covariance_matrix, precision_matrix) if m is not None)
         if matrix.dim() < 2:
-            name = "scale_tril" if scale_tril is not None else "covariance_matrix" if covariance_matrix is not None \
-                else "precision_matrix"
-            raise ValueError(f"{name} matrix must be at least two-dimensional, with optional leading batch "
-                             "dimensions")
+            name = "scale_tril matrix" if scale_tril is not None else "covariance_matrix" \
+                if covariance_matrix is not None else "precision_matrix"
+            raise ValueError(f"{name} must be at least two-dimensional, with optional leading batch dimensions")
         batch_shape = broadcast_shapes(matrix.shape[:-2], loc.shape[:-1])
         if scale_tril is not None:
             self.scale_tril = scale_tril.expand(batch_shape + (-1, -1))
