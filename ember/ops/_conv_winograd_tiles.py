@@ -1,7 +1,7 @@
 """Winograd F(2x2, 3x3) forwards over small maps, channels-last, with exactly the tiles the output needs: the 3x3
-stride-1 convolutions of ResNet-18's and VGG's 16x16, 8x8 and 4x4 maps at batch 32 that ``_conv_winograd`` leaves
-(fewer than its channels, or narrower maps) when no weight gradient follows (an evaluation, a frozen weight), with
-2.25x fewer multiplications than the columns' product.
+stride-1 convolutions of ResNet-18's and VGG's 16x16 to 2x2 maps at batch 32 that ``_conv_winograd`` leaves (fewer
+than its channels, or narrower maps) when no weight gradient follows (an evaluation, a frozen weight), with 2.25x fewer
+multiplications than the columns' product. The transformed weight is kept between calls with the same weight bits.
 
 ``_conv_winograd`` keeps a grid one tile longer each way so that its whole-array transforms are shifts of flat arrays:
 on an 8x8 map that is 25 tiles for 16 (its products then cost more than they save). Here the padded input is laid out
@@ -19,7 +19,7 @@ import math
 
 import numpy
 
-from . import _buffers, _blas, _parallel
+from . import _buffers, _blas, _kept, _parallel
 
 __all__ = []
 
@@ -36,11 +36,14 @@ channels on 7x7 maps, 49 of 64, at batch 8 20.3 -> 21.4 ms, 64 -> 64 at batch 32
 MIN_CHANNELS = 64
 """Fewest input and output channels: below, the transforms' passes cost more than the products they save."""
 
-MIN_TILES = 128
-"""Fewest tiles (samples x tiles per map): the weight's transform, G w G^T per call (16 C O elements written), is
-paid again by every call (one thread, batch 32, thread CPU against the columns' path, ms: 64 -> 64 channels on 8x8
-maps, 512 tiles, 2.33 -> 1.79; 128 -> 256 on 8x8 14.5 -> 9.9; 128 -> 128 on 4x4, 128 tiles, 2.08 -> 1.50; 512 -> 512
-on 4x4 25.0 -> 20.0; on 2x2, 32 tiles, 256 -> 256 1.97 -> 2.42, 512 -> 512 7.1 -> 10.6)."""
+MIN_TILES = 32
+"""Fewest tiles (samples x tiles per map): with fewer, the 16 products are too thin for the transformed weight they
+read (16 C O elements against the columns' 9 C O). The transform itself is kept between calls with the same weight
+(``_kept``; before, paid every call, it set this at 128). One thread, thread CPU, the columns' path against the tiles
+with the transform kept (and built, as on a first call or a changed weight), ms: 256 -> 256 on 2x2 maps at batch 32
+1.72 against 1.30 (1.96), 512 -> 512 6.68 against 5.65 (10.8), 64 -> 64 0.17 against 0.15 (0.22); at batch 8 (8
+tiles) 256 channels 0.50 against 0.49, 512 1.88 against 3.01; 128 -> 128 on 4x4 at batch 8 0.47 against 0.30."""
+
 
 def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
     """Whether a forward of a convolution of ``weight_shape`` over an input of ``input_shape`` (N, C, H, W) with no
@@ -74,10 +77,20 @@ def _scratch(dtype, *shapes):
     return [flat[start:start + math.prod(shape)].reshape(shape) for start, shape in zip(starts, shapes)]
 
 
-def _transformed_weight(w, k, rows, result):
-    """G w G^T of every (output, input) channel pair's 3x3 kernel into ``result`` (4, 4, C, O), as (16, C, O) (the
-    products' right operand); ``k`` (3, 3, C, O) and ``rows`` (4, 3, C, O) are scratch. In parts of the input
-    channels at once (VGG's 512-channel weights: 4M elements written)."""
+def _transformed_weight(w, dtype):
+    """G w G^T of every (output, input) channel pair's 3x3 kernel as a new (16, C, O) array of ``dtype`` (the
+    products' right operand), kept for later calls with the same weight (``_kept``: a tenth of the transform's
+    cost)."""
+    def build(w):
+        pair = w.shape[1::-1]   # (C, O)
+        k, rows = _scratch(dtype, (3, 3) + pair, (4, 3) + pair)
+        return _transform(w, k, rows, numpy.empty((4, 4) + pair, dtype))
+    return _kept.derived(("winograd tiles", numpy.dtype(dtype).str), w, build)
+
+
+def _transform(w, k, rows, result):
+    """G w G^T into ``result`` (4, 4, C, O), returned as (16, C, O); ``k`` (3, 3, C, O) and ``rows`` (4, 3, C, O)
+    are scratch. In parts of the input channels at once (VGG's 512-channel weights: 4M elements written)."""
     def transform(a, b):
         part = (Ellipsis, slice(a, b), slice(None))
         _parallel.assign(k[part], w[:, a:b].transpose(2, 3, 1, 0))   # nested: whole, in L1-sized chunks
@@ -122,9 +135,9 @@ def forward(x, w, padding):
     Ho, Wo = H + 2 * ph - 2, W + 2 * pw - 2
     th, tw = (Ho + 1) // 2, (Wo + 1) // 2
     Hp, Wp, T = 2 * th + 2, 2 * tw + 2, th * tw   # rows and columns past the padding that tiles reach are zero
-    padded, rows, V, M, Z, corners, *weights = _scratch(
+    padded, rows, V, M, Z, corners = _scratch(
         dtype, (N, Hp, Wp, C), (4, N, th, Wp, C), (4, 4, N, th, tw, C), (4, 4, N, th, tw, Co), (2, 4, N, th, tw, Co),
-        (N, th, 2, tw, 2, Co), (3, 3, C, Co), (4, 3, C, Co), (4, 4, C, Co))
+        (N, th, 2, tw, 2, Co))
     y = _buffers.empty(numpy, (N, Co, Ho, Wo), dtype)
 
     def transformed_input(a, b):   # samples a..b-1
@@ -139,7 +152,7 @@ def forward(x, w, padding):
         _at_pass(Z[:, :, a:b].swapaxes(0, 1), corners[a:b].transpose(4, 2, 0, 1, 3, 5))
         y[a:b] = corners[a:b].reshape(b - a, 2 * th, 2 * tw, Co)[:, :Ho, :Wo].transpose(0, 3, 1, 2)
     _parallel.parts(N, V.size + padded.size, transformed_input)
-    _blas.matmul(V.reshape(16, N * T, C), _transformed_weight(w, *weights), M.reshape(16, N * T, Co),
+    _blas.matmul(V.reshape(16, N * T, C), _transformed_weight(w, dtype), M.reshape(16, N * T, Co),
                  short_on_one=True)
     _parallel.parts(N, M.size + y.size, output)
     return y
