@@ -69,7 +69,7 @@ def _signatures(name, method):
     key = (name, method)
     if key not in _parsed:
         from . import _signatures as table
-        torch_name, as_function = table.RENAMED.get(name, (name, False))
+        torch_name, as_function = table.RENAMED.get(name, (name.removeprefix("_VF."), False))
         method = method and not as_function
         texts = table.METHODS.get(name) if method else None
         if texts is None:

@@ -455,6 +455,8 @@ CALLS = [
     't.unique(dim=True, sorted=False)',
     't.unique_consecutive(dim=[0])',
     'T.unique_consecutive(t, True, False, 0.5)',
+    't.split(1.5, 0.5)',
+    't.split(True, None)',
 ]
 
 

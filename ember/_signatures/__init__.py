@@ -20,11 +20,14 @@ RENAMED = {
     "split": ("split_with_sizes", True),
 }
 
-# The ops PyTorch's Python forms of unique call through torch._VF (unique_consecutive's arguments go by keyword):
-# ember's forms raise their errors by name (raise_for); no frame is matched against them
+# The ops PyTorch's Python forms (Tensor.split with an int size, unique, unique_consecutive: its arguments go by
+# keyword) call through torch._VF, named "_VF.<op>": ember's forms raise their errors by that name (raise_for); no
+# frame is matched against them
 VF_CALLS = {
-    "unique_consecutive": "Tensor input, bool return_inverse = False, bool return_counts = False, int? dim = None",
-    "unique_dim": "Tensor input, int dim, bool sorted = True, bool return_inverse = False, bool return_counts = False",
+    "_VF.split": ["Tensor input, int split_size, int dim = 0", "Tensor input, tuple of ints split_size, int dim = 0"],
+    "_VF.unique_consecutive": "Tensor input, bool return_inverse = False, bool return_counts = False, int? dim = None",
+    "_VF.unique_dim": "Tensor input, int dim, bool sorted = True, bool return_inverse = False, "
+                      "bool return_counts = False",
 }
 
 # Ops whose Tensor arguments take Python numbers too (PyTorch's should_allow_numbers_as_tensors)

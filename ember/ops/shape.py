@@ -596,6 +596,9 @@ def _int_arg(value):
 
 def split(tensor, split_size_or_sections, dim=0):
     """Views of pieces of ``split_size_or_sections`` elements (an int, or a list of sizes) along ``dim``."""
+    if dim.__class__ is not int and isinstance(split_size_or_sections, int):
+        from .. import _arg_parser   # PyTorch's Tensor.split hands an int size to _VF.split: its argument errors
+        _arg_parser.raise_for("_VF.split", (tensor, split_size_or_sections, dim), {})
     dim = wrap_dim(dim, tensor.ndim)
     if tensor.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")

@@ -316,8 +316,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         return _unique_result(_make(values), inverse, counts, return_inverse, return_counts)
     if dim.__class__ is not int:   # PyTorch's unique hands its arguments to unique_dim: that op's argument errors
         from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.raise_for("unique_dim", (input, dim), {"sorted": sorted, "return_inverse": return_inverse,
-                                                             "return_counts": return_counts})
+        _arg_parser.raise_for("_VF.unique_dim", (input, dim), {"sorted": sorted, "return_inverse": return_inverse,
+                                                                 "return_counts": return_counts})
     d = wrap_dim(dim, input.ndim)
     rows, moved_shape = _rows_along(input._data, d)
     if rows.shape[0] == 0:
@@ -347,8 +347,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     else:
         if dim.__class__ is not int:   # PyTorch's unique_consecutive passes its arguments on by keyword
             from .. import _arg_parser   # (loaded on errors only)
-            _arg_parser.raise_for("unique_consecutive", (input,), {"return_inverse": return_inverse,
-                                                                   "return_counts": return_counts, "dim": dim})
+            _arg_parser.raise_for("_VF.unique_consecutive", (input,), {"return_inverse": return_inverse,
+                                                                       "return_counts": return_counts, "dim": dim})
         d = wrap_dim(dim, input.ndim)
         rows, moved_shape = _rows_along(input._data, d)
     if rows.shape[0] == 0:
