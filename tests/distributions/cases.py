@@ -166,3 +166,15 @@ def make_cases(seed):
 
 
 CASES = make_cases(0)
+
+
+def in_float32(cases):
+    """The cases with their float64 parameters and values in float32 (dtype propagation, float32 arithmetic)."""
+    def cast(value):
+        if isinstance(value, dict):
+            return {k: cast(v) for k, v in value.items()}
+        if isinstance(value, numpy.ndarray) and value.dtype == numpy.float64:
+            return value.astype(numpy.float32)
+        return value
+    return {name: {**case, "params": cast(case["params"]), "inside": cast(case["inside"]),
+                   "outside": cast(case["outside"])} for name, case in cases.items()}

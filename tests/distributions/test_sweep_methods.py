@@ -1,10 +1,10 @@
 """Every distribution class of PyTorch 2.13 against torch.distributions: shapes, flags, constraints, moments,
 seeded sample/rsample values (ember draws PyTorch's streams), log_prob in and out of the support, cdf/icdf,
 enumerate_support, expand, validation of bad parameters (validated, not, by default) and the gradients of rsample,
-log_prob, entropy, cdf and the moments."""
+log_prob, entropy, cdf and the moments; in float64 and again in float32."""
 import pytest
 
-from tests.distributions.cases import CASES
+from tests.distributions.cases import CASES, in_float32
 from tests.distributions.probes import PROBES, invalid_probes
 from tests.distributions.sweep import compare
 
@@ -15,16 +15,29 @@ LEFT = {
     ("Wishart_precision", "grad_rsample"): "ember's index_put keeps a mask changed in place after it",
     # ember's exact Bessel functions against PyTorch's polynomial fits (1e-7 apart; test_distributions.py checks
     # ember's against quadrature), and log I0 of an invalid negative concentration
-    ("VonMises", "grad_log_prob"): "exact Bessel functions, not PyTorch's polynomial fits (1.5e-7 apart)",
     ("VonMises", "k_negated_validate=False"): "log I0 of a negative concentration: exact fit against a polynomial",
 }
+FLOAT64_LEFT = {
+    ("VonMises", "grad_log_prob"): "exact Bessel functions, not PyTorch's polynomial fits (1.5e-7 apart)",
+}
 
-CALLS = [pytest.param(case, probe, id=f"{case}-{probe}",
-                      marks=[pytest.mark.xfail(strict=True, reason=LEFT[case, probe])] if (case, probe) in LEFT else [])
-         for case in CASES for probe in [*PROBES, *invalid_probes(CASES[case])]]
+FLOAT32_LEFT = {
+    ("ContinuousBernoulli_logits", "grad_mean_variance"): "float32 round-off near logits 0 (1e-4 relative)",
+}
+TABLES = {"float64": CASES, "float32": in_float32(CASES)}
 
 
-@pytest.mark.parametrize("case, probe", CALLS)
-def test_distribution(case, probe):
-    fn = PROBES.get(probe) or invalid_probes(CASES[case])[probe]
-    assert compare(lambda lib: fn(lib, CASES[case])) is None
+def _marks(dtype, case, probe):
+    reason = LEFT.get((case, probe)) or {"float64": FLOAT64_LEFT, "float32": FLOAT32_LEFT}[dtype].get((case, probe))
+    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+
+CALLS = [pytest.param(dtype, case, probe, id=f"{case}-{probe}-{dtype}", marks=_marks(dtype, case, probe))
+         for dtype, cases in TABLES.items() for case in cases for probe in [*PROBES, *invalid_probes(cases[case])]]
+
+
+@pytest.mark.parametrize("dtype, case, probe", CALLS)
+def test_distribution(dtype, case, probe):
+    cases = TABLES[dtype]
+    fn = PROBES.get(probe) or invalid_probes(cases[case])[probe]
+    assert compare(lambda lib: fn(lib, cases[case])) is None
