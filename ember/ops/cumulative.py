@@ -11,8 +11,9 @@ from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import _not_implemented, refuse_complex_selection
 from ._util import (argument_error, holomorphic_backward, name_node, quiet, row_major_result, tensor_method, wrap_dim,
                     write_out)
-from .reduction import (_INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, _write_tuple, dtype_under_out,
-                        return_type, sum)
+from .reduction import (_INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, dtype_under_out, return_type,
+                        sum)
+from .tuple_out import write_tuple
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"]
 
@@ -340,7 +341,7 @@ def _cumulative_extreme(input, dim, smallest):
 @row_major_result
 def cummax(input, dim, *, out=None):
     """(values, indices) of the running maximum along ``dim``."""
-    return _write_tuple(out, _cumulative_extreme(input, dim, False))
+    return write_tuple(out, _cumulative_extreme(input, dim, False), "cumulative")
 
 
 @tensor_method
@@ -348,6 +349,6 @@ def cummax(input, dim, *, out=None):
 @row_major_result
 def cummin(input, dim, *, out=None):
     """(values, indices) of the running minimum along ``dim``."""
-    return _write_tuple(out, _cumulative_extreme(input, dim, True))
+    return write_tuple(out, _cumulative_extreme(input, dim, True), "cumulative")
 
 

@@ -9,7 +9,8 @@ from ..autograd.function import Primitive, composite
 from ._inplace import inplace_method
 from ._util import check_same_device, promote_pair, quiet, tensor_method, write_out
 from .pointwise._checks import _not_implemented, _require_tensors, _without_derivative
-from .reduction import _write_tuple, return_type
+from .reduction import return_type
+from .tuple_out import write_tuple
 
 __all__ = ["ldexp", "ldexp_", "frexp", "nextafter", "heaviside"]
 
@@ -62,7 +63,7 @@ def frexp(input, *, out=None):
     if out is not None and out[1].dtype is not _dtype.int32:
         raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got {out[1].dtype}")
     exponent = _make(xp_of(wide).frexp(wide)[1].astype(numpy.int32))
-    return _write_tuple(out, _frexp(FrexpMantissa.apply(input), exponent))
+    return write_tuple(out, _frexp(FrexpMantissa.apply(input), exponent))
 
 
 class Nextafter(Primitive):

@@ -11,7 +11,8 @@ from . import _std_sort
 from ._kernel_dtypes import FLOATING, refuse_complex_selection, require_dtype
 from ._util import name_node, quiet, tensor_method, wrap_dim, write_out
 from .reduction import (_INT64, Amax, TakeAlongDim, _check_nonempty_dims, _constant, _dropped_shape, _kept_shape,
-                        _nan_mask, _write_tuple, keepdim_arg, pick_along, return_type)
+                        _nan_mask, keepdim_arg, pick_along, return_type)
+from .tuple_out import write_tuple
 
 __all__ = ["median", "nanmedian", "mode", "quantile", "nanquantile"]
 
@@ -89,7 +90,7 @@ def _median(name, input, dim, keepdim, out, ignore_nan, kind):
     if input.ndim:
         _check_nonempty_dims(name + "():", input, (d,))
     values, indices = pick_along(input, d, keepdim, lambda array, axis: _median_index(array, axis, ignore_nan))
-    return _write_tuple(out, kind(name_node(values, node + "Backward1", (input,)), indices))
+    return write_tuple(out, kind(name_node(values, node + "Backward1", (input,)), indices), "median")
 
 
 @tensor_method
@@ -155,7 +156,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     if input.ndim:
         _check_nonempty_dims("mode():", input, (d,))
     values, indices = pick_along(input, d, keepdim, _mode_index)
-    return _write_tuple(out, _mode(name_node(values, "ModeBackward0", (input,)), indices))
+    return write_tuple(out, _mode(name_node(values, "ModeBackward0", (input,)), indices), "mode")
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

@@ -11,10 +11,11 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import _not_implemented, exact_out_dtype, refuse_complex
-from ._util import (_as_view, argument_error, holomorphic_backward, name_node, quiet, tensor_method, wrap_dim,
+from ._util import (_as_view, argument_error, holomorphic_backward, int_arg, name_node, quiet, tensor_method, wrap_dim,
                     wrap_dims, write_out)
 from .linalg._common import _CPP_NAMES
 from .shape import Expand
+from .tuple_out import write_tuple
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
            "std_mean", "var_mean", "norm", "logsumexp", "all", "any",
@@ -117,20 +118,6 @@ def _as_floating(input):
     if input.dtype.is_floating_point or input.dtype.is_complex:
         return input
     return input.to(_dtype.get_default_dtype())
-
-
-def _write_tuple(out, result, exact=False):
-    """``out=`` for ops that return several tensors: writes each one (into outs of exactly their dtypes where
-    ``exact``: PyTorch's max, min, sort, topk, aminmax refuse others)."""
-    if out is None:
-        return result
-    name = type(result).__name__ if hasattr(result, "_fields") else "op"
-    if exact:
-        for target, value in zip(out, result):
-            exact_out_dtype(target, value.dtype)
-    for target, value in zip(out, result):
-        write_out(target, value, name)
-    return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
 
 
 # --- gathering and scattering: how picked values get their gradient --------------------------------------------
@@ -468,11 +455,15 @@ class Amax(Primitive):
 def _extreme(name, input, dim, keepdim, smallest):
     refuse_complex("min_values_cpu" if smallest else "max_values_cpu", input)
     _check_keepdim(name, keepdim)
+    if dim is not None and not isinstance(dim, (tuple, list)):
+        dim = int_arg(dim)
     if input.numel() == 0 and dim in ((), [], None):
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                            "reduction dim with the 'dim' argument.")
     dims = _reduction_dims(input, dim)
-    _check_nonempty_dims(name + "():", input, dims)
+    for d, given in zip(dims, dim if isinstance(dim, (tuple, list)) else (dim,)):
+        if input.shape[d] == 0:   # PyTorch names the dim as given here (-1, not its wrapped value)
+            raise IndexError(f"{name}(): Expected reduction dim {given} to have non-zero size.")
     return Amax.apply(input, dims, keepdim, smallest)
 
 
@@ -528,7 +519,7 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
         _check_nonempty_dims(name + "():", input, (d,))
     values, indices = pick_along(input, d, keepdim, lambda a, axis: _argextreme(a, axis, smallest))
     name_node(values, name.capitalize() + "Backward0", (input,))
-    return _write_tuple(out, (_min if smallest else _max)(values, indices), exact=True)
+    return write_tuple(out, (_min if smallest else _max)(values, indices), exact=True)
 
 
 @tensor_method
@@ -557,7 +548,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
                            "identity.")
     _check_nonempty_dims("aminmax:", input, dims)
     result = _aminmax(Amax.apply(input, dims, keepdim, True), Amax.apply(input, dims, keepdim, False))
-    return _write_tuple(out, result, exact=True)
+    return write_tuple(out, result, exact=True)
 
 
 def _refuse_complex_index(name, input):
@@ -749,7 +740,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
     """(variance, mean) over ``dim``."""
     scale = _mean_scale(input)
     variance, dims = _variance("var_mean", input, dim, unbiased, keepdim, correction, scale)
-    return _write_tuple(out, (name_node(variance, "VarMeanBackward0", (input,)),
+    return write_tuple(out, (name_node(variance, "VarMeanBackward0", (input,)),
                               name_node(mean(input * scale, dims, keepdim) / scale, "VarMeanBackward0", (input,))))
 
 
@@ -757,7 +748,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
     """(standard deviation, mean) over ``dim``."""
     scale = _mean_scale(input)
     deviation, dims = _deviation("std_mean", input, dim, unbiased, keepdim, correction, scale)
-    return _write_tuple(out, (name_node(deviation, "StdMeanBackward0", (input,)),
+    return write_tuple(out, (name_node(deviation, "StdMeanBackward0", (input,)),
                               name_node(mean(input * scale, dims, keepdim) / scale, "StdMeanBackward0", (input,))))
 
 

@@ -11,7 +11,8 @@ from ..autograd.function import composite
 from . import _parallel, _std_sort
 from ._kernel_dtypes import _not_implemented, refuse_complex, refuse_complex_selection
 from ._util import argument_error, int_arg, keeps_layout, name_node, tensor_method, wrap_dim, write_out
-from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, keepdim_arg, return_type
+from .reduction import TakeAlongDim, _check_nonempty_dims, keepdim_arg, return_type
+from .tuple_out import write_tuple
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "searchsorted",
            "bucketize"]
@@ -85,7 +86,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
         argument_error()   # PyTorch's parser refuses it (sort(0, 'a'))
         raise TypeError(f"sort(): descending must be a bool, not {type(descending).__name__}")
     values, indices = _sorted_along(input, dim, descending, stable)
-    return _write_tuple(out, _sort(name_node(values, "SortBackward0", (input,)), _make(indices)), exact=True)
+    return write_tuple(out, _sort(name_node(values, "SortBackward0", (input,)), _make(indices)), exact=True)
 
 
 @tensor_method
@@ -200,7 +201,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     values = TakeAlongDim.apply(source, indices, d)
     if input.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
-    return _write_tuple(out, _topk(name_node(values, "TopkBackward0", (input,)), _make(indices)), exact=True)
+    return write_tuple(out, _topk(name_node(values, "TopkBackward0", (input,)), _make(indices)), exact=True)
 
 
 def _kth_ties(array, indices, axis, k):
@@ -247,7 +248,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if not keepdim or input.ndim == 0:
         shape = tuple(s for i, s in enumerate(input.shape) if i != d)
         values, indices = values.reshape(shape), indices.reshape(shape)
-    return _write_tuple(out, _kthvalue(name_node(values, "KthvalueBackward0", (input,)), _make(indices)), "kthvalue")
+    return write_tuple(out, _kthvalue(name_node(values, "KthvalueBackward0", (input,)), _make(indices)), "kthvalue")
 
 
 # --- unique ----------------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from .ranges import linspace
 from .deprecated_norms import frobenius_norm, nuclear_norm
 from .linalg.norms import vector_norm
 from .lowrank import pca_lowrank, svd_lowrank
-from .reduction import _write_tuple, return_type
+from .reduction import return_type
+from .tuple_out import write_tuple
 
 # the low-rank SVD/PCA (ops/lowrank.py) and the deprecated norms (ops/deprecated_norms.py) are listed here so that
 # ``torch``'s namespace has them
@@ -247,7 +248,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
                            f"{[input.numel(), 1]} and weight with shape {list(weight.shape)}")
     hist, edges = _histogramdd(input.reshape(-1, 1), [bins] if isinstance(bins, Tensor) else bins, range,
                                None if weight is None else weight.reshape(-1), density, "torch.histogram()")
-    return _write_tuple(out, _histogram(hist, edges[0]))
+    return write_tuple(out, _histogram(hist, edges[0]))
 
 
 @composite("histogramdd")   # seen whole at dispatch: computed on the arrays

@@ -5,7 +5,7 @@ from .._tensor import Tensor
 from ._kernel_dtypes import refuse_complex_autograd
 from ._util import write_out
 from .complex import view_as_complex, view_as_real
-from .reduction import _write_tuple
+from .tuple_out import write_tuple
 
 
 def _slice(input, dim=0, start=None, end=None, step=1):
@@ -39,7 +39,7 @@ def _copy_function(name, view):
     def function(input, *args, out=None, **kwargs):
         result = view(input, *args, **kwargs)
         if isinstance(result, (tuple, list)):   # new row-major memory, as PyTorch's copies
-            return _write_tuple(out, tuple(part.clone(memory_format=contiguous_format) for part in result))
+            return write_tuple(out, tuple(part.clone(memory_format=contiguous_format) for part in result))
         return write_out(out, result.clone(memory_format=contiguous_format), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"A copy of ``{name[:-5]}``'s result in new memory (differentiable as the view)."

@@ -99,6 +99,11 @@ def cond(A, p=None, *, out=None):
         raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc"):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if p in ("fro", "nuc"):
+        _check_matrix(A, f"linalg.cond(ord={p})")
+    if A.numel() == 0:   # PyTorch's condition number of empty matrices: 0, square or not
+        zeros = _make(_xp(A).zeros(tuple(A.shape[:-2]), dtype=_real(A)._data.dtype))
+        return write_out(out, zeros, "linalg.cond")
     if p in (None, 2, -2):
         values = svdvals(A)
         largest, smallest = values.narrow(-1, 0, 1), values.narrow(-1, values.shape[-1] - 1, 1)

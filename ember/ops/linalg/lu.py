@@ -8,7 +8,7 @@ from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import name_node, tensor_method, warn_once, write_out
 from ..rearrange import cat
-from ..reduction import _write_tuple
+from ..tuple_out import write_tuple
 from ._common import _batch_shape, _check_floating, _low_precision, _mH, _name, _xp
 from .products import matmul
 from .solvers import solve_triangular
@@ -146,7 +146,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     lu, pivots, info = _factor(A, pivot, "linalg.lu_factor_ex")
     if check_errors and bool((info._data > 0).any()):
         raise RuntimeError("torch.linalg.lu_factor_ex: U is singular (info > 0)")
-    return _write_tuple(out, LUFactorEx(lu, pivots, info))
+    return write_tuple(out, LUFactorEx(lu, pivots, info))
 
 
 @composite("linalg_lu_factor", trace_inside=True)
@@ -159,7 +159,7 @@ def lu_factor(A, *, pivot=True, out=None):
         raise RuntimeError(f"torch.linalg.lu_factor: U[{first},{first}] is zero and using it on lu_solve would result "
                            "in a division by zero. If you still want to perform the factorization, consider calling "
                            "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
-    return _write_tuple(out, LUFactor(lu, pivots))
+    return write_tuple(out, LUFactor(lu, pivots))
 
 
 @composite("linalg_lu", trace_inside=True)
@@ -167,7 +167,7 @@ def linalg_lu(A, *, pivot=True, out=None):
     """(P, L, U) with A = P L U: a permutation, unit lower-triangular L (m x k) and upper-triangular U (k x n)."""
     lu, pivots, _ = _factor(A, pivot, "linalg.lu")
     p, lower, upper = lu_unpack(lu, pivots)
-    return _write_tuple(out, PLU(p, name_node(lower, "LinalgLuBackward0"), name_node(upper, "LinalgLuBackward0")))
+    return write_tuple(out, PLU(p, name_node(lower, "LinalgLuBackward0"), name_node(upper, "LinalgLuBackward0")))
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
@@ -180,7 +180,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     L, U = unpack_factors(LU_data) if unpack_data else (nothing, nothing)
     P = (PivotPermutation.apply(LU_pivots, LU_data.shape[-2], LU_data._data.dtype.name) if unpack_pivots
          else LU_data.new_empty((0,)))
-    return _write_tuple(out, LUUnpack(P, L, U))
+    return write_tuple(out, LUUnpack(P, L, U))
 
 
 _LU_DEPRECATED = ("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be "
@@ -196,8 +196,8 @@ def lu(A, pivot=True, get_infos=False, out=None):
     check). Deprecated: warns once per process, as PyTorch."""
     warn_once("lu", _LU_DEPRECATED)
     if get_infos:
-        return _write_tuple(out, LUWithInfo(*lu_factor_ex(A, pivot=pivot)))
-    return _write_tuple(out, tuple(lu_factor(A, pivot=pivot)))
+        return write_tuple(out, LUWithInfo(*lu_factor_ex(A, pivot=pivot)))
+    return write_tuple(out, tuple(lu_factor(A, pivot=pivot)))
 
 
 def _check_solve(LU, pivots, B, name):
@@ -258,4 +258,4 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
     coefficient = A.mT if transpose else A
     solution = solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
     batch = _batch_shape(A.shape[:-2], b.shape[:-2])
-    return _write_tuple(out, TriangularSolve(solution, A.expand(batch + tuple(A.shape[-2:])).clone()))
+    return write_tuple(out, TriangularSolve(solution, A.expand(batch + tuple(A.shape[-2:])).clone()))
