@@ -263,9 +263,10 @@ anomaly_enabled = [False]
 """Whether anomaly detection is on (``anomaly_mode`` sets it)."""
 
 
-def _modified_error(tensor, counter, version):
-    """PyTorch's error for a saved tensor changed in place since it was saved, naming it by type and size and, where
-    it has one, by the op whose output it now is (``which is output 0 of Exp``)."""
+def _modified_error(tensor, counter, version, type_name=None):
+    """PyTorch's error for a saved tensor changed in place since it was saved, naming it by type (``type_name``, or
+    ``tensor.type()``) and size and, where it has one, by the op whose output it now is (``which is output 0 of
+    Exp``)."""
     made_by = ""
     if tensor.grad_fn is not None:
         op = re.sub(r"Backward[0-9]*$", "", tensor.grad_fn.name())
@@ -276,8 +277,8 @@ def _modified_error(tensor, counter, version):
         "torch.autograd.set_detect_anomaly(True, check_nan=False).")
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{tensor.type()} {list(tensor.shape)}]{made_by} is at version {counter[0]}; expected version {version} "
-        f"instead. Hint: {hint}")
+        f"[{type_name or tensor.type()} {list(tensor.shape)}]{made_by} is at version {counter[0]}; expected version "
+        f"{version} instead. Hint: {hint}")
 
 
 saved_leaf_node = [None]

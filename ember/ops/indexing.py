@@ -407,6 +407,24 @@ def _one_dim_adjacent(advanced):
     return True
 
 
+def _keep_index_versions(result, key):
+    """Has the backward of ``result``'s node refuse the index tensors of ``key`` once changed in place (its key holds
+    their arrays), as PyTorch's version check on the indices it saves."""
+    node = result.grad_fn
+    tensors = [k for k in (key if isinstance(key, tuple) else (key,)) if isinstance(k, Tensor) and not _selects(k)]
+    if node is not None and tensors:
+        node.index_versions = [(t, t._version_counter[0]) for t in tensors]
+    return result
+
+
+def _check_index_versions(ctx):
+    for tensor, version in getattr(ctx, "index_versions", ()):
+        if tensor._version_counter[0] != version:
+            from ..autograd._saved import _modified_error
+            mask_type = f"{tensor.device.type.upper()}BoolType" if tensor.dtype is _dtype.bool_ else None
+            raise _modified_error(tensor, tensor._version_counter, version, mask_type)
+
+
 class Index(Primitive):
     """Advanced indexing ``a[key]`` (a copy, laid out as PyTorch's)."""
 
@@ -417,6 +435,7 @@ class Index(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        _check_index_versions(ctx)
         return IndexAccumulate.apply(grad, ctx.shape, ctx.key)
 
 
@@ -450,7 +469,7 @@ def _getitem(self, key):
             if name != "SliceBackward0":
                 name_node(view, name)
         return view
-    return Index.apply(self, (items, advanced))
+    return _keep_index_versions(Index.apply(self, (items, advanced)), key)
 
 
 def _view_node_name(items, shape, single):
@@ -491,6 +510,7 @@ class IndexPut(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        _check_index_versions(ctx)
         grad_a = grad_value = None
         if ctx.needs_input_grad[0]:
             grad_a = grad if ctx.accumulate else IndexPut.apply(grad, 0, ctx.key, False)
@@ -574,7 +594,7 @@ def _setitem(self, key, value):
         assign_inplace(self, _written(self, key, value))
         return
     _check_put_dtype(self, key, value)
-    key = _normalize_key(self, key)
+    given_key, key = key, _normalize_key(self, key)
     if key[1] is None and self.requires_grad and self.grad_fn is None and state.enabled and not _whole(self, key):
         # PyTorch writes through the view self[key], which is what it names (full slices and ... give self)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
@@ -597,7 +617,7 @@ def _setitem(self, key, value):
         return
     if key[1] is None and overlaps(self._data[key[0]]):   # only the written elements must not share memory
         raise RuntimeError(OVERLAP_MESSAGE)
-    result = IndexPut.apply(self, value, key, False)
+    result = _keep_index_versions(IndexPut.apply(self, value, key, False), given_key)
     if key[1] is None:   # basic indexing: PyTorch copies into the view self[key], recorded as CopySlices
         name_node(result, "torch::autograd::CopySlices", (self, given if isinstance(given, Tensor) else None))
     assign_inplace(self, result, overlap_ok=True)
@@ -614,7 +634,7 @@ def index_put(input, indices, values, accumulate=False):
     key = _normalize_key(input, tuple(indices))
     key = key if key[1] is not None else (key[0], (Ellipsis,))
     values = _value_for(input, values, key, setitem=False)
-    return IndexPut.apply(input, values, key, bool(accumulate))
+    return _keep_index_versions(IndexPut.apply(input, values, key, bool(accumulate)), tuple(indices))
 
 
 inplace_method(index_put)

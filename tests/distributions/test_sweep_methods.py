@@ -10,9 +10,6 @@ from tests.distributions.sweep import compare
 
 # what still differs, and why (strict: a fix turns these into failures to remove)
 LEFT = {
-    ("Wishart_cov", "grad_rsample"): "ember's index_put keeps a mask changed in place after it (torch's version check)",
-    ("Wishart_tril", "grad_rsample"): "ember's index_put keeps a mask changed in place after it",
-    ("Wishart_precision", "grad_rsample"): "ember's index_put keeps a mask changed in place after it",
     # ember's exact Bessel functions against PyTorch's polynomial fits (1e-7 apart; test_distributions.py checks
     # ember's against quadrature), and log I0 of an invalid negative concentration
     ("VonMises", "k_negated_validate=False"): "log I0 of a negative concentration: exact fit against a polynomial",
