@@ -11,6 +11,7 @@ Where a CUDA device is at hand (``ember.cuda.is_available()``; ``EMBER_TEST_CUDA
 import contextlib
 import os
 import re
+import warnings
 
 import numpy
 import torch
@@ -316,3 +317,22 @@ def same_outcome(fn, rtol=1e-7, atol=0.0):
         if b is not None:
             assert a.shape == b.shape and a.dtype == b.dtype
             numpy.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def listing(lib, fn):
+    """What ``fn(lib)`` gives, exactly, with warnings silenced: a tensor's dtype name and values as lists, another
+    result's repr, or the exception's type and message."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = fn(lib)
+    except Exception as error:   # noqa: BLE001 (the type and message are what is compared)
+        return type(error).__name__, str(error)
+    if isinstance(result, lib.Tensor):
+        return str(result.dtype).split(".")[1], result.tolist()
+    return repr(result)
+
+
+def same_listing(fn):
+    """Asserts ``fn(ember)`` and ``fn(torch)`` give the same ``listing``: equal dtypes and values, reprs or errors."""
+    assert listing(ember, fn) == listing(torch, fn)

@@ -4,27 +4,11 @@ isneginf take ``out=``, PyTorch's unary kernels that write their input's dtype (
 ...) refuse an out of another dtype, as do those writing one dtype (mm, matmul, tril, gather, cross, argmax, dot,
 index_select, nonzero, where, amax, amin) and those writing pairs (max, min, sort, topk, aminmax); each case run on both
 libraries and compared."""
-import warnings
 
 import pytest
 import torch
 
-import ember
-
-
-def outcome(fn, lib):
-    """What ``fn(lib)`` gives: the result's dtype and values, or its exception's type and message."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = fn(lib)
-    except Exception as error:   # noqa: BLE001 - the error is the result compared
-        return type(error).__name__, str(error)
-    return str(result.dtype).split(".")[1], result.tolist()
-
-
-def check(fn):
-    assert outcome(fn, ember) == outcome(fn, torch)
+from tests.oracle import same_listing
 
 
 def x(lib):
@@ -54,7 +38,7 @@ REDUCTIONS = {
 def test_reductions_compute_in_outs_dtype(name, out_dtype, dtype):
     fn = REDUCTIONS[name]
     keywords = {} if dtype is None else {"dtype": dtype}
-    check(lambda L: fn(L, empty(L, out_dtype), **{k: getattr(L, v) for k, v in keywords.items()}))
+    same_listing(lambda L: fn(L, empty(L, out_dtype), **{k: getattr(L, v) for k, v in keywords.items()}))
 
 
 @pytest.mark.parametrize("name", ["all", "any"])
@@ -67,13 +51,13 @@ def test_all_any_results_are_bool_or_uint8(name, input_dtype, out_dtype, dim):
         reduce = getattr(L, name)
         out = empty(L, out_dtype)
         return reduce(values, out=out) if dim is None else reduce(values, dim, out=out)
-    check(fn)
+    same_listing(fn)
 
 
 @pytest.mark.parametrize("join", ["cat", "stack"])
 @pytest.mark.parametrize("out_dtype", ["bool", "uint8", "int64", "float16", "float64", "complex64"])
 def test_cat_stack_out_dtype(join, out_dtype):
-    check(lambda L: getattr(L, join)([x(L), x(L).int()], out=empty(L, out_dtype)))
+    same_listing(lambda L: getattr(L, join)([x(L), x(L).int()], out=empty(L, out_dtype)))
 
 
 @pytest.mark.parametrize("join", ["cat", "stack"])
@@ -81,8 +65,8 @@ def test_cat_stack_refuse_out_sharing_an_input(join):
     def fn(L):
         base = L.zeros(4, 2)
         return getattr(L, join)([base[:2], x(L)], out=base)
-    check(fn)
-    check(lambda L: getattr(L, join)([x(L), x(L)], out=L.zeros(0)))   # an empty out shares nothing
+    same_listing(fn)
+    same_listing(lambda L: getattr(L, join)([x(L), x(L)], out=L.zeros(0)))   # an empty out shares nothing
 
 
 @pytest.mark.parametrize("name", ["signbit", "isposinf", "isneginf"])
@@ -94,7 +78,7 @@ def test_value_tests_take_bool_out(name, out_dtype):
         result = getattr(L, name)(values, out=out)
         assert result is out
         return out
-    check(fn)
+    same_listing(fn)
 
 
 @pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int64", "float32"])
@@ -104,7 +88,7 @@ def test_cross_integer_wraps_and_bool_refused(dtype, form):
         a = L.tensor([[0, 1, 1], [1, 1, 0]]).to(getattr(L, dtype))
         b = (L.tensor([[1, 1, 0], [0, 1, 1]]) * 3).to(getattr(L, dtype))
         return L.linalg.cross(a, b) if form == "linalg" else L.cross(a, b, dim=1)
-    check(fn)
+    same_listing(fn)
 
 
 UNARY = {
@@ -135,7 +119,7 @@ def supported(name, dtype):
 @pytest.mark.parametrize("out_dtype", ["bool", "int32", "int64", "float16", "float32", "float64", "complex64",
                                        "complex128"])
 def test_unary_kernels_refuse_an_out_of_another_dtype(name, dtype, out_dtype):
-    check(lambda L: UNARY[name](L, L.tensor([-1.5, 0.0, 2.5]).to(getattr(L, dtype)), empty(L, out_dtype)))
+    same_listing(lambda L: UNARY[name](L, L.tensor([-1.5, 0.0, 2.5]).to(getattr(L, dtype)), empty(L, out_dtype)))
 
 
 ONE_DTYPE = {
@@ -158,7 +142,7 @@ ONE_DTYPE = {
 
 @pytest.mark.parametrize("index", [[0], 0, [0, 0], [1], []])
 def test_index_select_of_a_0d_input(index):
-    check(lambda L: L.index_select(L.tensor(-1.5), 0, L.tensor(index, dtype=L.int64)))
+    same_listing(lambda L: L.index_select(L.tensor(-1.5), 0, L.tensor(index, dtype=L.int64)))
 
 
 @pytest.mark.parametrize("name", ONE_DTYPE)
@@ -168,7 +152,7 @@ def test_kernels_of_one_dtype_refuse_an_out_of_another(name, dtype, out_dtype):
     def fn(L):
         x = L.tensor([[-1.5, 0.5, 2.5], [-0.5, 1.5, -1.5]]).to(getattr(L, dtype))
         return ONE_DTYPE[name](L, x, empty(L, out_dtype))
-    check(fn)
+    same_listing(fn)
 
 
 PAIRS = {
@@ -187,4 +171,4 @@ def test_pairs_of_outs_take_exact_dtypes(name, dtypes):
         x = L.tensor([[3.0, 1.0, 2.0], [1.0, 3.0, 3.0]])
         results = PAIRS[name](L, x, tuple(empty(L, d) for d in dtypes))
         return L.stack([r.double() for r in results])
-    check(fn)
+    same_listing(fn)
