@@ -205,9 +205,9 @@ def _plural(n, word):
 def _extra_args(name, signature, nargs):
     """PyTorch's error for more positional arguments than ``signature`` takes."""
     given = f"{nargs} {'was' if nargs == 1 else 'were'} given"
-    if signature.min_args != signature.max_positional:
+    if signature.min_args != signature.max_positional:   # (PyTorch's plural here whatever the count)
         return TypeError(f"{name}() takes from {signature.min_args} to {signature.max_positional} positional "
-                         f"arguments but {given}")
+                         f"arguments but {nargs} were given")
     return TypeError(f"{name}() takes {_plural(signature.max_positional, 'positional argument')} but {given}")
 
 
@@ -594,8 +594,10 @@ def _check_frame(op):
     _raise_for_call(_op_name(op, shape[2] if shape else None), args, kwargs, method, op.f_code)
 
 
-def _raise_for_call(name, args, kwargs, method, code):
-    """``raise_for`` the op ``name`` called with ``args`` (self first for a method) by a function of ``code``."""
+def _raise_for_call(name, args, kwargs, method, code, takes=None):
+    """``raise_for`` the op ``name`` called with ``args`` (self first for a method) by a function of ``code``, whose
+    keywords are those of ``takes`` (a code; default ``code``)."""
+    takes = takes or code
     from . import _signatures as table
     if method and table.RENAMED.get(name, (name, False))[1]:   # PyTorch's method calls the function form
         method = False
@@ -606,8 +608,8 @@ def _raise_for_call(name, args, kwargs, method, code):
     raise_for(name, args[1:] if method else args, kwargs, method,
               bool(code.co_flags & inspect.CO_VARARGS) or len(args) > code.co_argcount
               or method and name in table.F_CALLS_METHOD,
-              None if code.co_flags & inspect.CO_VARKEYWORDS else code.co_varnames[:code.co_argcount +
-                                                                                 code.co_kwonlyargcount])
+              None if takes.co_flags & inspect.CO_VARKEYWORDS else takes.co_varnames[:takes.co_argcount +
+                                                                                  takes.co_kwonlyargcount])
 
 
 def check(depth=1):
@@ -618,10 +620,11 @@ def check(depth=1):
         _check_frame(op)
 
 
-def check_call(function, args, kwargs):
+def check_call(function, args, kwargs, inner=None):
     """``check`` for a wrapper that ran the op ``name`` on ``args`` and ``kwargs`` and saw it raise (the op's own
     frame is gone by then): whether the op was a Tensor method is read from the wrapper caller's call. Where an
-    op called this one, that op's call is checked instead."""
+    op called this one, that op's call is checked instead. ``inner``: the function the wrapper hands the call to,
+    where that is not ``function``'s ``__wrapped__`` (its parameters are the keywords ember takes)."""
     outer = _outer_op(sys._getframe(2))
     if outer is not None:
         _check_frame(outer)
@@ -650,7 +653,8 @@ def check_call(function, args, kwargs):
         bound = inspect.signature(function).bind(*args, **kwargs).arguments
         args, kwargs = (bound.get("input"), bound.get("dim")), {"dtype": bound["dtype"]} if "dtype" in bound else {}
         method = True
-    _raise_for_call(name, args, kwargs, method and isinstance(args[0], _tensor_class()), code)
+    _raise_for_call(name, args, kwargs, method and isinstance(args[0], _tensor_class()), code,
+                    inner and inspect.unwrap(inner).__code__)
 
 
 def _table():

@@ -457,6 +457,13 @@ CALLS = [
     'T.unique_consecutive(t, True, False, 0.5)',
     't.split(1.5, 0.5)',
     't.split(True, None)',
+    't.atan2_("a")',
+    't.hypot_(other="a")',
+    't.greater_("a")',
+    't.acos_("a")',
+    't.exp_(dim=0)',
+    't.round_(0, 1)',
+    't.clamp_min_(dim=0)',
 ]
 
 

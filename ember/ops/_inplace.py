@@ -28,6 +28,10 @@ def inplace_method(function, name=None, promotes=True):
             if promotes:
                 _check_castable(self, args)
             raise
+        except TypeError:   # arguments no signature of the in-place method takes: PyTorch's error, by the name called
+            from .. import _arg_parser   # (loaded on errors only)
+            _arg_parser.check_call(method, (self,) + args, kwargs, function)
+            raise
     method.__name__ = name or function.__name__ + "_"
     method.__qualname__ = f"Tensor.{method.__name__}"   # this module's Tensor.<name>: pickled by reference, as torch's
     method.__doc__ = f"In-place version of :func:`{function.__name__}`."
