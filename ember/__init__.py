@@ -11,6 +11,7 @@ from ._tensor import Size, Tensor
 from ._tensor_str import set_printoptions
 from . import autograd, ops
 from . import overrides  # noqa: E402,F401  (the __torch_function__ protocol: Tensor.__torch_function__)
+from . import _python_dispatch  # noqa: E402,F401  (the __torch_dispatch__ protocol; its hook starts when used)
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled

@@ -96,6 +96,9 @@ class Tensor(TensorBase):
         for hook in subclass_hooks:   # ember.overrides: a subclass with __torch_function__ starts its dispatch
             hook(cls)
 
+    _dispatches = None   # on a subclass whose own __torch_dispatch__ computes its ops: how ops outside ember's
+    # dispatch point hand it ops and note its instances (ember._python_dispatch._Dispatching)
+
     # __init__, PyTorch's legacy constructor, is installed by ops.creation with the other ways to make tensors.
 
     # --- what the tensor is -------------------------------------------------------------------

@@ -18,6 +18,10 @@ from .function import (AccumulateGrad, GradientEdge, Node, _as_array, _ndarray, 
                        registry)
 from .grad_mode import state
 
+dispatch_check = [None]
+"""Set once a ``__torch_dispatch__`` subclass exists: ``check(node, grads)`` before a node's backward, which refuses
+the subclass's gradients where the node's formula would read their arrays."""
+
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Computes the gradients of ``tensors`` with respect to the graph's leaves and accumulates them in ``.grad``."""
@@ -434,6 +438,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                 on_arrays = True
         if not on_arrays:
             output_grads = _tensors(output_grads)
+            if dispatch_check[0] is not None:   # a __torch_dispatch__ subclass exists (ember._python_dispatch)
+                dispatch_check[0](node, output_grads)
             if node._num_outputs > 1 and node.materialize_grads:
                 for nr, g in enumerate(output_grads):
                     if g is None and node._output_meta[nr] is not None:   # (a non-tensor output's stays None)
@@ -706,6 +712,10 @@ def _accumulate(leaf, g, create_graph, handed_out):
         data = g._data
     else:
         data, g = g, None
+    if (type(given) is not Tensor and getattr(type(given), "_dispatches", None)) or (
+            grad is not None and type(grad)._dispatches):   # a __torch_dispatch__ subclass's gradient stays one, and
+        leaf.grad = given if grad is None else grad + (given if isinstance(given, Tensor) else _wrap(given))
+        return   # adds through its handler (its array is a placeholder)
     if grad is None:
         variable = leaf._data
         if id(data) in handed_out or _views_another(data) or not getattr(data.flags, "writeable", True) or (

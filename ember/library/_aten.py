@@ -5,7 +5,8 @@ spelled out here: ``slice``, ``index``, ``_to_copy``, ``alias``); an operator em
 says so. The names are PyTorch 2.13's (``_aten_names``), so a name PyTorch lacks is PyTorch's AttributeError.
 
 Libraries key tables of ``__torch_dispatch__`` handlers on these objects at import (PyTorch Geometric's ``Index``
-and ``EdgeIndex``); ember does not call ``__torch_dispatch__`` (its ops are not decomposed into ATen calls)."""
+and ``EdgeIndex``); ember hands its op applications to ``__torch_dispatch__`` handlers as these operators
+(``ember._python_dispatch``)."""
 import types
 
 _OVERLOADS = None
@@ -61,9 +62,19 @@ def _to_copy(input, *, dtype=None, layout=None, device=None, pin_memory=None, no
     return out.pin_memory() if pin_memory else out
 
 
+def _convolution_mode(input, weight, bias, stride, padding, dilation, groups):
+    convolution = getattr(_ember().nn.functional, f"conv{input.dim() - 2}d")
+    return convolution(input, weight, bias, stride, padding, dilation, groups)
+
+
 def _special():
+    ember = _ember()
     return {"slice": _slice, "index": _index, "_to_copy": _to_copy, "alias": lambda input: input.view_as(input),
-            "_pin_memory": lambda input, device=None: input.pin_memory()}
+            "_pin_memory": lambda input, device=None: input.pin_memory(),
+            "_softmax": lambda input, dim, half_to_float: ember.softmax(input, dim),
+            "_log_softmax": lambda input, dim, half_to_float: ember.log_softmax(input, dim),
+            "threshold_backward": lambda grad, input, threshold: ember.where(input > threshold, grad, 0),
+            "_convolution_mode": _convolution_mode, "_unsafe_view": lambda input, size: input.reshape(size)}
 
 
 def _implementation(name):
@@ -115,7 +126,8 @@ class OpOverload:
         return f"{self.namespace}.{self._opname}.{self._overloadname}"
 
     def __call__(self, *args, **kwargs):
-        return self._overloadpacket._run(args, kwargs)
+        from .. import _python_dispatch   # (handlers of __torch_dispatch__ see the call while any is on)
+        return _python_dispatch.overload_called(self, args, kwargs)
 
 
 class OpOverloadPacket:

@@ -260,6 +260,9 @@ def clone(input, *, memory_format=None):
 @tensor_method
 def detach(input):
     """The same memory as a tensor outside the graph (sharing the version counter, as in PyTorch)."""
+    dispatches = input.__class__._dispatches   # (`type` is Tensor.type here)
+    if dispatches:   # a __torch_dispatch__ subclass: its handler detaches it (aten.detach)
+        return dispatches.aten("detach", input)
     out = _make(input._data)
     out._version_counter = input._version_counter
     return out

@@ -156,6 +156,8 @@ def as_subclass(self, cls):
         moved._data, moved._version_counter = result._data, result._version_counter
         _instance_dict.__get__(moved).update(_instance_dict.__get__(result))
         result = moved
+    if cls._dispatches:   # a __torch_dispatch__ subclass: its instances' ops go to its handler
+        cls._dispatches.track(result)
     return result
 
 
@@ -185,6 +187,8 @@ def _make_subclass(cls, data, require_grad=False, dispatch_sizes_strides_policy=
     result.__class__ = cls
     if require_grad:
         result.requires_grad_(True)
+    if cls._dispatches:   # a __torch_dispatch__ subclass: its instances' ops go to its handler
+        cls._dispatches.track(result)
     return result
 
 

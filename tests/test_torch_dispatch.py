@@ -1,0 +1,361 @@
+"""``__torch_dispatch__``: TorchDispatchMode and wrapper subclasses, each checked against PyTorch in the same test (the
+ATen ops a logging mode records, values and gradients through the tutorial's wrapper subclass, the errors)."""
+import gc
+import importlib
+
+import pytest
+import torch
+
+import ember
+from ember._python_dispatch import _hook as _python_dispatch
+from ember.autograd import function as _function
+
+
+@pytest.fixture(autouse=True)
+def _fast_path_comes_back():
+    """Once a test's modes are off and its subclass instances are gone, the next op removes the hook: ops take the
+    fast path again (other test files see no hook)."""
+    yield
+    gc.collect()
+    ember.ones(1) + 1
+    assert _python_dispatch not in _function.dispatch_hooks and _function.dispatch_hooks == []
+
+
+def _dispatch(lib):
+    return importlib.import_module(lib.__name__ + ".utils._python_dispatch")
+
+
+def _logging_mode(lib, log):
+    class Logging(_dispatch(lib).TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            log.append(str(func))
+            return func(*args, **(kwargs or {}))
+    return Logging()
+
+
+PROGRAMS = {
+    "arithmetic": ("x = T.randn(3, 4); y = T.randn(3, 4)", "(x * y + x - y / 2).relu().exp().sum()"),
+    "activations": ("x = T.randn(3, 4)", "[T.sigmoid(x), T.tanh(x), T.nn.functional.gelu(x), x.pow(2), "
+                                          "T.sqrt(x.abs()), -x, T.clamp(x, -1, 1), T.maximum(x, x * 2)]"),
+    "products": ("a = T.randn(3, 4); b = T.randn(4, 5); a3 = T.randn(2, 3, 4); b3 = T.randn(2, 4, 5)",
+                 "[T.mm(a, b), T.matmul(a, b), a @ b, T.bmm(a3, b3), a @ b[:, 0], a.transpose(0, 1)]"),
+    "linear": ("m = T.nn.Linear(4, 5); x = T.randn(3, 4); x3 = T.randn(2, 3, 4)", "[m(x), m(x3)]"),
+    "convolution": ("m = T.nn.Conv2d(3, 4, 3, padding=1, stride=2); x = T.randn(1, 3, 8, 8)", "m(x)"),
+    "normalization": ("x = T.randn(2, 4, 5)", "[T.nn.functional.layer_norm(x, (5,)), T.softmax(x, -1), "
+                                              "T.log_softmax(x, 1)]"),
+    "reductions": ("x = T.randn(3, 4); w = T.randn(4, 3); i = T.tensor([0, 2])",
+                   "[x.sum(), x.sum(1), x.sum(0, keepdim=True), x.amax(0), x.max(), x.max(1), x.clone(), "
+                   "T.nn.functional.embedding(i, w), x.argmax(), x > 0, T.cat([x, x], 1), x.to(T.float64)]"),
+    "views": ("x = T.randn(3, 4, 5)", "[x[0], x[:, 1:3], x[1, :, 2], x[None], x.expand(2, 3, 4, 5), x.view(12, 5), "
+                                      "x.reshape(-1)]"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_logging_mode_records_pytorchs_aten_ops(name):
+    setup, program = PROGRAMS[name]
+    logs = []
+    for lib in (ember, torch):
+        log = []
+        scope = {"T": lib}
+        exec(setup, scope)
+        with _logging_mode(lib, log):
+            eval(program, scope)
+        logs.append(log)
+    assert logs[0] == logs[1]
+
+
+def test_logging_mode_backward_products_and_gradients():
+    """Backward ops differ in their pointwise steps (ember's formulas are its own), but a mode sees the same products
+    in the same order, and the gradients are those of the program without the mode."""
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        x, w = lib.randn(3, 4, requires_grad=True), lib.randn(4, 2, requires_grad=True)
+        log = []
+        with _logging_mode(lib, log):
+            out = (x @ w).relu().sum()
+            forward = len(log)
+            out.backward()
+        results.append(([f for f in log[forward:] if f in ("aten.mm.default", "aten.bmm.default")],
+                        x.grad.tolist(), w.grad.tolist()))
+    assert results[0][0] == results[1][0] == ["aten.mm.default", "aten.mm.default"]
+    assert torch.allclose(torch.tensor(results[0][1]), torch.tensor(results[1][1]))
+    assert torch.allclose(torch.tensor(results[0][2]), torch.tensor(results[1][2]))
+
+
+def test_mode_arguments_and_grad_flow():
+    """Handlers get the tensors the program passed (``requires_grad`` as set), ATen's argument order and
+    keywords, ``types`` empty for plain tensors; the result the handler returns gets the op's node."""
+    seen = []
+    for lib in (ember, torch):
+        calls = []
+
+        class Recording(_dispatch(lib).TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                calls.append((str(func), types, [a.requires_grad if isinstance(a, lib.Tensor) else a for a in args],
+                              dict(kwargs or {})))
+                return func(*args, **(kwargs or {}))
+        x = lib.ones(2, 3, requires_grad=True)
+        with Recording():
+            y = x.sum(1, dtype=lib.float64)
+            z = x * 3
+        assert y.grad_fn is not None and z.grad_fn is not None
+        seen.append([(f, t, a, {k: str(v) for k, v in kw.items()}) for f, t, a, kw in calls])
+    assert seen[0] == [(f, t, a, {k: v.replace("torch.", "ember.") for k, v in kw.items()}) for f, t, a, kw in
+                       seen[1]]
+
+
+def test_modes_nest_and_handlers_run_below_their_mode():
+    results = []
+    for lib in (ember, torch):
+        dispatch = _dispatch(lib)
+        events = []
+
+        class Named(dispatch.TorchDispatchMode):
+            def __init__(self, name):
+                super().__init__()
+                self.name = name
+
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                current = dispatch._get_current_dispatch_mode()
+                events.append((self.name, str(func), None if current is None else current.name))
+                return func(*args, **(kwargs or {}))
+        x = lib.ones(2)
+        outer, inner = Named("outer"), Named("inner")
+        with outer:
+            with inner:
+                assert dispatch._get_current_dispatch_mode() is inner
+                assert dispatch._get_current_dispatch_mode_stack() == [outer, inner]
+                x.exp()
+            x.neg()
+        assert dispatch._get_current_dispatch_mode() is None
+        results.append(events)
+    assert results[0] == results[1] == [("inner", "aten.exp.default", "outer"), ("outer", "aten.exp.default", None),
+                                        ("outer", "aten.neg.default", None)]
+
+
+def test_mode_leaves_the_fast_path_as_it_was():
+    from ember import _python_dispatch
+    before = list(_function.dispatch_hooks)
+    with _logging_mode(ember, []):
+        assert len(_function.dispatch_hooks) == len(before) + 1
+    assert _function.dispatch_hooks == before and not _python_dispatch.modes
+
+
+def test_mode_can_replace_results():
+    """A handler's own result is the op's result, and autograd records the op's node behind it."""
+    for lib in (ember, torch):
+        class Doubling(_dispatch(lib).TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                return out * 2 if func is lib.ops.aten.exp.default else out
+        x = lib.zeros(3, requires_grad=True)
+        with Doubling():
+            y = x.exp()
+        assert y.tolist() == [2.0, 2.0, 2.0]
+        y.sum().backward()
+        assert x.grad.tolist() == [2.0, 2.0, 2.0]   # exp's backward reads the result it was given
+
+
+def test_op_without_aten_counterpart_is_still_seen():
+    """Every op reaches the mode: one ember computes without an ATen counterpart comes as torch.ops.ember.<Name>."""
+    log = []
+    x = ember.randn(5, 4)
+    with _logging_mode(ember, log):
+        v = x.var(0)
+    assert log and all(f.startswith(("aten.", "ember.")) for f in log)
+    assert torch.allclose(torch.from_numpy(v.numpy()), torch.from_numpy(x.numpy()).var(0))
+
+
+def test_aten_calls_under_a_mode_reach_it():
+    for lib in (ember, torch):
+        log = []
+        with _logging_mode(lib, log):
+            out = lib.ops.aten.add.Tensor(lib.ones(2), lib.ones(2))
+        assert out.tolist() == [2.0, 2.0] and log[-1] == "aten.add.Tensor"
+
+
+def _wrapper_class(lib, log):
+    pytree = importlib.import_module(lib.__name__ + ".utils._pytree")
+
+    class Wrapper(lib.Tensor):
+        """The tutorial's wrapper subclass: it unwraps, calls func, rewraps."""
+
+        @staticmethod
+        def __new__(cls, elem):
+            r = lib.Tensor._make_wrapper_subclass(cls, elem.size(), strides=elem.stride(), dtype=elem.dtype,
+                                                  device=elem.device, requires_grad=elem.requires_grad)
+            r.elem = elem
+            return r
+
+        __torch_function__ = lib._C._disabled_torch_function_impl
+
+        @classmethod
+        def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+            log.append(str(func))
+
+            def unwrap(e):
+                return e.elem if isinstance(e, Wrapper) else e
+
+            def wrap(e):
+                return Wrapper(e) if isinstance(e, lib.Tensor) else e
+            out = func(*pytree.tree_map(unwrap, args), **pytree.tree_map(unwrap, kwargs or {}))
+            return pytree.tree_map(wrap, out)
+    return Wrapper
+
+
+def _plain(t):
+    return t.elem if hasattr(t, "elem") else t
+
+
+def test_wrapper_subclass_values_and_gradients():
+    outcomes = []
+    for lib in (ember, torch):
+        log = []
+        Wrapper = _wrapper_class(lib, log)
+        lib.manual_seed(0)
+        a, b, layer = lib.randn(3, 4), lib.randn(4, 2), lib.nn.Linear(2, 5)
+        wa, wb = Wrapper(a), Wrapper(b)
+        assert wa.shape == a.shape and wa.dtype == a.dtype and wa.stride() == a.stride()
+        value = (wa @ wb).relu() * 2 + 1
+        assert type(value) is Wrapper and lib.allclose(value.elem, (a @ b).relu() * 2 + 1)
+        forward = list(log)
+        wa.requires_grad_()
+        wb.requires_grad_()
+        loss = layer((wa @ wb).tanh()).sum()
+        assert type(loss) is Wrapper
+        loss.backward()
+        # the plain program's gradients
+        pa, pb = a.clone().requires_grad_(), b.clone().requires_grad_()
+        layer.weight.grad = None
+        layer(((pa @ pb).tanh())).sum().backward()
+        assert lib.allclose(_plain(wa.grad), pa.grad) and lib.allclose(_plain(wb.grad), pb.grad)
+        outcomes.append((forward, _plain(wa.grad).tolist(), _plain(wb.grad).tolist(), _plain(loss).item()))
+    assert outcomes[0][0] == outcomes[1][0]
+    assert torch.allclose(torch.tensor(outcomes[0][1]), torch.tensor(outcomes[1][1]))
+    assert torch.allclose(torch.tensor(outcomes[0][2]), torch.tensor(outcomes[1][2]))
+    assert outcomes[0][3] == pytest.approx(outcomes[1][3], rel=1e-6)
+
+
+def test_wrapper_subclass_and_mode_together():
+    """A mode sees the wrapper's op first; the wrapper's handler sees it when the mode's handler calls func."""
+    results = []
+    for lib in (ember, torch):
+        wrapper_log, mode_log = [], []
+        Wrapper = _wrapper_class(lib, wrapper_log)
+        w = Wrapper(lib.ones(2))
+        with _logging_mode(lib, mode_log):
+            out = w + 1
+        results.append((mode_log, wrapper_log, _plain(out).tolist()))
+    assert results[0] == results[1]
+
+
+def test_all_handlers_returning_notimplemented_raise_pytorchs_type_error():
+    for lib in (ember, torch):
+        class Declining(_dispatch(lib).TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                return NotImplemented
+
+        class Refusing(lib.Tensor):
+            @staticmethod
+            def __new__(cls, elem):
+                return lib.Tensor._make_wrapper_subclass(cls, elem.size(), dtype=elem.dtype)
+
+            __torch_function__ = lib._C._disabled_torch_function_impl
+
+            @classmethod
+            def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+                return NotImplemented
+        with pytest.raises(TypeError, match=r"^Multiple dispatch failed for 'torch\._ops\.aten\.exp\.default'; all "
+                                            r"__torch_dispatch__ handlers returned NotImplemented:\n\n  - mode object "
+                                            r"<.*Declining object at 0x[0-9a-f]+>\n\nFor more information, try "
+                                            r"re-running with TORCH_LOGS=not_implemented$"):
+            x = lib.ones(2)
+            with Declining():
+                x.exp()
+        with pytest.raises(TypeError, match=r"^Multiple dispatch failed for 'torch\._ops\.aten\.add\.Tensor'; all "
+                                            r"__torch_dispatch__ handlers returned NotImplemented:\n\n  - tensor "
+                                            r"subclass <class '.*Refusing'>\n\n"):
+            lib.add(Refusing(lib.ones(2)), lib.ones(2))
+
+
+WRAPPED = {   # name -> (ops on a (4, 3) tensor w, given the library T and F = T.nn.functional; primitives recorded)
+    "add": ("w + w * 2", "Add Mul"), "sub": ("w - 1.5", "Sub"), "div": ("w / (w + 1)", "Div"), "neg": ("-w", "Neg"),
+    "exp": ("w.exp()", "Exp"), "log": ("w.log()", "Log"), "log1p": ("w.log1p()", "Log1p"),
+    "expm1": ("w.expm1()", "Expm1"), "sqrt": ("w.sqrt()", "Sqrt"), "rsqrt": ("w.rsqrt()", "Rsqrt"),
+    "trig": ("w.sin() + w.cos()", "Sin Cos"), "tanh": ("w.tanh()", "Tanh"), "sigmoid": ("w.sigmoid()", "Sigmoid"),
+    "relu": ("(w - 1).relu()", "Relu"), "gelu": ("F.gelu(w, approximate='tanh')", "Gelu"),
+    "pow": ("w.pow(3) + w.pow(w)", "Pow"), "abs": ("(w - 1).abs()", "Abs"), "clamp": ("w.clamp(0.6, 1.0)", "Clamp"),
+    "where": ("T.where(w > 1, w, w * 3)", "Where"), "extremes": ("T.maximum(w, w * w) + T.minimum(w, 1 - w)",
+                                                              "Maximum Minimum"),
+    "leaky_relu": ("F.leaky_relu(w - 1, 0.2)", "LeakyRelu"), "hardtanh": ("F.hardtanh(w - 1)", "Hardtanh"),
+    "products": ("T.mm(w, w.t()) + w @ w.t()", "Matmul Permute"),
+    "bmm": ("T.bmm(w.unsqueeze(0), w.t().unsqueeze(0))", "Matmul Reshape"),
+    "linear": ("F.linear(w, T.ones(2, 3), T.ones(2)).sum(1) + F.linear(T.ones(5, 3), w)[0]", "Linear"),
+    "reductions": ("w.sum(0) + w.mean(0) + w.var(0) + w.logsumexp(0)",
+                   "Sum SquaredDeviations Logsumexp"),
+    "cumsum": ("w.cumsum(0)", "Cumsum"), "softmax": ("T.softmax(w, 1) + T.log_softmax(w, 0)", "Softmax LogSoftmax"),
+    "views": ("w.reshape(12)[1:5].view(2, 2).transpose(0, 1).unsqueeze(0).expand(3, 2, 2)",
+              "Reshape Slice Permute Expand"),
+    "index": ("w[T.tensor([0, 2])] + w.index_select(0, T.tensor([3, 1])) + w.gather(1, T.tensor([[0], [1]]))",
+              "Index IndexSelect Gather"),
+    "join": ("T.cat([w, w * 2], 1)[:, :3] + T.stack([w, w]).sum(0)", "Cat Stack"),
+    "split": ("w.split(2)[1] + w[:2].unbind(1)[0].unsqueeze(1)", "Split Unbind"),
+    "rearrange": ("w.flip(0).repeat(2, 1) + F.pad(w, (1, 1))[:, :3].repeat(2, 1)", "Flip Repeat Pad"),
+    "copies": ("w.double().float() + w.clone()", "Cast Clone"),
+    "mse": ("F.mse_loss(w, T.zeros(4, 3))", "Sub Mul Sum"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRAPPED))
+def test_wrapper_subclass_gradients_equal_pytorchs(name):
+    """The tutorial's wrapper computes what plain PyTorch tensors compute, forward and backward (ember records the
+    op's node on the wrapper, whose backward's ops reach the wrapper's handler)."""
+    program, _ = WRAPPED[name]
+    import numpy
+    rng = numpy.random.default_rng(0)
+    data = (rng.random((4, 3)) + 0.5).astype(numpy.float32)
+    outputs = []
+    for lib in (ember, torch):
+        scope = {"T": lib, "F": lib.nn.functional}
+        Wrapper = _wrapper_class(lib, [])
+        w = Wrapper(lib.tensor(data))
+        w.requires_grad_()
+        scope["w"] = w
+        out = eval(program, scope)
+        weights = lib.tensor(rng.standard_normal(tuple(out.shape)).astype(numpy.float32))
+        rng = numpy.random.default_rng(0)
+        rng.random((4, 3))   # the second library draws the same weights
+        (out * Wrapper(weights)).sum().backward()
+        outputs.append((_plain(out).detach().numpy(), _plain(w.grad).numpy()))
+    numpy.testing.assert_allclose(outputs[0][0], outputs[1][0], rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(outputs[0][1], outputs[1][1], rtol=1e-5, atol=1e-5)
+
+
+def test_wrapper_backwards_listed_are_the_ones_checked():
+    from ember._dispatch_table import WRAPPER_BACKWARDS
+    checked = {p for _, primitives in WRAPPED.values() for p in primitives.split()}
+    assert WRAPPER_BACKWARDS - {"AddScaled"} <= checked | {"Mul"}
+
+
+@pytest.mark.parametrize("program", ["w.amax(0)", "F.layer_norm(w, (3,))", "w.prod(1)",
+                                     "F.conv1d(w.unsqueeze(0), T.ones(2, 4, 2))"])
+def test_wrapper_subclass_refuses_a_backward_it_cannot_compute(program):
+    """ember records a wrapper's node from its placeholders; an op whose backward reads arrays of what the forward
+    saved is refused rather than differentiated wrongly (without grad it runs)."""
+    Wrapper = _wrapper_class(ember, [])
+    w = Wrapper(ember.rand(4, 3))
+    scope = {"T": ember, "F": ember.nn.functional, "w": w}
+    assert type(eval(program, scope)) is Wrapper
+    w.requires_grad_()
+    with pytest.raises(RuntimeError, match="ember cannot differentiate"):
+        eval(program, scope)
+
+
+def test_wrapper_gradient_reaching_an_array_formula_is_refused():
+    Wrapper = _wrapper_class(ember, [])
+    p = ember.randn(4, 3, requires_grad=True)
+    out = (ember.nn.functional.layer_norm(p, (3,)) * Wrapper(ember.randn(4, 3))).sum()
+    with pytest.raises(RuntimeError, match="ember cannot compute the backward of NativeLayerNorm"):
+        out.backward()
