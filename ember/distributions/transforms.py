@@ -23,9 +23,7 @@ class Transform:
     """An invertible (or at least injective) map ``y = t(x)`` with ``t.inv(y)`` and
     ``t.log_abs_det_jacobian(x, y)``; ``cache_size=1`` remembers the latest pair so inverting a sample is exact."""
 
-    bijective = False
-    domain = constraints.real
-    codomain = constraints.real
+    bijective = False   # subclasses set ``domain`` and ``codomain`` (the base has none, as PyTorch's)
 
     def __init__(self, cache_size=0):
         if cache_size not in (0, 1):
