@@ -8,14 +8,12 @@ reads and writes the arrays where they lie (no transposing copies), at the cost 
 (R * Wp / taps times the useful work), which pays while rows are narrow (``BAND_WIDTH``). Wider maps and 3-D kernels
 multiply-add per kernel offset instead. Each of the three maps (forward, input and weight adjoints) has both forms.
 """
-import collections
 import functools
-import threading
 
 import numpy
 
 from .. import _compat
-from . import _blas, _buffers, _parallel
+from . import _blas, _buffers, _kept, _parallel
 
 BAND_WIDTH = 48
 """Widest padded input row a band covers: beyond it, the band's zeros cost more than a multiply-add per offset."""
@@ -92,20 +90,15 @@ class _Plan:
         tap of output channel g * m + j at input row r and column c for output position (b, wo) of a block, the
         columns those of rows ``pad`` zeros short on each side of the padded ones (taps on the zeros are left out)."""
         width = self.Wp if width is None else width
-        key = bits = None
-        if xp is numpy:   # an evaluation's weights are the same every call: their band is kept (see _kept)
-            key = (self, width, pad, numpy.dtype(dtype), G, w.dtype, id(w))   # layers alike in shape: one each
-            bits = w.tobytes()   # (the plan fixes w's shape, the key its dtype)
-            kept = _BANDS.get(key)
-            if kept is not None and kept[0] == bits:
-                return kept[1]
-        positions, taps = self._places(width, pad)
-        band = xp.zeros((G, self.m, self.B * self.Wo * self.Rb * width), dtype)
-        band[:, :, xp.asarray(positions)] = w.reshape(G, self.m, self.kh * self.kw)[:, :, xp.asarray(taps)]
-        band = band.reshape(G, self.m * self.B * self.Wo, self.Rb * width)
-        if xp is numpy:
-            _kept(key, bits, band)
-        return band
+
+        def build(w):
+            positions, taps = self._places(width, pad)
+            band = xp.zeros((G, self.m, self.B * self.Wo * self.Rb * width), dtype)
+            band[:, :, xp.asarray(positions)] = w.reshape(G, self.m, self.kh * self.kw)[:, :, xp.asarray(taps)]
+            return band.reshape(G, self.m * self.B * self.Wo, self.Rb * width)
+        # an evaluation's weights are the same every call: their band is kept (building it took 30-230 us a layer,
+        # about a tenth of MobileNetV2's evaluation on one thread)
+        return _kept.derived(("depthwise band", self, width, pad, numpy.dtype(dtype).str, G), w, build)
 
     def _places(self, width, pad):
         """Where the taps go in a band's (B, Wo, Rb, width) block, as flat positions, and which tap (i * kw + j)
@@ -143,26 +136,6 @@ class _Plan:
         N = g.shape[0]
         split = g.reshape(N, G, self.m, self.blocks, self.B, self.Wo).transpose(1, 3, 0, 2, 4, 5)
         return split.reshape(G, self.blocks, N, self.m * self.B * self.Wo)
-
-
-BAND_BYTES = 1 << 25
-"""Bytes of bands kept at most (the most recently built ones): building a band (zeroing it and placing the taps)
-took 30-230 us a layer, about a tenth of MobileNetV2's evaluation on one thread."""
-
-_BANDS = collections.OrderedDict()   # (plan, width, pad, dtypes, G, id of the weight) -> (its bytes, band)
-_bands_lock = threading.Lock()
-
-
-def _kept(key, bits, band):
-    """Keeps ``band``, built from a weight of bytes ``bits``, for later calls with the same weight bits; the oldest
-    bands are let go beyond ``BAND_BYTES``. Kept bands are read only."""
-    band.flags.writeable = False
-    with _bands_lock:
-        _BANDS[key] = (bits, band)
-        _BANDS.move_to_end(key)
-        total = sum(b.nbytes for _, b in _BANDS.values())
-        while total > BAND_BYTES and len(_BANDS) > 1:
-            total -= _BANDS.popitem(last=False)[1][1].nbytes
 
 
 def _plan(shape, stride, dilation, out, padded, batch, G):

@@ -1,7 +1,7 @@
-"""Arrays derived from a weight (Winograd's transformed kernels), kept between calls while the weight's bits stay the
-same: an evaluation multiplies by the same weights every call, and rebuilding such an array can cost more than the
-products it feeds (G w G^T of a 512 -> 512 3x3 weight: 6.0 ms at one thread, a third of its layer's forward over 4x4
-maps).
+"""Arrays derived from a weight (Winograd's transformed kernels, depthwise convolutions' bands), kept between calls
+while the weight's bits stay the same: an evaluation multiplies by the same weights every call, and rebuilding such an
+array can cost more than the products it feeds (G w G^T of a 512 -> 512 3x3 weight: 6.0 ms at one thread, a third of
+its layer's forward over 4x4 maps; a band 30-230 us, a tenth of MobileNetV2's evaluation in all).
 
 An entry belongs to the weight array it was built from (its ``id``, shape and dtype; let go when that array is), but
 what decides is the weight's content: a copy of the weight is kept beside what was built from it and compared bit for
@@ -18,11 +18,12 @@ __all__ = []
 
 MAX_BYTES = 1 << 27
 """Bytes of kept arrays and weight copies at most: VGG-11's transformed 3x3 weights over its 16x16 to 2x2 maps and
-their copies take ~100 MB, ResNet-18's over 8x8 to 2x2 ~26 MB. When full, entries unused for ``STALE_CALLS`` calls
-make room, else a new one is not kept (so that a model larger than the budget keeps what it can, rather than each
-call evicting what a later one needs)."""
+their copies take ~100 MB, ResNet-18's over 8x8 to 2x2 ~26 MB, MobileNetV2's bands a few MB. When full, entries
+unused for ``STALE_CALLS`` calls make room, else a new one is not kept (so that a model larger than the budget keeps
+what it can, rather than each call evicting what a later one needs)."""
 STALE_CALLS = 1000
-"""Calls after which an entry not used since may make room for another (a ResNet-18 evaluation makes ~10)."""
+"""Calls after which an entry not used since may make room for another (an evaluation of ResNet-18 or MobileNetV2
+makes 10-20, a MobileNetV2 training step ~35)."""
 
 
 class _Entry:

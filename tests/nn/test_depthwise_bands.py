@@ -1,4 +1,4 @@
-"""Depthwise convolutions keep the band built from a weight (``_conv_depthwise._BANDS``) for later calls with the same
+"""Depthwise convolutions keep the band built from a weight (``ops._kept``) for later calls with the same
 weight bits: a weight changed in any way (in place behind autograd's back, one signed zero) gets a new band, and the
 results are PyTorch's each time; the kept bands stay within their budget."""
 import numpy
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import _conv_depthwise
+from ember.ops import _conv_depthwise, _kept
 
 
 def _pair(channels=6):
@@ -25,16 +25,17 @@ def _check(x, w):
 
 def _fresh(x, w):
     """The convolution with no band kept."""
-    kept = dict(_conv_depthwise._BANDS)
-    _conv_depthwise._BANDS.clear()
+    kept = dict(_kept._KEPT)
+    _kept._KEPT.clear()
     try:
         return _check(x, w)
     finally:
-        _conv_depthwise._BANDS.update(kept)
+        _kept._KEPT.clear()
+        _kept._KEPT.update(kept)
 
 
 def test_a_band_is_built_once_per_weight_and_again_when_it_changes(monkeypatch):
-    monkeypatch.setattr(_conv_depthwise, "_BANDS", type(_conv_depthwise._BANDS)())
+    monkeypatch.setattr(_kept, "_KEPT", {})
     built = []
     places = _conv_depthwise._Plan._places
     monkeypatch.setattr(_conv_depthwise._Plan, "_places", lambda self, *a: built.append(a) or places(self, *a))
@@ -64,13 +65,14 @@ def test_a_band_is_built_once_per_weight_and_again_when_it_changes(monkeypatch):
 
 @pytest.mark.parametrize("budget", [1, 1 << 30])
 def test_kept_bands_stay_within_the_budget_and_read_only(budget, monkeypatch):
-    monkeypatch.setattr(_conv_depthwise, "BAND_BYTES", budget)
-    monkeypatch.setattr(_conv_depthwise, "_BANDS", type(_conv_depthwise._BANDS)())
-    for channels in (4, 6, 8):
-        _check(*_pair(channels))
-    kept = _conv_depthwise._BANDS
-    assert len(kept) == (1 if budget == 1 else 3)
-    assert all(not band.flags.writeable for _, band in kept.values())
+    monkeypatch.setattr(_kept, "MAX_BYTES", budget)
+    monkeypatch.setattr(_kept, "_KEPT", {})
+    pairs = [_pair(channels) for channels in (4, 6, 8)]   # alive: the bands go with their weight arrays
+    for x, w in pairs:
+        _check(x, w)
+    kept = _kept._KEPT
+    assert len(kept) == (0 if budget == 1 else 3)
+    assert all(not entry.result.flags.writeable for entry in kept.values())
     training = ember.nn.Conv2d(8, 8, 3, padding=1, groups=8)
     x = ember.randn(2, 8, 8, 8, requires_grad=True)
     training(x).square().sum().backward()   # the input gradient's band (read as kept) too
