@@ -702,6 +702,8 @@ def _accumulate(leaf, g, create_graph, handed_out):
     """Adds ``g`` (a Tensor, or an array from an ``array_backward``) into ``leaf.grad`` (in place when the graph of
     the gradient is not wanted)."""
     grad = leaf.__dict__.get("grad") if type(leaf) is Tensor else leaf.grad
+    if "_grad_dtype" in leaf.__dict__:   # a leaf's grad_dtype casts what arrives (None keeps it)
+        g = _cast_to_grad_dtype(leaf, g)
     given = g
     if type(g) is Tensor:
         data = g._data
@@ -734,6 +736,19 @@ def _accumulate(leaf, g, create_graph, handed_out):
     else:
         grad._data += data
         grad._version_counter[0] += 1
+
+
+ANY_GRAD_DTYPE = "any"
+"""What a leaf's ``grad_dtype = None`` stores: gradients of any dtype are accepted and kept as they come."""
+
+
+def _cast_to_grad_dtype(leaf, g):
+    """``g`` in the dtype the leaf's ``grad_dtype`` asks for (as it came for ``None``)."""
+    wanted = leaf.__dict__["_grad_dtype"]
+    if wanted == ANY_GRAD_DTYPE:
+        return g
+    wrapped = g if isinstance(g, Tensor) else _wrap(g)
+    return g if wrapped.dtype == wanted else wrapped.to(wanted)
 
 
 def _views_another(data):

@@ -283,8 +283,9 @@ class FlatParamHandle:
     def _set_grad(self, grad, unsharded):
         """Stores ``grad`` as the flat parameter's gradient and (``use_orig_params``) each original parameter's
         gradient as a view of it: whole-shaped when unsharded, else the part in this rank's shard (None where that
-        part is empty)."""
-        self.flat_param.grad = grad
+        part is empty). The gradient's size may differ from its parameter's (a shard's or a whole one), which
+        ``.grad``'s assignment refuses, so it is stored directly (PyTorch's FSDP swaps ``.data`` to the same end)."""
+        self.flat_param.__dict__["grad"] = grad
         if not self.use_orig_params:
             return
         for info in self.infos:
@@ -292,10 +293,10 @@ class FlatParamHandle:
                 info.param.grad = None
                 continue
             if unsharded or not self.sharded:
-                info.param.grad = grad[info.offset:info.offset + info.numel].view(info.shape)
+                info.param.__dict__["grad"] = grad[info.offset:info.offset + info.numel].view(info.shape)
                 continue
             start, end = self.shard_range(info)
-            info.param.grad = grad[start - self.shard_start:end - self.shard_start] if end > start else None
+            info.param.__dict__["grad"] = grad[start - self.shard_start:end - self.shard_start] if end > start else None
 
     def reduce_grad(self, grad):
         """After backward reached the unsharded flat parameter: under ``no_sync`` accumulates the unsharded gradient
