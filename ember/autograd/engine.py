@@ -66,6 +66,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
                              materialize_grads)
     grads = _root_grads(outputs, grad_outputs)
+    for t in inputs:   # after the outputs' checks: PyTorch's engine checks the outputs first
+        if not isinstance(t, GradientEdge) and not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     captured = _run(outputs, grads, create_graph if retain_graph is None else retain_graph, create_graph, inputs,
                     capture=True)
     if allow_unused is None:

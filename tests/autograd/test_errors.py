@@ -374,6 +374,8 @@ MISUSE = {
     "grad_unused": lambda lib: lib.autograd.grad(lib.ones(2, requires_grad=True).sum(),
                                                  lib.ones(2, requires_grad=True)),
     "grad_not_requires": lambda lib: lib.autograd.grad(lib.ones(2, requires_grad=True).sum(), [lib.ones(2)]),
+    "grad_neither_requires": lambda lib: lib.autograd.grad(lib.ones(2).sum(), [lib.ones(2)]),   # outputs first
+    "grad_not_scalar_not_requires": lambda lib: lib.autograd.grad(lib.ones(2, requires_grad=True) * 2, [lib.ones(2)]),
     "leaf_requires_grad_off": lambda lib: (lib.ones(2, requires_grad=True) * 2).requires_grad_(False),
     "masked_fill_mask_dtype": lambda lib: lib.ones(2).masked_fill(lib.tensor([1, 0]), 0.0),
     "where_shapes": lambda lib: lib.where(lib.ones(2, dtype=lib.bool), lib.ones(3), lib.ones(2)),
