@@ -52,6 +52,27 @@ def _quantiles(lib, case):
     return lib.tensor(numpy.random.default_rng(3).uniform(0.05, 0.95, shape))
 
 
+def _value_grad(lib, case):
+    d, _ = build(lib, case)
+    value = tensors(lib, case["inside"], grad=True)
+    return gradients(lib, d.log_prob(value), [value])
+
+
+def _second_grad(lib, case):
+    """The gradient of the sum of log_prob's first gradients (with respect to the parameters): second derivatives."""
+    d, p = build(lib, case, grad=True)
+    inputs = leaves(p)
+    first = lib.autograd.grad(d.log_prob(_value(lib, case)).sum(), inputs, create_graph=True, allow_unused=True)
+    total = sum((g * (i + 1)).sum() for i, g in enumerate(first) if g is not None)
+    return gradients(lib, total, inputs)
+
+
+def _icdf_grad(lib, case):
+    d, p = build(lib, case, grad=True)
+    q = _quantiles(lib, case).requires_grad_()
+    return gradients(lib, d.icdf(q), leaves(p) + [q])
+
+
 PROBES = {
     "repr": lambda L, c: repr(build(L, c)[0]),
     "shapes": lambda L, c: (lambda d: (d.batch_shape, d.event_shape, d.has_rsample, d.has_enumerate_support,
@@ -80,6 +101,9 @@ PROBES = {
     "grad_entropy": lambda L, c: _grad(L, c, lambda d: d.entropy()),
     "grad_cdf": lambda L, c: _grad(L, c, lambda d: d.cdf(_value(L, c))),
     "grad_mean_variance": lambda L, c: _grad(L, c, lambda d: d.mean.sum() + d.variance.sum()),
+    "grad_log_prob_value": _value_grad,
+    "grad2_log_prob": _second_grad,
+    "grad_icdf": _icdf_grad,
 }
 
 
