@@ -63,8 +63,8 @@ def _value(v):
 class Calls:
     """What an entry uses to hand an application's ATen calls to the handlers."""
 
-    def __init__(self, args, kwargs, proceed):
-        self.args, self.kwargs, self.proceed = args, kwargs, proceed
+    def __init__(self, op, args, kwargs, proceed):
+        self.op, self.args, self.kwargs, self.proceed = op, args, kwargs, proceed
 
     def aux(self, func, *args, **kwargs):
         """An ATen call PyTorch makes beside the op's own (``t`` before ``addmm``): computed by its ember op."""
@@ -87,7 +87,7 @@ class Calls:
         if take is not None and not made:
             result = take(result)
         if then is None:
-            result = _pd.record(self.args, self.kwargs, self.proceed, result)
+            result = _pd.record(self.op, self.args, self.kwargs, self.proceed, result)
         return tuple(result) if isinstance(result, list) else result
 
 
@@ -114,7 +114,7 @@ def dispatch(cls, args, kwargs, proceed):
             return proceed(args, kwargs)   # wrapper subclasses: autograd records the inner applications
     else:
         entry = PRIMITIVES.get(name)
-    calls = Calls(args, kwargs, proceed)
+    calls = Calls(cls, args, kwargs, proceed)
     if entry is not None:
         return entry(calls, *args, **kwargs)
     return _by_name(calls, name, args, kwargs, issubclass(cls, Composite))

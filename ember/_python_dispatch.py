@@ -9,6 +9,7 @@ called with the arguments it was given runs the application itself (autograd rec
 with other arguments it runs that ATen operator's ember op. The hook is installed only while a mode is on or such a
 subclass exists, so programs without either keep the fast path.
 """
+import threading
 import weakref
 
 import numpy
@@ -17,12 +18,19 @@ from ._tensor import Tensor, _wrap, all_subclasses, subclass_hooks
 from .autograd import engine as _engine, function as _function
 from .autograd.grad_mode import state as _grad
 
-modes = []
-"""The dispatch mode stack, innermost last (``_get_current_dispatch_mode_stack``)."""
+class _ThreadState(threading.local):
+    """Per thread, as PyTorch's: the dispatch mode stack (innermost last), the ATen calls being handed to handlers
+    (``(func, args, kwargs, run)``, innermost last) and how deep ops run below every handler (their inner
+    applications go straight to their op)."""
 
-_live = [0]      # instances of __torch_dispatch__ subclasses alive: the hook stays while any is (or a mode is on)
-_below = [0]     # > 0 while an op runs below every handler: its inner applications go straight to their op
-_pending = []    # (func, args, kwargs, run) of the ATen calls being handed to handlers, innermost last
+    def __init__(self):
+        self.modes, self.pending, self.below = [], [], 0
+
+
+state = _ThreadState()
+
+_live = [0]      # instances of __torch_dispatch__ subclasses alive: the hook stays while any is, or a mode is on
+_modes_on = [0]  # modes on, all threads together
 _installed = [False]
 
 
@@ -97,7 +105,7 @@ def _install():
 
 
 def _unneeded():
-    return not modes and not _live[0] and not _pending and not _below[0]
+    return not _modes_on[0] and not _live[0] and not state.pending and not state.below
 
 
 def _uninstall():
@@ -109,15 +117,17 @@ def _uninstall():
 
 def push_mode(mode):
     """Makes ``mode`` the innermost dispatch mode."""
-    modes.append(mode)
+    state.modes.append(mode)
+    _modes_on[0] += 1
     _install()
 
 
 def pop_mode():
     """Removes the innermost dispatch mode and returns it."""
-    if not modes:
+    if not state.modes:
         raise RuntimeError("Trying to pop from an empty mode stack")
-    mode = modes.pop()
+    mode = state.modes.pop()
+    _modes_on[0] -= 1
     _uninstall()
     return mode
 
@@ -147,7 +157,7 @@ def _types(args, kwargs):
 
 
 def _hook(cls, args, kwargs, proceed):
-    if _below[0] or (not modes and not _types(args, kwargs)):
+    if state.below or (not state.modes and not _types(args, kwargs)):
         if _unneeded():   # the last subclass instance is gone: the fast path again
             at = _function.dispatch_hooks.index(_hook)
             _uninstall()
@@ -159,11 +169,11 @@ def _hook(cls, args, kwargs, proceed):
 
 def below(run, *args):
     """``run(*args)`` below every handler: the applications inside it go straight to their op."""
-    _below[0] += 1
+    state.below += 1
     try:
         return run(*args)
     finally:
-        _below[0] -= 1
+        state.below -= 1
 
 
 def call(func, args, kwargs, run):
@@ -173,6 +183,7 @@ def call(func, args, kwargs, run):
     types = _types(args, kwargs)
     tried = []
     enabled = _grad.enabled
+    modes = state.modes
     if modes:
         mode = modes.pop()
         _grad.enabled = False
@@ -209,11 +220,11 @@ def handed(func, args, kwargs, run):
     """``call`` for the ATen call an application is handed to the handlers as: while it is pending, ``func`` called
     with these same arguments goes on to the next handler and finally to ``run``."""
     run = _keeping_grad(run)
-    _pending.append((func, args, kwargs, run))
+    state.pending.append((func, args, kwargs, run))
     try:
         return call(func, args, kwargs, run)
     finally:
-        _pending.pop()
+        state.pending.pop()
 
 
 def _keeping_grad(run):
@@ -245,13 +256,13 @@ def _same(a, b):
 def overload_called(func, args, kwargs):
     """``torch.ops.<ns>.<op>.<overload>(*args, **kwargs)``: the pending application it continues, else the ATen call
     handed to the handlers (while any is on), else the ember op computing it."""
-    if _pending:
-        pfunc, pargs, pkwargs, run = _pending[-1]
+    if state.pending:
+        pfunc, pargs, pkwargs, run = state.pending[-1]
         if pfunc is func and _same(tuple(pargs), tuple(args)) and _same(sorted(pkwargs.items()),
                                                                        sorted(kwargs.items())):
             return call(func, args, kwargs, run)
     run = func._overloadpacket._run
-    if _below[0] or (not modes and not _types(args, kwargs)):
+    if state.below or (not state.modes and not _types(args, kwargs)):
         return run(args, kwargs)
     return call(func, args, kwargs, _keeping_grad(lambda: run(args, kwargs)))
 
@@ -265,16 +276,21 @@ def tensors(value):
     return []
 
 
-def record(args, kwargs, proceed, result):
-    """Links ``result``, computed by a handler rather than by the application, into the graph as the application's
-    output when autograd needs it: the application runs below the handlers (on the placeholders of wrapper
-    subclasses) to record its node, which then stands behind ``result``."""
+def record(op, args, kwargs, proceed, result):
+    """Links ``result``, computed by a handler rather than by the application of ``op``, into the graph as the
+    application's output when autograd needs it: the application runs below the handlers (on the placeholders of
+    wrapper subclasses) to record its node, which then stands behind ``result``."""
     inputs = [a for a in args if isinstance(a, Tensor)]
     if not (_grad.enabled and any(a.requires_grad for a in inputs)):
         return result
-    wrapped = any(type(a)._dispatches for a in inputs)
+    wrapped = next((type(a).__name__ for a in inputs if type(a)._dispatches), None)
+    if wrapped and getattr(op, "_array_level", False):
+        _check_recordable(op.__name__, wrapped)
+    start = next(_function._sequence)
     with numpy.errstate(all="ignore"):
         made = below(proceed, args, kwargs)
+    if wrapped:
+        _one_node(op, made, start, wrapped)
     ids = {id(a) for a in inputs}
     for out, ours in zip(tensors(result), tensors(made)):
         node = ours.grad_fn
@@ -287,15 +303,37 @@ def record(args, kwargs, proceed, result):
     return result
 
 
+def _one_node(op, made, start, subclass):
+    """A composite run on wrapper placeholders must have recorded a single node (one the wrappers can stand behind):
+    inner nodes would keep values computed from the placeholders."""
+    created = {id(t.grad_fn): t.grad_fn for t in tensors(made) if t.grad_fn is not None and t.grad_fn._sequence > start}
+    stack = list(created.values())
+    while stack:
+        for edge in stack.pop()._edges or ():
+            node = edge[0] if edge is not None else None
+            if isinstance(node, _function.Node) and node._sequence > start and id(node) not in created:
+                created[id(node)] = node
+                stack.append(node)
+    if len(created) > 1:
+        raise RuntimeError(f"ember cannot differentiate {op.__name__} on the __torch_dispatch__ subclass {subclass}: "
+                           "it is made of several ops whose backward reads values they compute. Run it under "
+                           "no_grad, or on the subclass's inner tensors.")
+
+
+def _check_recordable(name, subclass):
+    from ._dispatch_table import WRAPPER_BACKWARDS
+    if name not in WRAPPER_BACKWARDS:
+        raise RuntimeError(f"ember cannot differentiate {name} on the __torch_dispatch__ subclass {subclass}: its "
+                           "backward reads values its forward computes, which ember has only for plain tensors. Run it "
+                           "under no_grad, or on the subclass's inner tensors.")
+
+
 def _rebind_saved(node, ours, out, inputs, wrapped):
     """The node's saved output is the handler's result, as PyTorch's node saves what the handler returned. A node
     recorded on wrapper subclasses' placeholders keeps the wrappers themselves, so its backward's ops reach their
     handler; only primitives whose backward is made of such ops (``WRAPPER_BACKWARDS``) are recorded so."""
-    from ._dispatch_table import WRAPPER_BACKWARDS
-    if wrapped and node._function.__name__ not in WRAPPER_BACKWARDS:
-        raise RuntimeError(f"ember cannot differentiate {node._function.__name__} on the __torch_dispatch__ subclass "
-                           f"{type(out).__name__}: its backward reads values its forward computes, which ember has "
-                           "only for plain tensors. Run it under no_grad, or on the subclass's inner tensors.")
+    if wrapped:
+        _check_recordable(node._function.__name__, wrapped)
     entries = []
     for entry in node._saved or ():
         if entry is not None and entry[0] == "output" and entry[1][1] is ours._data:

@@ -19,8 +19,8 @@ from .function import (AccumulateGrad, GradientEdge, Node, _as_array, _ndarray, 
 from .grad_mode import state
 
 dispatch_check = [None]
-"""Set once a ``__torch_dispatch__`` subclass exists: ``check(node, grads)`` before a node's backward, which refuses
-the subclass's gradients where the node's formula would read their arrays."""
+"""Set while a ``__torch_dispatch__`` subclass instance lives: ``check(node, grads)`` before a node's backward, which
+refuses the subclass's gradients where the node's formula would read their arrays."""
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

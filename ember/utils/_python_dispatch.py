@@ -58,27 +58,27 @@ class BaseTorchDispatchMode(TorchDispatchMode):
 
 def is_in_torch_dispatch_mode(include_infra_modes=True):
     """Whether any dispatch mode is on (including one whose handler is running)."""
-    return bool(_core.modes) or _core._pending != []
+    return bool(_core.state.modes or _core.state.pending)
 
 
 def any_torch_dispatch_mode_on_stack():
     """Whether a user's dispatch mode is on the stack."""
-    return any(not m.is_infra_mode() and not m.ignore_compile_internals() for m in _core.modes)
+    return any(not m.is_infra_mode() and not m.ignore_compile_internals() for m in _core.state.modes)
 
 
 def _get_current_dispatch_mode():
     """The innermost dispatch mode on the stack (the next whose handler runs), or None."""
-    return _core.modes[-1] if _core.modes else None
+    return _core.state.modes[-1] if _core.state.modes else None
 
 
 def _get_current_dispatch_mode_stack():
     """The dispatch modes on the stack, innermost last."""
-    return list(_core.modes)
+    return list(_core.state.modes)
 
 
 def _len_torch_dispatch_stack():
     """How many dispatch modes are on the stack."""
-    return len(_core.modes)
+    return len(_core.state.modes)
 
 
 def _push_mode(mode):
@@ -104,7 +104,7 @@ def _pop_mode_temporarily(k=None):
 @contextlib.contextmanager
 def _disable_current_modes():
     """Pops every dispatch mode for the block (yielding them, outermost first) and pushes them back after."""
-    old = [_pop_mode() for _ in range(len(_core.modes))]
+    old = [_pop_mode() for _ in range(len(_core.state.modes))]
     try:
         yield old
     finally:
