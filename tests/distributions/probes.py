@@ -3,6 +3,7 @@ cdf/icdf, supports, expansion, validation and the gradients of rsample, log_prob
 import contextlib
 
 import numpy
+import torch
 
 from tests.distributions.sweep import gradients, leaves, tensors
 
@@ -73,6 +74,34 @@ def _icdf_grad(lib, case):
     return gradients(lib, d.icdf(q), leaves(p) + [q])
 
 
+_PROBED = {"arg_constraints", "support", "batch_shape", "event_shape", "mean", "mode", "variance", "stddev",
+           "has_rsample", "has_enumerate_support"}
+
+
+def _attribute_names(case):
+    """The public non-method attributes of the case's torch distribution (parameters, lazy properties)."""
+    d, _ = build(torch, case)
+    names = []
+    for name in dir(d):
+        if name.startswith("_") or name in _PROBED:
+            continue
+        try:
+            value = getattr(d, name)
+        except Exception:   # noqa: BLE001 - an attribute that raises is compared too
+            names.append(name)
+            continue
+        if not callable(value) or isinstance(value, (torch.Tensor, torch.distributions.Distribution)):
+            names.append(name)
+    return names
+
+
+def _attributes(lib, case):
+    d, _ = build(lib, case)
+    kinds = (lib.distributions.Distribution, lib.distributions.transforms.Transform)
+    return {name: repr(v) if isinstance(v, kinds) else v
+            for name, v in ((name, getattr(d, name)) for name in _attribute_names(case))}
+
+
 PROBES = {
     "repr": lambda L, c: repr(build(L, c)[0]),
     "shapes": lambda L, c: (lambda d: (d.batch_shape, d.event_shape, d.has_rsample, d.has_enumerate_support,
@@ -80,6 +109,7 @@ PROBES = {
     "support": lambda L, c: (lambda s: (repr(s), s.event_dim, s.is_discrete))(build(L, c)[0].support),
     "support_check": lambda L, c: build(L, c)[0].support.check(_value(L, c)),
     "arg_constraints": lambda L, c: {k: repr(v) for k, v in build(L, c)[0].arg_constraints.items()},
+    "attributes": _attributes,
     "mean": lambda L, c: build(L, c)[0].mean,
     "mode": lambda L, c: build(L, c)[0].mode,
     "variance": lambda L, c: build(L, c)[0].variance,

@@ -28,7 +28,7 @@ def normalize(value):
     if isinstance(value, (tuple, list)):
         return type(value).__name__, [normalize(v) for v in value]
     if isinstance(value, dict):
-        return "dict", sorted((k, normalize(v)) for k, v in value.items())
+        return "dict", [normalize((k, value[k])) for k in sorted(value)]
     if isinstance(value, str):
         return _text(value)
     if value is None or isinstance(value, (bool, int, float)):
