@@ -1,13 +1,15 @@
 """kl_divergence against PyTorch 2.13 for every pair its registry holds (values and the gradients of both sides'
-parameters), the exponential-family fallback, and the NotImplementedError of pairs it lacks."""
+parameters, in float64 and float32), the exponential-family fallback, and the NotImplementedError of pairs it
+lacks."""
 import pytest
 import torch
 
-from tests.distributions.cases import make_cases
+from tests.distributions.cases import in_float32, make_cases
 from tests.distributions.probes import build
 from tests.distributions.sweep import compare, gradients, leaves
 
 P, Q = make_cases(0), make_cases(1)
+TABLES = {"float64": (P, Q), "float32": (in_float32(P), in_float32(Q))}
 
 # the sweep's case for each class (batch shapes broadcast pairwise)
 CASE_OF = {
@@ -82,14 +84,16 @@ def test_every_registered_pair_is_swept():
     assert len(REGISTERED) == 86
 
 
-def _kl(lib, p_name, q_name, grad):
-    p, p_params = build(lib, P[p_name], grad=grad)
-    q, q_params = build(lib, Q[q_name], grad=grad)
+def _kl(lib, p_name, q_name, grad, dtype="float64"):
+    p_cases, q_cases = TABLES[dtype]
+    p, p_params = build(lib, p_cases[p_name], grad=grad)
+    q, q_params = build(lib, q_cases[q_name], grad=grad)
     value = lib.distributions.kl_divergence(p, q)
     return gradients(lib, value, leaves([p_params, q_params])) if grad else value
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("grad", [False, True], ids=["value", "grad"])
 @pytest.mark.parametrize("pair", PAIRS, ids="-".join)
-def test_kl_divergence(pair, grad):
-    assert compare(lambda lib: _kl(lib, *pair, grad)) is None
+def test_kl_divergence(pair, grad, dtype):
+    assert compare(lambda lib: _kl(lib, *pair, grad, dtype)) is None
