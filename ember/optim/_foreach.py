@@ -23,7 +23,7 @@ def foreach_group(optimizer, group, params):
             optimizer._init_state(group, p, state)
         data, grad = p._data, p.grad._data
         if data.size > PACK_LIMIT or not data.flags.c_contiguous or not grad.flags.c_contiguous:
-            optimizer._update(group, data, grad, state)
+            optimizer._update_elements(group, data, grad, state)
             continue
         key = (data.dtype, grad.dtype, xp_of(data),
                tuple((k, None if v is None else (k in scalar_keys and float(v._data))) for k, v in state.items()))
@@ -31,7 +31,7 @@ def foreach_group(optimizer, group, params):
     for bucket in buckets.values():
         if len(bucket) == 1:
             p = bucket[0]
-            optimizer._update(group, p._data, p.grad._data, optimizer.state[p])
+            optimizer._update_elements(group, p._data, p.grad._data, optimizer.state[p])
         else:
             _packed_update(optimizer, group, bucket, scalar_keys)
     for p in params:
@@ -51,7 +51,7 @@ def _packed_update(optimizer, group, bucket, scalar_keys):
             packed[key] = _make(value._data.copy())
         else:
             packed[key] = _make(xp.concatenate([s[key]._data.reshape(-1) for s in states]))
-    optimizer._update(group, param, grad, packed)
+    optimizer._update_elements(group, param, grad, packed)
     offsets = [0]
     for p in bucket:
         offsets.append(offsets[-1] + p._data.size)

@@ -1,16 +1,18 @@
 """Adadelta: steps sized by the ratio of running RMS of past updates to running RMS of gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import Optimizer, ParamsT, _check_lr, _check_non_negative, _step_tensor, _zeros_state
 
 
 class Adadelta(Optimizer):
     """p -= lr * sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g, with running averages decayed by rho."""
 
+    _capturable_xla = (False, False)
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, foreach: bool | None = None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         _check_non_negative("epsilon value", eps)

@@ -1,7 +1,7 @@
 """Adagrad: per-coordinate steps scaled by the root of the running sum of squared gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_non_negative, _state_tensor, _step_tensor
+from .optimizer import Optimizer, ParamsT, _check_lr, _check_non_negative, _state_tensor, _step_tensor
 
 
 class Adagrad(Optimizer):
@@ -10,7 +10,7 @@ class Adagrad(Optimizer):
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         _check_non_negative("lr_decay value", lr_decay)
         _check_non_negative("weight_decay value", weight_decay)
         _check_non_negative("initial_accumulator_value value", initial_accumulator_value)

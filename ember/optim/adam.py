@@ -2,7 +2,8 @@
 import math
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_non_negative, _state_tensor, _step_tensor
+from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor, _state_tensor,
+                        _step_tensor)
 
 
 class Adam(Optimizer):
@@ -13,12 +14,21 @@ class Adam(Optimizer):
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False):
-        _check_non_negative("learning rate", float(lr))
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        _check_lr(lr)
         _check_non_negative("epsilon value", eps)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        _check_betas(betas)
         _check_non_negative("weight_decay value", weight_decay)
+        if not all(isinstance(beta, float) for beta in betas) and not all(isinstance(beta, Tensor) for beta in betas):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, beta in enumerate(betas):
+            if isinstance(beta, Tensor):
+                if foreach and not capturable:
+                    raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+                if beta.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        betas = tuple(beta.reshape(()) if isinstance(beta, Tensor) else beta for beta in betas)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
@@ -32,12 +42,13 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = _state_tensor(_array_module(param._data).zeros_like(param._data))
 
     def _update(self, group, param, grad, state):
-        lr, (beta1, beta2), eps, weight_decay = float(group["lr"]), group["betas"], group["eps"], group["weight_decay"]
+        lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
+        beta1, beta2 = (float(beta) for beta in group["betas"])
         if group["maximize"]:
             grad = -grad
         if weight_decay:
             if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
+                param *= _decay_factor(group["lr"], weight_decay)
             else:
                 grad = grad + weight_decay * param
         state["step"]._data += 1

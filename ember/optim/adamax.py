@@ -1,7 +1,8 @@
 """Adamax: Adam with the second moment replaced by an exponentially weighted infinity norm."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _step_tensor,
+                        _zeros_state)
 
 
 class Adamax(Optimizer):
@@ -10,7 +11,7 @@ class Adamax(Optimizer):
     def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         _check_non_negative("epsilon value", eps)
         _check_betas(betas)
         _check_non_negative("weight_decay value", weight_decay)

@@ -1,18 +1,20 @@
 """ASGD: stochastic gradient descent with a decaying step and Polyak averaging of the iterates."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import Optimizer, ParamsT, _check_lr, _check_non_negative, _step_tensor, _zeros_state
 
 
 class ASGD(Optimizer):
     """p = p * (1 - lambd * eta) - eta * g; ``ax`` averages the iterates once the step count passes t0."""
+
+    _capturable_tensors = ("params, mus, etas, and state_steps",) * 2
 
     _scalar_state = frozenset({"step", "eta", "mu"})
 
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
                  t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         _check_non_negative("weight_decay value", weight_decay)
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                                       foreach=foreach, maximize=maximize, differentiable=differentiable,

@@ -2,7 +2,7 @@
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.rearrange import cat
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_non_negative
+from .optimizer import Optimizer, ParamsT, _check_lr
 
 
 class LBFGS(Optimizer):
@@ -11,7 +11,7 @@ class LBFGS(Optimizer):
     def __init__(self, params: ParamsT, lr: float | Tensor = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
@@ -44,9 +44,10 @@ class LBFGS(Optimizer):
 
     @no_grad()
     def step(self, closure):
-        """Performs one optimization step (up to ``max_iter`` iterations); ``closure`` recomputes and returns the loss."""
+        """Performs one optimization step (up to ``max_iter`` iterations); ``closure`` recomputes and returns the
+        loss."""
         group = self.param_groups[0]
-        lr, max_iter, max_eval = float(group["lr"]), group["max_iter"], group["max_eval"]
+        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
         closure = enable_grad()(closure)

@@ -1,11 +1,14 @@
 """NAdam: Adam with Nesterov momentum and a warming-up momentum schedule."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor, _step_tensor,
+                        _zeros_state)
 
 
 class NAdam(Optimizer):
     """Adam whose step mixes the current gradient and the next momentum, weighted by the schedule mu_t."""
+
+    _capturable_tensors = ("params, mu_products and state_steps", "params, mu_products, and state_steps")
 
     _scalar_state = frozenset({"step", "mu_product"})
 
@@ -13,7 +16,7 @@ class NAdam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         _check_non_negative("epsilon value", eps)
         _check_betas(betas)
         _check_non_negative("weight_decay value", weight_decay)
@@ -38,7 +41,7 @@ class NAdam(Optimizer):
         step = float(state["step"]._data)
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
+                param *= _decay_factor(group["lr"], weight_decay)
             else:
                 grad = grad + weight_decay * param
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))

@@ -47,6 +47,9 @@ class Optimizer:
     _in_hooked_step = False
     _scalar_state = frozenset({"step"})   # 0-d state entries shared by a whole update, not one value per element
     _elementwise = True   # whether _update is elementwise, so that the foreach path may pack parameters
+    # what PyTorch's error for capturable off an accelerator names, and whether it lists xla, without and with foreach
+    _capturable_tensors = ("params and state_steps",) * 2
+    _capturable_xla = (True, False)
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -183,6 +186,7 @@ class Optimizer:
         for group in self.param_groups:
             self._prepare_group(group)
             params = [p for p in group["params"] if p.grad is not None]
+            _check_step_options(self, group, params)
             if len(params) > 1 and self._elementwise and _use_foreach(group, params[0]):
                 foreach_group(self, group, params)
                 for p in params:
@@ -193,7 +197,7 @@ class Optimizer:
                 state = self.state[p]
                 if not state:
                     self._init_state(group, p, state)
-                self._update(group, p._data, p.grad._data, state)
+                self._update_elements(group, p._data, p.grad._data, state)
                 p._version_counter[0] += 1
                 if getattr(p, "_state_like", None) is not None:   # state made in _update (SGD's momentum buffer)
                     _lay_out_state_like(p, state)
@@ -207,6 +211,21 @@ class Optimizer:
 
     def _update(self, group, param, grad, state):
         raise NotImplementedError(f"{type(self).__name__} must define _update")
+
+    def _update_elements(self, group, param, grad, state):
+        """``_update``; an elementwise one of complex arrays runs on their real views, as PyTorch's ``view_as_real``
+        (real and imaginary parts are separate elements: Adam's second moment is per part, not grad * grad)."""
+        if param.dtype.kind != "c" or not self._elementwise:
+            self._update(group, param, grad, state)
+            return
+        views = {key: _make(_real_view(value._data)) for key, value in state.items()
+                 if isinstance(value, Tensor) and value._data.dtype.kind == "c"}
+        real = {**state, **views}
+        self._update(group, _real_view(param), _real_view(grad), real)
+        for key, value in real.items():
+            if value is not views.get(key, state.get(key)):   # made by the update (SGD's momentum buffer)
+                state[key] = value if value is None or value._data.shape[-1:] != (2,) else \
+                    _make(xp_of(value._data).ascontiguousarray(value._data).view(param.dtype)[..., 0])
 
     def _scratch(self, like, index=0):
         """An array shaped and typed like ``like`` for an update's temporary number ``index``, kept across steps: a
@@ -293,6 +312,18 @@ class Optimizer:
         return value
 
 
+def _check_step_options(optimizer, group, params):
+    """PyTorch's errors for options a step cannot honour: ``capturable`` off an accelerator, and ``differentiable``
+    (which steps with gradients recorded) on leaves that require grad, whose in-place update autograd refuses."""
+    if group.get("capturable") and any(p.device.type != "cuda" for p in params):
+        devices = ["cuda", "xpu", "hpu", "privateuseone"] + ["xla"] * optimizer._capturable_xla[bool(group["foreach"])]
+        tensors = optimizer._capturable_tensors[bool(group["foreach"])]
+        raise AssertionError(f"If capturable=True, {tensors} must be on supported devices: "
+                             f"{devices}.")
+    if group.get("differentiable") and any(p.requires_grad for p in params):
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
 def _use_foreach(group, param):
     """``foreach=True``, or unset on an accelerator (PyTorch's default): packing saves kernel launches there, while on
     NumPy the copies in and out cost as much as the per-parameter calls they save (measured)."""
@@ -351,6 +382,12 @@ def _lay_out_state_like(param, state):
             state[key] = param._state_like(value)
 
 
+def _real_view(array):
+    """A complex array's memory as real numbers with a last axis of 2 (real, imaginary), any strides."""
+    real = array.real
+    return xp_of(array).lib.stride_tricks.as_strided(real, array.shape + (2,), array.strides + (real.itemsize,))
+
+
 def _state_tensor(array):
     """Wraps an optimizer-state array as a tensor (what state_dict shows)."""
     return _make(array)
@@ -362,6 +399,20 @@ def _step_tensor(value=0.0):
     import numpy
     return _make(numpy.array(value, dtype=numpy.float64 if _dtype.get_default_dtype() is _dtype.float64 else
                              numpy.float32))
+
+
+def _check_lr(lr):
+    """PyTorch's checks of a learning rate: one element when a Tensor, not negative."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if lr < 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _decay_factor(lr, weight_decay):
+    """1 - lr * weight_decay, the decoupled weight decay's factor, computed in ``lr``'s dtype where it is a Tensor (as
+    PyTorch's)."""
+    return float(1 - lr * weight_decay)
 
 
 def _check_non_negative(name, value):

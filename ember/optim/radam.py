@@ -3,7 +3,8 @@ import math
 
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor, _step_tensor,
+                        _zeros_state)
 
 
 class RAdam(Optimizer):
@@ -13,7 +14,7 @@ class RAdam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         _check_non_negative("epsilon value", eps)
         _check_betas(betas)
         _check_non_negative("weight_decay value", weight_decay)
@@ -34,7 +35,7 @@ class RAdam(Optimizer):
         step = float(state["step"]._data)
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
+                param *= _decay_factor(group["lr"], weight_decay)
             else:
                 grad = grad + weight_decay * param
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data

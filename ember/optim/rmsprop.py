@@ -1,16 +1,18 @@
 """RMSprop: gradients divided by a running root mean square, optionally centred and with momentum."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import Optimizer, ParamsT, _check_lr, _check_non_negative, _step_tensor, _zeros_state
 
 
 class RMSprop(Optimizer):
     """p -= lr * g / (sqrt(E[g^2] - (E[g]^2 if centered)) + eps), through a momentum buffer when momentum > 0."""
 
+    _capturable_xla = (True, True)
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         _check_non_negative("epsilon value", eps)
         _check_non_negative("momentum value", momentum)
         _check_non_negative("weight_decay value", weight_decay)

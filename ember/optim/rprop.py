@@ -1,16 +1,18 @@
 """Rprop: resilient backpropagation, per-coordinate step sizes adapted from the signs of successive gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_non_negative, _state_tensor, _step_tensor, _zeros_state
+from .optimizer import Optimizer, ParamsT, _check_lr, _state_tensor, _step_tensor, _zeros_state
 
 
 class Rprop(Optimizer):
     """Step sizes grow by etas[1] while a gradient keeps its sign and shrink by etas[0] when it flips."""
 
+    _capturable_xla = (True, True)
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False):
-        _check_non_negative("learning rate", float(lr))
+        _check_lr(lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach, maximize=maximize,
@@ -19,7 +21,9 @@ class Rprop(Optimizer):
     def _init_state(self, group, param, state):
         state["step"] = _step_tensor(0.0)
         state["prev"] = _zeros_state(param)
-        state["step_size"] = _state_tensor(xp_of(param._data).full_like(param._data, float(group["lr"])))
+        lr = float(group["lr"])   # a complex parameter's parts are two elements: both start at lr
+        state["step_size"] = _state_tensor(xp_of(param._data).full_like(param._data, complex(lr, lr)
+                                                                         if param.is_complex() else lr))
 
     def _update(self, group, param, grad, state):
         xp, (eta_minus, eta_plus), (step_size_min, step_size_max) = xp_of(param), group["etas"], group["step_sizes"]

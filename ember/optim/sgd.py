@@ -2,7 +2,7 @@
 from .._backend import xp_of
 from ..ops._parallel import ufunc
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, required, _check_non_negative, _state_tensor
+from .optimizer import Optimizer, ParamsT, required, _check_lr, _check_non_negative, _state_tensor
 
 
 class SGD(Optimizer):
@@ -12,7 +12,7 @@ class SGD(Optimizer):
                  weight_decay: float | Tensor = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None):
         if lr is not required:
-            _check_non_negative("learning rate", lr)
+            _check_lr(lr)
         _check_non_negative("momentum value", momentum)
         _check_non_negative("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -26,7 +26,7 @@ class SGD(Optimizer):
             state["momentum_buffer"] = None
 
     def _update(self, group, param, grad, state):
-        lr, momentum, weight_decay = float(group["lr"]), group["momentum"], group["weight_decay"]
+        lr, momentum, weight_decay = float(group["lr"]), group["momentum"], float(group["weight_decay"])
         xp = xp_of(param)
         if group["maximize"]:   # negated before the weight decay is added, as PyTorch's
             grad = -grad

@@ -1,0 +1,34 @@
+"""Optimizer steps against torch 2.13: every optimizer class of torch.optim over its constructor options (lr as a
+float and as a Tensor, foreach, fused, capturable, differentiable, maximize, weight decay, betas, ...) in float32,
+float64 and complex64, and LBFGS with closures and line search: the parameters after four steps and the whole
+state_dict (keys, dtypes, values), or the error PyTorch raises (capturable on the CPU, differentiable on leaves)."""
+import pytest
+
+from tests.optim import sweep_cases as cases
+from tests.optim.sweep import check
+
+
+def _ids(table):
+    return [(name, kwargs) for name, variants in table.items() for kwargs in variants]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, kwargs", _ids(cases.CASES), ids=repr)
+def test_steps(name, kwargs, dtype):
+    check(lambda L: cases.run(L, name, kwargs, dtype=dtype)[:2])
+
+
+@pytest.mark.parametrize("name, kwargs", _ids(cases.COMPLEX), ids=repr)
+def test_complex_steps(name, kwargs):
+    check(lambda L: cases.run(L, name, kwargs, dtype="complex64")[:2])
+
+
+@pytest.mark.parametrize("kwargs", cases.LBFGS, ids=repr)
+def test_lbfgs(kwargs):
+    check(lambda L: cases.run(L, "LBFGS", kwargs, dtype="float64", closure=True, steps=2))
+
+
+def test_lbfgs_float32():
+    # float32 L-BFGS is chaotic near its minimum (curvature pairs of 1e6 from differences of nearly equal
+    # gradients), so a few iterations only
+    check(lambda L: cases.run(L, "LBFGS", dict(max_iter=2), dtype="float32", closure=True, steps=1), rtol=1e-4)
