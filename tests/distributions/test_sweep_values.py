@@ -7,6 +7,8 @@ import pytest
 
 from tests.distributions.sweep import compare
 
+INF = float("inf")
+
 
 def f(L, *values, dtype="float64"):
     return L.tensor(numpy.array(values, dtype=dtype))
@@ -174,3 +176,63 @@ EDGES = {
 @pytest.mark.parametrize("name", EDGES)
 def test_edge_values(name):
     assert compare(EDGES[name]) is None
+
+
+# discrete distributions with infinite logits, unnormalized probabilities, zero counts and extreme temperatures
+DISCRETE = {
+    "categorical -inf logits": lambda L: (
+        lambda d: (d.probs, d.logits, d.entropy(), d.log_prob(L.tensor([0, 2])), d.mode)
+    )(L.distributions.Categorical(logits=f(L, [0.0, -INF, 1.0], [-INF, -INF, 0.0]))),
+    "categorical unnormalized": lambda L: (lambda d: (d.probs, d.logits, d.entropy()))(
+        L.distributions.Categorical(probs=f(L, [1.0, 3.0, 0.0], [2.0, 2.0, 4.0]))
+    ),
+    "categorical unnormalized logits": lambda L: (lambda d: (d.probs, d.logits))(
+        L.distributions.Categorical(logits=f(L, 100.0, 101.0, 99.0))
+    ),
+    "categorical float32 -inf": lambda L: L.distributions.Categorical(
+        logits=f(L, 0.0, -INF, 1.0, dtype="float32")
+    ).entropy(),
+    "onehot -inf": lambda L: (lambda d: (d.entropy(), d.log_prob(f(L, [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]))))(
+        L.distributions.OneHotCategorical(logits=f(L, 0.0, -INF, 1.0))
+    ),
+    "multinomial zero count": lambda L: (lambda d: (d.mean, d.variance, d.log_prob(f(L, 0.0, 0.0, 0.0))))(
+        L.distributions.Multinomial(0, f(L, 0.2, 0.3, 0.5))
+    ),
+    "multinomial -inf logits": lambda L: L.distributions.Multinomial(3, logits=f(L, 0.0, -INF, 1.0)).log_prob(
+        f(L, 1.0, 0.0, 2.0)
+    ),
+    "bernoulli logits inf": lambda L: (lambda d: (d.probs, d.entropy(), d.log_prob(f(L, 1.0, 0.0))))(
+        L.distributions.Bernoulli(logits=f(L, INF, -INF))
+    ),
+    "binomial total zero": lambda L: (
+        lambda d: (d.log_prob(f(L, 0.0, 0.0)), d.entropy(), d.mean, d.enumerate_support())
+    )(L.distributions.Binomial(0, f(L, 0.3, 0.7))),
+    "geometric logits": lambda L: (lambda d: (d.probs, d.log_prob(f(L, 0.0, 3.0)), d.entropy()))(
+        L.distributions.Geometric(logits=f(L, 40.0, -40.0))
+    ),
+    "negbin logits": lambda L: (lambda d: (d.probs, d.log_prob(f(L, 0.0, 3.0)), d.mean, d.variance))(
+        L.distributions.NegativeBinomial(2.0, logits=f(L, 40.0, -40.0))
+    ),
+    "relaxed bernoulli extreme": lambda L: (
+        L.manual_seed(0),
+        L.distributions.RelaxedBernoulli(f(L, 0.01), logits=f(L, 0.0, 50.0)).rsample((4,)),
+    )[1],
+    "relaxed onehot extreme": lambda L: (
+        L.manual_seed(0),
+        L.distributions.RelaxedOneHotCategorical(f(L, 0.01), logits=f(L, 0.0, 50.0, -50.0)).rsample((3,)),
+    )[1],
+    "categorical sample huge": lambda L: (
+        L.manual_seed(0),
+        L.distributions.Categorical(logits=L.zeros(3, 1000, dtype=L.float64)).sample((5,)),
+    )[1],
+    "categorical sample 0d": lambda L: (L.manual_seed(0), L.distributions.Categorical(f(L, 0.2, 0.8)).sample())[1],
+    "multinomial sample large": lambda L: (
+        L.manual_seed(0),
+        L.distributions.Multinomial(1000, f(L, [0.2, 0.3, 0.5], [0.9, 0.1, 0.0])).sample((2,)),
+    )[1],
+}
+
+
+@pytest.mark.parametrize("name", DISCRETE)
+def test_discrete_edges(name):
+    assert compare(DISCRETE[name]) is None
