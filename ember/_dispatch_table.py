@@ -163,6 +163,13 @@ def _matmul_op(a, b):
 
 def _matmul(calls, a, b, *rest, **kwargs):
     name = _matmul_op(a, b) if isinstance(a, Tensor) and isinstance(b, Tensor) and not rest and not kwargs else None
+    if name is None and not rest and not kwargs and a.ndim >= 3 and b.ndim == 2:
+        from .utils._flop_ops import _operand, _should_fold
+        if _should_fold(_operand(a), _operand(b)):   # at::matmul's fold: one mm of the rows
+            rows, columns = -1 if 0 in a.shape else a.numel() // a.shape[-1], b.shape[-1]
+            flat = calls.aux(_op("view"), a, [rows, a.shape[-1]])
+            out = calls.own(_op("mm"), flat, b, then=lambda r: r.reshape(-1, columns))
+            return calls.aux(_op("_unsafe_view"), out, list(a.shape[:-1]) + [columns])
     if name is None or (name == "bmm" and a.shape[0] != b.shape[0]):
         return calls.own(_op("matmul"), a, b, *rest, **kwargs)
     return calls.own(_op(name), a, b)
@@ -366,7 +373,31 @@ def _getitem(calls, self, key):
     return calls.own(func, value, *rest)
 
 
+def _attention(calls, query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+               enable_gqa=False):
+    """PyTorch's CPU flash kernel where its dispatch picks it (a boolean mask made additive first, as PyTorch's
+    ``where``); the math path is seen through (ember's kernel comes as one op)."""
+    from .utils._flop_ops import _flash_cpu
+    if query.device.type != "cpu" or not _flash_cpu(query, key, value, attn_mask, dropout_p, enable_gqa):
+        return calls.proceed(calls.args, calls.kwargs)
+    extra = {}
+    if attn_mask is not None:
+        if attn_mask.dtype.is_floating_point:
+            extra["attn_mask"] = attn_mask
+        else:
+            options = {"dtype": query.dtype, "device": query.device}
+            low = calls.aux(_op("scalar_tensor"), float("-inf"), **options)
+            zero = calls.aux(_op("scalar_tensor"), 0.0, **options)
+            extra["attn_mask"] = calls.aux(_op("where", "self"), attn_mask, zero, low)
+    if scale is not None:
+        extra["scale"] = scale
+    positional = (dropout_p, is_causal) if is_causal else ((dropout_p,) if dropout_p else ())
+    return calls.own(_op("_scaled_dot_product_flash_attention_for_cpu"), query, key, value, *positional, **extra,
+                     take=lambda r: r[0])
+
+
 COMPOSITES = {
+    "scaled_dot_product_attention": _attention,
     "mm": _matmul, "bmm": _matmul, "matmul": _matmul, "sum": _public_sum,
     "conv1d": _conv(1, False), "conv2d": _conv(2, False), "conv3d": _conv(3, False),
     "conv_transpose1d": _conv(1, True), "conv_transpose2d": _conv(2, True), "conv_transpose3d": _conv(3, True),

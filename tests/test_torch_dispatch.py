@@ -3,6 +3,7 @@ ATen ops a logging mode records, values and gradients through the tutorial's wra
 import gc
 import importlib
 
+import numpy
 import pytest
 import torch
 
@@ -46,6 +47,10 @@ PROGRAMS = {
     "reductions": ("x = T.randn(3, 4); w = T.randn(4, 3); i = T.tensor([0, 2])",
                    "[x.sum(), x.sum(1), x.sum(0, keepdim=True), x.amax(0), x.max(), x.max(1), x.clone(), "
                    "T.nn.functional.embedding(i, w), x.argmax(), x > 0, T.cat([x, x], 1), x.to(T.float64)]"),
+    "attention": ("q = T.randn(2, 3, 5, 8); k = T.randn(2, 3, 6, 8); m = T.rand(5, 6) > 0.3; r = T.randn(6, 2)",
+                  "[T.nn.functional.scaled_dot_product_attention(q, k, k, attn_mask=m), "
+                  "T.nn.functional.scaled_dot_product_attention(q, k, k, is_causal=True, scale=0.3), "
+                  "T.bmm(q[0], k[0].transpose(1, 2)) @ r]"),
     "views": ("x = T.randn(3, 4, 5)", "[x[0], x[:, 1:3], x[1, :, 2], x[None], x.expand(2, 3, 4, 5), x.view(12, 5), "
                                       "x.reshape(-1)]"),
 }
@@ -313,7 +318,6 @@ def test_wrapper_subclass_gradients_equal_pytorchs(name):
     """The tutorial's wrapper computes what plain PyTorch tensors compute, forward and backward (ember records the
     op's node on the wrapper, whose backward's ops reach the wrapper's handler)."""
     program, _ = WRAPPED[name]
-    import numpy
     rng = numpy.random.default_rng(0)
     data = (rng.random((4, 3)) + 0.5).astype(numpy.float32)
     outputs = []
@@ -372,3 +376,73 @@ def test_modes_are_per_thread():
             worker.join()
             x.neg()
         assert log == ["aten.neg.default"]
+
+
+def _counting_mode(lib, counts):
+    """A FLOP-counting dispatch mode as libraries write one (ptflops' aten backend, fvcore-style): PyTorch's own
+    formulas (``torch.utils.flop_counter``) keyed by the ATen op's name."""
+    from torch.utils import flop_counter as formulas
+    rules = {"mm": formulas.mm_flop, "addmm": formulas.addmm_flop, "bmm": formulas.bmm_flop,
+             "convolution": formulas.conv_flop}
+
+    class Counting(_dispatch(lib).TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            name = func.overloadpacket.__name__
+            calls, flops = counts.get(name, (0, 0))
+            if name in rules:
+                shapes = [tuple(a.shape) if isinstance(a, lib.Tensor) else a for a in args]
+                flops += rules[name](*shapes, out_val=tuple(out.shape))
+            counts[name] = (calls + 1, flops)
+            return out
+    return Counting()
+
+
+MODELS = {
+    "linear": ("m = T.nn.Sequential(T.nn.Linear(8, 16), T.nn.ReLU(), T.nn.Linear(16, 4)); x = T.randn(5, 8)", "m(x)"),
+    "conv2d": ("m = T.nn.Sequential(T.nn.Conv2d(3, 8, 3, padding=1), T.nn.ReLU(), T.nn.Conv2d(8, 4, 3, stride=2)); "
+               "x = T.randn(2, 3, 10, 10)", "m(x)"),
+    "bmm": ("a = T.randn(4, 5, 6); b = T.randn(4, 6, 7)", "T.bmm(a, b) @ T.randn(7, 2)"),
+    "attention": ("q = T.randn(2, 3, 5, 8); k = T.randn(2, 3, 6, 8); v = T.randn(2, 3, 6, 8); "
+                  "mask = T.rand(5, 6) > 0.3; proj = T.nn.Linear(8, 8)",
+                  "[T.nn.functional.scaled_dot_product_attention(proj(q), k, v), "
+                  "T.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3), "
+                  "T.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)]"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_flop_counting_mode_totals_equal_pytorchs(name):
+    setup, program = MODELS[name]
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        scope = {"T": lib}
+        exec(setup, scope)
+        counts = {}
+        with _counting_mode(lib, counts):
+            out = eval(program, scope)
+        results.append((counts, [o.detach().numpy() for o in (out if isinstance(out, list) else [out])]))
+    products = [{k: v for k, v in counts.items() if k in ("mm", "addmm", "bmm", "convolution") or "attention" in k}
+                for counts, _ in results]
+    assert products[0] == products[1]
+    expected = {"linear": {"addmm"}, "conv2d": {"convolution"}, "bmm": {"bmm", "mm"},
+                "attention": {"addmm", "_scaled_dot_product_flash_attention_for_cpu"}}[name]
+    assert set(products[1]) == expected
+    assert all(flops for key, (_, flops) in products[1].items() if "attention" not in key)
+    for ours, theirs in zip(results[0][1], results[1][1]):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_wrapper_attention_runs_pytorchs_cpu_kernel_on_the_inner_tensors():
+    outputs = []
+    for lib in (ember, torch):
+        log = []
+        Wrapper = _wrapper_class(lib, log)
+        lib.manual_seed(0)
+        q, k = lib.randn(2, 3, 5, 8), lib.randn(2, 3, 6, 8)
+        out = lib.nn.functional.scaled_dot_product_attention(Wrapper(q), Wrapper(k), Wrapper(k), is_causal=True)
+        assert type(out) is Wrapper
+        outputs.append((log, out.elem.numpy()))
+    assert outputs[0][0] == outputs[1][0] == ["aten._scaled_dot_product_flash_attention_for_cpu.default"]
+    numpy.testing.assert_allclose(outputs[0][1], outputs[1][1], rtol=1e-5, atol=1e-6)

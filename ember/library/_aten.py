@@ -67,6 +67,18 @@ def _convolution_mode(input, weight, bias, stride, padding, dilation, groups):
     return convolution(input, weight, bias, stride, padding, dilation, groups)
 
 
+def _flash_attention_for_cpu(query, key, value, dropout_p=0.0, is_causal=False, *, attn_mask=None, scale=None):
+    """``aten::_scaled_dot_product_flash_attention_for_cpu``: the attention and the logsumexp of its scores."""
+    ember = _ember()
+    out = ember.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
+    scores = query.matmul(key.transpose(-2, -1)) * (query.shape[-1] ** -0.5 if scale is None else scale)
+    if is_causal:
+        scores = scores.masked_fill(ember.ones(scores.shape[-2:], dtype=ember.bool).triu(1), float("-inf"))
+    if attn_mask is not None:
+        scores = scores + attn_mask
+    return out, scores.logsumexp(-1)
+
+
 def _special():
     ember = _ember()
     return {"slice": _slice, "index": _index, "_to_copy": _to_copy, "alias": lambda input: input.view_as(input),
@@ -74,7 +86,9 @@ def _special():
             "_softmax": lambda input, dim, half_to_float: ember.softmax(input, dim),
             "_log_softmax": lambda input, dim, half_to_float: ember.log_softmax(input, dim),
             "threshold_backward": lambda grad, input, threshold: ember.where(input > threshold, grad, 0),
-            "_convolution_mode": _convolution_mode, "_unsafe_view": lambda input, size: input.reshape(size)}
+            "_convolution_mode": _convolution_mode,
+            "_scaled_dot_product_flash_attention_for_cpu": _flash_attention_for_cpu,
+            "_unsafe_view": lambda input, size: input.reshape(size)}
 
 
 def _implementation(name):
