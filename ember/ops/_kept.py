@@ -60,11 +60,12 @@ def _keep(key, weight, result):
     size = weight.nbytes + result.nbytes
     with _lock:
         _KEPT.pop(key, None)
-        held = sum(e.copy.nbytes + e.result.nbytes for e in _KEPT.values())
+        entries = list(_KEPT.items())   # a weight let go meanwhile (its entry dropped) changes no list of these
+        held = sum(e.copy.nbytes + e.result.nbytes for _, e in entries)
         if held + size > MAX_BYTES:
-            for stale in [k for k, e in _KEPT.items() if e.used < _calls[0] - STALE_CALLS]:
-                entry = _KEPT.pop(stale)
-                held -= entry.copy.nbytes + entry.result.nbytes
+            for stale, entry in entries:
+                if entry.used < _calls[0] - STALE_CALLS and _KEPT.pop(stale, None) is entry:
+                    held -= entry.copy.nbytes + entry.result.nbytes
         if held + size > MAX_BYTES:
             return
         copy = weight.copy()

@@ -186,3 +186,29 @@ def test_the_resnet_2x2_layer_matches_the_columns_path(threads, monkeypatch):
         monkeypatch.setattr(_conv_winograd_tiles, "MIN_CHANNELS", 64 if tiles else 10 ** 9)
         return [_conv(ember, x, w) for _ in range(2)]
     assert_fast_path_matches(run, threads, calls, {"forward": 2})
+
+
+def test_threads_share_the_store(kept):
+    """Python threads evaluating layers at once (building, finding and replacing entries) get each layer's values."""
+    import threading
+    modules = [_layer()[0] for _ in range(3)]
+    x = _layer()[1]
+    with ember.no_grad():
+        expected = [m(ember.tensor(x)).numpy() for m in modules]
+    results, errors = {}, []
+
+    def run(k):
+        try:
+            with ember.no_grad():
+                for i in range(6):
+                    results[k, i] = modules[(k + i) % 3](ember.tensor(x)).numpy()
+        except BaseException as error:   # noqa: BLE001 (raised by the test below)
+            errors.append(error)
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 18
+    for (k, i), got in results.items():
+        numpy.testing.assert_array_equal(got, expected[(k + i) % 3])
