@@ -6,6 +6,7 @@ import types
 
 from ._tensor import TensorBase, _TensorMeta  # noqa: F401
 from .storage import StorageBase  # noqa: F401
+from ._python_dispatch import _disabled_torch_dispatch_impl  # noqa: F401
 from .overrides import (DisableTorchFunction, DisableTorchFunctionSubclass, _disabled_torch_function_impl,  # noqa: F401
                         _is_torch_function_enabled, _is_torch_function_mode_enabled, _len_torch_function_stack,
                         _pop_mode as _pop_torch_function_stack, _push_mode as _push_on_torch_function_stack)
@@ -22,6 +23,33 @@ def __getattr__(name):
         from .ops.random import Generator
         return Generator
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _len_torch_dispatch_stack():
+    """How many ``TorchDispatchMode``s are on this thread's stack."""
+    return len(_dispatch_state().modes)
+
+
+def _get_dispatch_stack_at(index):
+    """The dispatch mode at ``index`` of this thread's stack (0: the outermost)."""
+    return _dispatch_state().modes[index]
+
+
+def _push_on_torch_dispatch_stack(mode):
+    """Makes ``mode`` the innermost dispatch mode."""
+    from ._python_dispatch import push_mode
+    push_mode(mode)
+
+
+def _pop_torch_dispatch_stack(mode_key=None):
+    """Removes the innermost dispatch mode and returns it."""
+    from ._python_dispatch import pop_mode
+    return pop_mode()
+
+
+def _dispatch_state():
+    from ._python_dispatch import state
+    return state
 
 
 def _are_functorch_transforms_active():

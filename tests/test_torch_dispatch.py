@@ -446,3 +446,19 @@ def test_wrapper_attention_runs_pytorchs_cpu_kernel_on_the_inner_tensors():
         outputs.append((log, out.elem.numpy()))
     assert outputs[0][0] == outputs[1][0] == ["aten._scaled_dot_product_flash_attention_for_cpu.default"]
     numpy.testing.assert_allclose(outputs[0][1], outputs[1][1], rtol=1e-5, atol=1e-6)
+
+
+def test_c_level_stack_functions():
+    for lib in (ember, torch):
+        dispatch = _dispatch(lib)
+        assert lib.Tensor.__torch_dispatch__ is lib._C._disabled_torch_dispatch_impl
+        outer, inner = dispatch.BaseTorchDispatchMode(), dispatch.BaseTorchDispatchMode()
+        with outer, inner:
+            assert lib._C._len_torch_dispatch_stack() == 2
+            assert lib._C._get_dispatch_stack_at(0) is outer and lib._C._get_dispatch_stack_at(1) is inner
+            with dispatch._pop_mode_temporarily() as popped:
+                assert popped is inner and dispatch._get_current_dispatch_mode() is outer
+            with dispatch._disable_current_modes() as old:
+                assert old == [inner, outer] and lib._C._len_torch_dispatch_stack() == 0
+            assert dispatch._get_current_dispatch_mode_stack() == [outer, inner]
+        assert lib._C._len_torch_dispatch_stack() == 0
