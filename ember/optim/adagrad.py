@@ -1,7 +1,8 @@
 """Adagrad: per-coordinate steps scaled by the root of the running sum of squared gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_lr, _check_non_negative, _state_tensor, _step_tensor
+from .optimizer import (Optimizer, ParamsT, _check_fused, _check_lr, _check_non_negative, _state_tensor,
+                        _step_tensor)
 
 
 class Adagrad(Optimizer):
@@ -18,6 +19,7 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable, fused=fused))
+        _check_fused(fused, foreach, differentiable)
         # PyTorch fills Adagrad's state at construction, so a fresh state_dict already holds it
         for group in self.param_groups:
             for p in group["params"]:
@@ -28,6 +30,18 @@ class Adagrad(Optimizer):
         xp = xp_of(param._data)
         state["step"] = _step_tensor(0.0)
         state["sum"] = _state_tensor(xp.full_like(param._data, self.defaults["initial_accumulator_value"]))
+
+    def _sparse_update(self, group, param, grad, state):
+        # as PyTorch's: the sum and the parameter change only where the (coalesced) gradient has entries
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        state["step"]._data += 1
+        grad = (-grad if group["maximize"] else grad).coalesce()
+        where, values = tuple(grad._indices_._data), grad._values_._data
+        clr = float(group["lr"]) / (1 + (float(state["step"]._data) - 1) * group["lr_decay"])
+        total = state["sum"]._data
+        total[where] += values * values
+        param._data[where] -= clr * (values / (xp_of(values).sqrt(total[where]) + group["eps"]))
 
     def _update(self, group, param, grad, state):
         state["step"]._data += 1

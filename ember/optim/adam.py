@@ -2,8 +2,8 @@
 import math
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor, _state_tensor,
-                        _step_tensor)
+from .optimizer import (Optimizer, ParamsT, _check_betas, _check_fused, _check_lr, _check_non_negative,
+                        _decay_factor, _state_tensor, _step_tensor)
 
 
 class Adam(Optimizer):
@@ -33,6 +33,9 @@ class Adam(Optimizer):
                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+        _check_fused(fused, foreach, differentiable)
+
+    _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def _init_state(self, group, param, state):
         state["step"] = _step_tensor(0.0)

@@ -6,6 +6,7 @@ elementwise, so the foreach path (``_foreach.py``) runs it once over packed smal
 ``foreach=False``.
 """
 import functools
+import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from copy import deepcopy
@@ -26,6 +27,20 @@ class _Required:
 required = _Required()
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+
+
+_global_optimizer_pre_hooks = OrderedDict()
+_global_optimizer_post_hooks = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Calls ``hook(optimizer, args, kwargs)`` before every optimizer's step (before its own pre-hooks)."""
+    return add_hook(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    """Calls ``hook(optimizer, args, kwargs)`` after every optimizer's step (after its own post-hooks)."""
+    return add_hook(_global_optimizer_post_hooks, hook)
 
 
 _STATE_DICT_HOOKS = ("_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
@@ -50,6 +65,7 @@ class Optimizer:
     # what PyTorch's error for capturable off an accelerator names, and whether it lists xla, without and with foreach
     _capturable_tensors = ("params and state_steps",) * 2
     _capturable_xla = (True, False)
+    _sparse_error = None   # PyTorch's error for sparse gradients, where it is not "<class> does not support ..."
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -91,7 +107,7 @@ class Optimizer:
     def add_param_group(self, param_group):
         """Adds a group of parameters with its own options (unset options take the defaults)."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             param_group["params"] = [params]
@@ -100,6 +116,12 @@ class Optimizer:
                             "tensors in sets will change between runs. Please use a list instead.")
         else:
             param_group["params"] = list(params)
+        named = [param for param in param_group["params"] if isinstance(param, tuple)]   # (name, tensor) pairs
+        if named:
+            if len(named) != len(param_group["params"]):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            param_group["params"] = [param for _, param in named]
+            param_group["param_names"] = [name for name, _ in named]
         for param in param_group["params"]:
             if not isinstance(param, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
@@ -110,6 +132,13 @@ class Optimizer:
             if default is required and name not in param_group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             param_group.setdefault(name, default)
+        if len({id(p) for p in param_group["params"]}) != len(param_group["params"]):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will cause "
+                          "an error; see github.com/pytorch/pytorch/issues/40967 for more information", stacklevel=3)
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                                 f"{'with' if 'param_names' in param_group else 'without'} names to the optimizer")
         existing = {id(p) for group in self.param_groups for p in group["params"]}
         if any(id(p) in existing for p in param_group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -186,8 +215,11 @@ class Optimizer:
         for group in self.param_groups:
             self._prepare_group(group)
             params = [p for p in group["params"] if p.grad is not None]
+            sparse = any(p.grad.is_sparse for p in params)
+            if sparse and type(self)._sparse_update is Optimizer._sparse_update:
+                raise RuntimeError(self._sparse_error or f"{type(self).__name__} does not support sparse gradients")
             _check_step_options(self, group, params)
-            if len(params) > 1 and self._elementwise and _use_foreach(group, params[0]):
+            if len(params) > 1 and self._elementwise and not sparse and _use_foreach(group, params[0]):
                 foreach_group(self, group, params)
                 for p in params:
                     if getattr(p, "_state_like", None) is not None:   # (state made in the packed update)
@@ -197,7 +229,10 @@ class Optimizer:
                 state = self.state[p]
                 if not state:
                     self._init_state(group, p, state)
-                self._update_elements(group, p._data, p.grad._data, state)
+                if p.grad.is_sparse:
+                    self._sparse_update(group, p, p.grad, state)
+                else:
+                    self._update_elements(group, p._data, p.grad._data, state)
                 p._version_counter[0] += 1
                 if getattr(p, "_state_like", None) is not None:   # state made in _update (SGD's momentum buffer)
                     _lay_out_state_like(p, state)
@@ -211,6 +246,9 @@ class Optimizer:
 
     def _update(self, group, param, grad, state):
         raise NotImplementedError(f"{type(self).__name__} must define _update")
+
+    def _sparse_update(self, group, param, grad, state):
+        """Updates ``param`` (a Tensor) from a sparse gradient; optimizers that take sparse gradients override it."""
 
     def _update_elements(self, group, param, grad, state):
         """``_update``; an elementwise one of complex arrays runs on their real views, as PyTorch's ``view_as_real``
@@ -254,12 +292,10 @@ class Optimizer:
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
-            ids = []
-            for p in group["params"]:
-                if id(p) not in index:
-                    index[id(p)] = len(index)
-                ids.append(index[id(p)])
-            packed["params"] = ids
+            # numbered from the group's first position; a parameter twice in a group takes its last position
+            start = sum(len(g["params"]) for g in groups)
+            index.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index})
+            packed["params"] = [index[id(p)] for p in group["params"]]
             groups.append(packed)
         state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index and s}
         state_dict = {"state": state, "param_groups": groups}
@@ -291,11 +327,15 @@ class Optimizer:
             if key in by_index:
                 param = by_index[key]
                 self.state[param] = {k: self._cast_state(param, k, v) for k, v in value.items()}
+            else:   # state of no parameter is kept as it is, as PyTorch's
+                self.state[key] = value
         for group, saved in zip(self.param_groups, saved_groups):
-            params = group["params"]
+            params, names = group["params"], group.get("param_names")
             group.clear()
             group.update({k: v for k, v in saved.items() if k != "params"})
             group["params"] = params
+            if names is not None:
+                group.setdefault("param_names", names)
             for name, default in self.defaults.items():
                 group.setdefault(name, default)
         for hook in self._optimizer_load_state_dict_post_hooks.values():
@@ -313,13 +353,20 @@ class Optimizer:
 
 
 def _check_step_options(optimizer, group, params):
-    """PyTorch's errors for options a step cannot honour: ``capturable`` off an accelerator, and ``differentiable``
-    (which steps with gradients recorded) on leaves that require grad, whose in-place update autograd refuses."""
+    """PyTorch's errors for options a step cannot honour: ``capturable`` off an accelerator, ``fused`` on other than
+    floating-point parameters, and ``differentiable`` (which steps with gradients recorded) on leaves that require
+    grad, whose in-place update autograd refuses."""
     if group.get("capturable") and any(p.device.type != "cuda" for p in params):
         devices = ["cuda", "xpu", "hpu", "privateuseone"] + ["xla"] * optimizer._capturable_xla[bool(group["foreach"])]
         tensors = optimizer._capturable_tensors[bool(group["foreach"])]
         raise AssertionError(f"If capturable=True, {tensors} must be on supported devices: "
                              f"{devices}.")
+    for p in params if group.get("fused") else ():
+        if not p.is_floating_point():
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported "
+                               "devices: ['mps', 'cuda', 'xpu', 'hpu', 'cpu', 'mtia', 'privateuseone'] but "
+                               f"{p.dtype} and "
+                               f"{p.device.type}")
     if group.get("differentiable") and any(p.requires_grad for p in params):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
@@ -343,11 +390,11 @@ def _with_step_hooks(step):
             return step(self, *args, **kwargs)
         # as in PyTorch, hooks see the optimizer as args[0] and may replace the arguments
         args = (self, *args)
-        for hook in list(self._step_pre_hooks.values()):
+        for hook in [*_global_optimizer_pre_hooks.values(), *self._step_pre_hooks.values()]:
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), but got "
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
                                        f"{result}.")
                 args, kwargs = result
         self._in_hooked_step = True
@@ -355,7 +402,7 @@ def _with_step_hooks(step):
             out = step(*args, **kwargs)
         finally:
             self._in_hooked_step = False
-        for hook in list(self._step_post_hooks.values()):
+        for hook in [*self._step_post_hooks.values(), *_global_optimizer_post_hooks.values()]:
             hook(self, args, kwargs)
         return out
     return hooked_step
@@ -388,6 +435,12 @@ def _real_view(array):
     return xp_of(array).lib.stride_tricks.as_strided(real, array.shape + (2,), array.strides + (real.itemsize,))
 
 
+def _add_sparse_(param, grad, alpha):
+    """param += alpha * grad for a sparse COO ``grad``, summing its repeated indices first."""
+    grad = grad.coalesce()
+    param._data[tuple(grad._indices_._data)] += alpha * grad._values_._data
+
+
 def _state_tensor(array):
     """Wraps an optimizer-state array as a tensor (what state_dict shows)."""
     return _make(array)
@@ -399,6 +452,15 @@ def _step_tensor(value=0.0):
     import numpy
     return _make(numpy.array(value, dtype=numpy.float64 if _dtype.get_default_dtype() is _dtype.float64 else
                              numpy.float32))
+
+
+def _check_fused(fused, foreach, differentiable):
+    """PyTorch's errors for ``fused`` with options it excludes."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _check_lr(lr):
@@ -440,4 +502,4 @@ def _lerp_(start, end, weight):
         start[...] = end - (end - start) * (1 - weight)
 
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "required"]

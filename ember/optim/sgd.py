@@ -2,7 +2,8 @@
 from .._backend import xp_of
 from ..ops._parallel import ufunc
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, required, _check_lr, _check_non_negative, _state_tensor
+from .optimizer import (Optimizer, ParamsT, required, _add_sparse_, _check_fused, _check_lr, _check_non_negative,
+                        _state_tensor)
 
 
 class SGD(Optimizer):
@@ -20,10 +21,25 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
+        _check_fused(fused, foreach, differentiable)
 
     def _init_state(self, group, param, state):
         if group["momentum"] != 0:
             state["momentum_buffer"] = None
+
+    def _sparse_update(self, group, param, grad, state):
+        # as PyTorch's: the momentum buffer is sparse too, and weight decay cannot add a dense parameter to it
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        momentum = group["momentum"]
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            buffer = grad.clone() if buffer is None else buffer * momentum + grad * (1 - group["dampening"])
+            state["momentum_buffer"] = buffer
+            grad = grad + buffer * momentum if group["nesterov"] else buffer
+        _add_sparse_(param, grad, -float(group["lr"]))
 
     def _update(self, group, param, grad, state):
         lr, momentum, weight_decay = float(group["lr"]), group["momentum"], float(group["weight_decay"])

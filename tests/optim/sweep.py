@@ -1,6 +1,7 @@
 """Running one program on ember and on torch 2.13 and comparing what it gives: tensors (dtype, shape, values within
 the dtype's tolerance), dicts (state_dict contents), numbers, texts, the exception's type and message, and the
-warnings raised on the way."""
+warnings raised on the way. Messages are compared with ember's own name read as torch's (ember.float32 is how ember
+names torch.float32)."""
 import math
 import warnings
 
@@ -19,8 +20,12 @@ def seen(lib, fn):
         try:
             result = plain(lib, fn(lib))
         except Exception as error:   # noqa: BLE001 (the type and message are what is compared)
-            result = ("error", type(error).__name__, str(error))
-    return result, sorted({(w.category.__name__, str(w.message)) for w in caught})
+            result = ("error", type(error).__name__, _named(lib, str(error)))
+    return result, sorted({(w.category.__name__, _named(lib, str(w.message))) for w in caught})
+
+
+def _named(lib, text):
+    return text.replace("ember.", "torch.") if lib is ember else text
 
 
 def plain(lib, value):
