@@ -462,3 +462,43 @@ def test_c_level_stack_functions():
                 assert old == [inner, outer] and lib._C._len_torch_dispatch_stack() == 0
             assert dispatch._get_current_dispatch_mode_stack() == [outer, inner]
         assert lib._C._len_torch_dispatch_stack() == 0
+
+
+def test_aten_operators_are_kept_by_deepcopy():
+    """Tables keyed by ATen operators are deep-copied by libraries (ptflops' FlopCounterMode): the keys stay."""
+    import copy
+    for lib in (ember, torch):
+        table = {lib.ops.aten.mm: 1, lib.ops.aten.addmm.default: 2}
+        copied = copy.deepcopy(table)
+        assert list(copied) == list(table) and all(a is b for a, b in zip(copied, table))
+
+
+_PTFLOPS = """
+import torch
+from ptflops import get_model_complexity_info
+torch.manual_seed(0)
+nn = torch.nn
+models = [(nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 10)), (32,)),
+          (nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 16, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10)),
+           (3, 16, 16)),
+          (nn.TransformerEncoderLayer(16, 2, 32, batch_first=True), (5, 16))]
+for model, shape in models:
+    print(get_model_complexity_info(model.eval(), shape, backend="aten", as_strings=False,
+                                    print_per_layer_stat=False, verbose=False))
+"""
+
+
+@pytest.mark.timeout(300)
+def test_ptflops_aten_backend_counts_as_under_torch(tmp_path):
+    """ptflops' ATen backend (a TorchDispatchMode keyed by torch.ops.aten) under ``ember run`` prints torch's MACs
+    (the mode mechanism itself is checked against torch by test_flop_counting_mode_totals_equal_pytorchs)."""
+    pytest.importorskip("ptflops")
+    import subprocess
+    import sys
+    script = tmp_path / "count.py"
+    script.write_text(_PTFLOPS)
+    outputs = [subprocess.run([sys.executable, *launcher, str(script)], capture_output=True, text=True, timeout=240)
+               for launcher in ((), ("-m", "ember", "run"))]
+    assert outputs[0].returncode == 0 and outputs[1].returncode == 0, outputs[1].stderr[-2000:]
+    assert outputs[1].stdout == outputs[0].stdout and "None" not in outputs[0].stdout

@@ -139,6 +139,9 @@ class OpOverload:
     def __str__(self):
         return f"{self.namespace}.{self._opname}.{self._overloadname}"
 
+    def __deepcopy__(self, memo=None):
+        return self   # one object per overload, as PyTorch's (tables keyed by them are deep-copied: ptflops)
+
     def __call__(self, *args, **kwargs):
         from .. import _python_dispatch   # (handlers of __torch_dispatch__ see the call while any is on)
         return _python_dispatch.overload_called(self, args, kwargs)
@@ -161,8 +164,11 @@ class OpOverloadPacket:
         """The overload names, as PyTorch lists them."""
         return list(self._overload_names)
 
+    def __deepcopy__(self, memo=None):
+        return self   # one object per operator, as PyTorch's
+
     def __getattr__(self, overload):
-        if overload.startswith("__") or overload not in self._overload_names:
+        if overload.startswith("__") or overload == "_overload_names" or overload not in self._overload_names:
             raise AttributeError(f"The underlying op of '{self}' has no overload name '{overload}'")
         made = self._made.get(overload)
         if made is None:
