@@ -4,6 +4,7 @@ import math
 from .. import linalg
 from .._tensor import Size
 from ..ops.creation import eye
+from ..ops.linalg.decompositions import cholesky_inverse
 from ..ops.rearrange import broadcast_shapes
 from . import constraints
 from .distribution import Distribution
@@ -95,7 +96,7 @@ class MultivariateNormal(Distribution):
 
     @lazy_property
     def precision_matrix(self):
-        return _cholesky_inverse(self._unbroadcasted_scale_tril).expand(
+        return cholesky_inverse(self._unbroadcasted_scale_tril).expand(
             self._batch_shape + self._event_shape + self._event_shape)
 
     @property
@@ -127,10 +128,3 @@ class MultivariateNormal(Distribution):
         half_log_det = self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
         H = 0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + half_log_det
         return H if len(self._batch_shape) == 0 else H.expand(self._batch_shape)
-
-
-def _cholesky_inverse(L):
-    """(L L^T)^-1 from the lower Cholesky factor L."""
-    Id = eye(L.shape[-1], dtype=L.dtype, device=L.device)
-    L_inv = linalg.solve_triangular(L, Id.expand(L.shape), upper=False)
-    return L_inv.mT @ L_inv

@@ -604,9 +604,17 @@ class StandardGamma(Primitive):
 StandardGamma._node_cls.__name__ = StandardGamma._node_cls.__qualname__ = "StandardGammaBackward0"
 
 
+def _float_kernel(kernel, tensor):
+    """PyTorch's CPU kernels of the gamma and Dirichlet samplers and their gradients take float32 and float64 only:
+    its NotImplementedError for other dtypes (half, bfloat16, integers)."""
+    if tensor.dtype not in (_dtype.float32, _dtype.float64):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(tensor.dtype)}\'')
+
+
 def _standard_gamma_grad(input, output):
     """The derivative of Gamma(input, 1) samples ``output`` in ``input`` (as ``torch._standard_gamma_grad``)."""
     from .._tensor import _make
+    _float_kernel("_standard_gamma_grad_cpu", input)
     with numpy.errstate(all="ignore"):
         return _make(_in_float64(_standard_gamma_grad64, input._data, output._data))
 
@@ -634,6 +642,7 @@ def _standard_gamma(input, generator=None):
     implicit reparameterisation."""
     from .. import _backend
     from .._tensor import _make
+    _float_kernel("gamma_cpu", input)
     np_dtype = input._data.dtype
     samples = _at_least_tiny(_gamma_draws(input, generator, np_dtype == numpy.float32), np_dtype)
     return StandardGamma.apply(input, _make(_backend.move(samples, input.device)))
@@ -645,6 +654,7 @@ def _sample_dirichlet(input, generator=None):
     as PyTorch's Dirichlet samples."""
     from .. import _backend
     from .._tensor import _make
+    _float_kernel("dirichlet", input)
     np_dtype = input._data.dtype
     draws = _at_least_tiny(_gamma_draws(input, generator, False), numpy.float64)
     values = _at_least_tiny(draws / draws.sum(-1, keepdims=True), np_dtype)
@@ -798,6 +808,7 @@ def _dirichlet_grad(x, alpha, total):
     for name, value in (("x", x), ("alpha", alpha), ("total", total)):
         if value.dtype is not x.dtype:
             raise RuntimeError(f"_dirichlet_grad: expected {name} to have the same dtype as x")
+    _float_kernel("_dirichlet_grad_cpu", x)
     shape = tuple(numpy.broadcast_shapes(x.shape, alpha.shape, total.shape))
     arrays = [numpy.broadcast_to(_backend.move(t._data, _backend.CPU), shape).ravel() for t in (x, alpha, total)]
     np_dtype = x._data.dtype

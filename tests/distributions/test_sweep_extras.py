@@ -89,6 +89,19 @@ CALLS = {
     "base Distribution": lambda L: (lambda d: (repr(d), d.batch_shape, d.event_shape))(
         L.distributions.Distribution(L.Size([2]), validate_args=False)),
     "base mean": lambda L: L.distributions.Distribution(L.Size([2])).mean,
+    # half precision: PyTorch's CPU samplers and LAPACK-backed matrices refuse it
+    "gamma half": lambda L: L.distributions.Gamma(L.ones(2, dtype=L.float16), 1.0).sample(),
+    "dirichlet half": lambda L: L.distributions.Dirichlet(L.ones(2, dtype=L.bfloat16)).sample(),
+    "beta half": lambda L: L.distributions.Beta(L.ones(2, dtype=L.float16), 2.0).rsample(),
+    "gamma grad half": lambda L: L._standard_gamma_grad(L.ones(2, dtype=L.float16), L.ones(2, dtype=L.float16)),
+    "dirichlet grad half": lambda L: L._dirichlet_grad(*[L.ones(2, dtype=L.bfloat16)] * 3),
+    "gamma integer": lambda L: L._standard_gamma(L.ones(2, dtype=L.int64)),
+    "precision half": lambda L: L.distributions.MultivariateNormal(
+        L.zeros(2, dtype=L.float16), scale_tril=L.eye(2, dtype=L.float16)).precision_matrix,
+    "wishart precision half": lambda L: L.distributions.Wishart(
+        L.tensor(3.0, dtype=L.float16), scale_tril=L.eye(2, dtype=L.float16)).precision_matrix,
+    "normal half": lambda L: (lambda d: (d.log_prob(L.ones(2, dtype=L.float16)), d.entropy(), d.cdf(
+        L.zeros(2, dtype=L.float16)), _seeded(L, d.sample)))(L.distributions.Normal(L.zeros(2, dtype=L.float16), 1.0)),
     # Independent
     "independent too many dims": lambda L: L.distributions.Independent(L.distributions.Normal(L.zeros(2), 1.0), 2),
     "independent zero dims": lambda L: (lambda d: (repr(d), d.batch_shape, d.event_shape, d.log_prob(L.ones(2))))(

@@ -168,7 +168,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
     if b.dtype is not factor.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_name(b)} and A of type "
                            f"{_name(factor)} instead.")
-    _check_matrix(factor, "cholesky_solve")
+    _check_matrix(factor, "cholesky_solve", kernel="cholesky_solve_cpu")
     if b.shape[-2] != factor.shape[-1]:
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {factor.shape[-1]} by "
                            f"{factor.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
@@ -179,7 +179,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
 @composite("cholesky_inverse", trace_inside=True)
 def cholesky_inverse(input, upper=False, *, out=None):
     """The inverse of A = L L^H (or U^H U when ``upper``) from its Cholesky factor."""
-    _check_matrix(input, "cholesky_inverse")
+    _check_matrix(input, "cholesky_inverse", kernel="cholesky_inverse_out_cpu")
     identity = _eye_like(input).expand(tuple(input.shape))
     return write_out(out, CholeskySolve.apply(identity, input, upper), "cholesky_inverse")
 
