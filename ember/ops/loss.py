@@ -507,6 +507,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     require_dtype("log_sigmoid_cpu", input)
     _refuse_gradient(weight, "weight", "binary_cross_entropy_with_logits")
     _refuse_gradient(pos_weight, "pos_weight", "binary_cross_entropy_with_logits")
+    if target.dtype is _dtype.bool_:   # PyTorch's kernel starts with 1 - target, which bool tensors refuse
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
     if not (target.dtype.is_floating_point or target.dtype.is_complex):   # PyTorch's kernel writes into its dtype
         raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype.promote_types(input.dtype, target.dtype))} "
                            f"can't be cast to the desired output type {_dtype.scalar_type_name(target.dtype)}")
