@@ -5,7 +5,7 @@ import math
 import numpy
 
 from .._backend import xp_of
-from .optimizer import Optimizer, ParamsT, _lerp_, _zeros_state
+from .optimizer import Optimizer, ParamsT, _decay_factor, _lerp_, _zeros_state
 
 EPS = 1e-7
 DEFAULT_A, DEFAULT_B, DEFAULT_C = 3.4445, -4.7750, 2.0315
@@ -96,7 +96,7 @@ class Muon(Optimizer):
         xp = xp_of(param)
         if grad.ndim != 2:
             raise ValueError("Param gradient must be a 2D matrix")
-        lr, momentum = float(group["lr"]), group["momentum"]
+        lr, momentum = group["lr"], group["momentum"]   # a Tensor lr scales in its dtype, as PyTorch's
         buffer = state["momentum_buffer"]._data
         _lerp_(buffer, grad, 1 - momentum)
         if group["nesterov"]:
@@ -105,6 +105,6 @@ class Muon(Optimizer):
         else:
             update = buffer
         update = _zeropower_via_newtonschulz(xp, update, group["ns_coefficients"], group["ns_steps"], group["eps"])
-        step = _adjust_lr(lr, group["adjust_lr_fn"], param.shape)
-        param *= 1 - lr * group["weight_decay"]
+        step = float(_adjust_lr(lr, group["adjust_lr_fn"], param.shape))
+        param *= _decay_factor(lr, group["weight_decay"])
         param += -step * update.astype(param.dtype, copy=False)

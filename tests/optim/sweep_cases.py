@@ -110,3 +110,7 @@ COMPLEX = {"SGD": [dict(lr=0.1, momentum=0.9, nesterov=True), dict(lr=0.1, weigh
 LBFGS = [dict(), dict(lr=0.5), dict(lr=T(0.5)), dict(max_iter=3), dict(max_iter=5, max_eval=7), dict(history_size=2),
          dict(line_search_fn="strong_wolfe"), dict(line_search_fn="strong_wolfe", history_size=3, max_iter=4),
          dict(tolerance_grad=10.0), dict(tolerance_change=1.0)]
+
+MUON = [dict(), dict(lr=0.02), dict(lr=T(0.01)), dict(weight_decay=0.0), dict(nesterov=False), dict(momentum=0.5),
+        dict(ns_steps=3), dict(ns_coefficients=(2.0, -1.5, 0.5)), dict(adjust_lr_fn="original"),
+        dict(adjust_lr_fn="match_rms_adamw"), dict(eps=1e-3)]

@@ -32,3 +32,13 @@ def test_lbfgs_float32():
     # float32 L-BFGS is chaotic near its minimum (curvature pairs of 1e6 from differences of nearly equal
     # gradients), so a few iterations only
     check(lambda L: cases.run(L, "LBFGS", dict(max_iter=2), dtype="float32", closure=True, steps=1), rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kwargs", cases.MUON, ids=repr)
+def test_muon(kwargs, dtype):
+    check(lambda L: cases.run(L, "Muon", kwargs, dtype=dtype, shapes=((3, 4), (5, 2)))[:2])
+
+
+def test_muon_vector():
+    check(lambda L: cases.run(L, "Muon", {}, shapes=((3, 4), (5,)))[:2])
