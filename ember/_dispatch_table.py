@@ -112,6 +112,8 @@ def dispatch(cls, args, kwargs, proceed):
             return proceed(args, kwargs)   # its inner applications are handed
         if entry is not None and _pd._types(args, kwargs) and _needs_grad(args):
             return proceed(args, kwargs)   # wrapper subclasses: autograd records the inner applications
+    elif not cls._array_level:
+        return proceed(args, kwargs)   # a user's autograd.Function: the ops its forward runs are handed
     else:
         entry = PRIMITIVES.get(name)
     calls = Calls(cls, args, kwargs, proceed)

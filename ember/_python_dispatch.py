@@ -9,12 +9,13 @@ called with the arguments it was given runs the application itself (autograd rec
 with other arguments it runs that ATen operator's ember op. The hook is installed only while a mode is on or such a
 subclass exists, so programs without either keep the fast path.
 """
+import sys
 import threading
 import weakref
 
 import numpy
 
-from ._tensor import Tensor, _wrap, all_subclasses, subclass_hooks
+from ._tensor import Tensor, _instance_dict, _wrap, all_subclasses, subclass_hooks
 from .autograd import engine as _engine, function as _function
 from .autograd.grad_mode import state as _grad
 
@@ -63,9 +64,34 @@ _DISPATCHING = _Dispatching()
 
 
 def _on_subclass(cls):
-    """Marks a Tensor subclass that overrides ``__torch_dispatch__`` (``Tensor._dispatches``)."""
+    """Marks a Tensor subclass that overrides ``__torch_dispatch__`` (``Tensor._dispatches``) and gives it the
+    ``_data`` attribute of its own that PyTorch's tensors leave free."""
     if getattr(cls, "__torch_dispatch__", _disabled_torch_dispatch_impl) is not _disabled_torch_dispatch_impl:
         cls._dispatches = _DISPATCHING
+        if "_data" not in cls.__dict__:
+            cls._data = _OWN_DATA
+
+
+_array_slot = Tensor._data   # ember's array: the slot every op reads
+
+
+def _get_data(tensor):
+    own = _instance_dict.__get__(tensor).get("_data", _array_slot)
+    if own is _array_slot or sys._getframe(1).f_globals.get("__name__", "").startswith("ember"):
+        return _array_slot.__get__(tensor)
+    return own
+
+
+def _set_data(tensor, value):
+    if isinstance(value, Tensor) or not hasattr(value, "shape"):
+        _instance_dict.__get__(tensor)["_data"] = value   # the subclass's own (PyG's Index keeps its indices here)
+    else:
+        _array_slot.__set__(tensor, value)
+
+
+_OWN_DATA = property(_get_data, _set_data, doc="""ember's array to ember's code; to the subclass's code, what it set
+as ``_data`` (PyTorch's tensors have no such attribute, so wrapper subclasses such as PyG's ``Index`` use the name
+for their inner tensor).""")
 
 
 def _track(tensor):

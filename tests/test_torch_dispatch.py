@@ -502,3 +502,61 @@ def test_ptflops_aten_backend_counts_as_under_torch(tmp_path):
                for launcher in ((), ("-m", "ember", "run"))]
     assert outputs[0].returncode == 0 and outputs[1].returncode == 0, outputs[1].stderr[-2000:]
     assert outputs[1].stdout == outputs[0].stdout and "None" not in outputs[0].stdout
+
+
+def test_wrapper_subclass_may_keep_its_inner_tensor_as_data():
+    """PyTorch's tensors have no ``_data``, so wrapper subclasses use the name (PyG's ``Index``/``EdgeIndex``); the
+    subclass's code reads what it set, ember's its own array."""
+    results = []
+    for lib in (ember, torch):
+        class Kept(lib.Tensor):
+            @staticmethod
+            def __new__(cls, data):
+                out = lib.Tensor._make_wrapper_subclass(cls, data.size(), strides=data.stride(), dtype=data.dtype,
+                                                        device=data.device, requires_grad=False)
+                out._data = data
+                return out
+
+            @classmethod
+            def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+                unwrap = [a._data if isinstance(a, Kept) else a for a in args]
+                out = func(*unwrap, **(kwargs or {}))
+                return Kept(out) if isinstance(out, lib.Tensor) else out
+        k = Kept(lib.arange(4.0))
+        out = (k * 2 + 1)[1:]
+        assert isinstance(out._data, lib.Tensor) and type(out._data) is lib.Tensor
+        results.append((type(out).__name__, out._data.tolist(), tuple(out.shape), out.stride()))
+    assert results[0] == results[1] == ("Kept", [3.0, 5.0, 7.0], (3,), (1,))
+
+
+_PYG = """
+import torch
+from torch_geometric import EdgeIndex, Index
+from torch_geometric.nn import GCNConv
+idx = Index([0, 1, 1, 2], dim_size=3, is_sorted=True)
+print(type(idx + 1).__name__, (idx + 1).tolist(), idx[1:].dim_size, Index([2, 0, 1], dim_size=3).sort()[0].is_sorted)
+ei = EdgeIndex([[0, 1, 1, 2], [1, 0, 2, 1]], sparse_size=(3, 3), sort_order="row")
+torch.manual_seed(1)
+x = torch.randn(3, 4, requires_grad=True)
+conv = GCNConv(4, 2)
+out = conv(x, ei)
+(out * torch.arange(6.0).reshape(3, 2)).sum().backward()
+print(type(ei.flip(0)).__name__, [round(v, 4) for v in (ei.matmul(x).flatten().tolist() + out.flatten().tolist() +
+                                                         x.grad.flatten().tolist())])
+"""
+
+
+@pytest.mark.timeout(300)
+def test_pyg_index_and_edge_index_run_as_under_torch(tmp_path):
+    """PyTorch Geometric's __torch_dispatch__ subclasses (Index, EdgeIndex: metadata kept through ops, sparse matmul,
+    GCNConv's forward and backward) under ``ember run`` print what they print under torch (the subclass mechanism
+    itself is checked against torch by the tests above)."""
+    pytest.importorskip("torch_geometric")
+    import subprocess
+    import sys
+    script = tmp_path / "pyg.py"
+    script.write_text(_PYG)
+    outputs = [subprocess.run([sys.executable, *launcher, str(script)], capture_output=True, text=True, timeout=240)
+               for launcher in ((), ("-m", "ember", "run"))]
+    assert outputs[0].returncode == 0 and outputs[1].returncode == 0, outputs[1].stderr[-2000:]
+    assert outputs[1].stdout == outputs[0].stdout
