@@ -25,6 +25,7 @@ RENAMED = {
 # frame is matched against them
 VF_CALLS = {
     "_VF.split": ["Tensor input, int split_size, int dim = 0", "Tensor input, tuple of ints split_size, int dim = 0"],
+    "_VF._unique2": "Tensor input, bool sorted = True, bool return_inverse = False, bool return_counts = False",
     "_VF.unique_consecutive": "Tensor input, bool return_inverse = False, bool return_counts = False, int? dim = None",
     "_VF.unique_dim": "Tensor input, int dim, bool sorted = True, bool return_inverse = False, "
                       "bool return_counts = False",

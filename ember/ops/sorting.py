@@ -301,6 +301,11 @@ def _unique_by_counting(xp, flat, return_inverse, return_counts):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements in ascending order (or distinct slices along ``dim``), optionally with the inverse
     mapping and the counts."""
+    if not all(flag is True or flag is False for flag in (sorted, return_inverse, return_counts)):
+        from .. import _arg_parser   # (loaded on errors only) torch.unique hands its flags to _unique2 by keyword
+        _arg_parser.raise_for("_VF._unique2" if dim is None else "_VF.unique_dim", (input,) if dim is None else
+                              (input, dim), {"sorted": sorted, "return_inverse": return_inverse,
+                                             "return_counts": return_counts})
     refuse_complex("unique" if dim is None else "unique_dim", input)
     _meta.refuse_data_dependent("_unique2" if dim is None else "unique_dim", input)
     xp = xp_of(input._data)
@@ -340,6 +345,10 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 @composite("unique_consecutive")   # seen whole at dispatch: its sizes come from the data
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapses runs of equal consecutive elements (or slices along ``dim``) into one."""
+    if not all(flag is True or flag is False for flag in (return_inverse, return_counts)):
+        from .. import _arg_parser   # (loaded on errors only) passed on by keyword, as PyTorch's Python form does
+        _arg_parser.raise_for("_VF.unique_consecutive", (input,), {"return_inverse": return_inverse,
+                                                                  "return_counts": return_counts, "dim": dim})
     refuse_complex("unique", input)
     _meta.refuse_data_dependent("unique_consecutive", input)
     xp = xp_of(input._data)

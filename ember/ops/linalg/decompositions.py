@@ -5,7 +5,7 @@ import numpy
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import name_node, recorded, tensor_method, warn_once, write_out
+from .._util import argument_error, name_node, recorded, tensor_method, warn_once, write_out
 from ._common import (
     LinAlgError,
     _adjoint,
@@ -250,6 +250,8 @@ def linalg_qr(A, mode="reduced", *, out=None):
 @composite("qr", trace_inside=True)
 def qr(input, some=True, *, out=None):
     """Q R factorization of each matrix, reduced unless ``some=False`` (deprecated: use ``linalg.qr``)."""
+    if some is not True and some is not False:
+        argument_error()
     warn_once("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
               "release.\nThe boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = "
               "torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else "
@@ -376,6 +378,8 @@ def svdvals(A, *, driver=None, out=None):
 def svd(input, some=True, compute_uv=True, *, out=None):
     """U, S, V (not Vh) with input = U diag(S) V^H; reduced unless ``some=False``; zero U and V when not
     ``compute_uv``. Prefer ``linalg.svd``."""
+    if not (some is True or some is False) or not (compute_uv is True or compute_uv is False):
+        argument_error()
     if not compute_uv:
         values = svdvals(input)
         xp = _xp(input)
