@@ -6,8 +6,8 @@ either is the case one dispatch hook (``autograd.function.dispatch_hooks``) turn
 calls PyTorch would make (``_dispatch_table``) and hands them to the handlers: the modes, innermost first, each
 popped while its handler runs; then the overriding types of the arguments, subclasses first. A handler's ``func``
 called with the arguments it was given runs the application itself (autograd records it as without a mode); called
-with other arguments it runs that ATen operator's ember op. The hook is installed only while a mode is on or such a
-subclass exists, so programs without either keep the fast path.
+with other arguments it runs that ATen operator's ember op. The hook is installed only while a mode is on or an
+instance of such a subclass lives, so programs without either keep the fast path.
 """
 import sys
 import threading
@@ -18,6 +18,7 @@ import numpy
 from ._tensor import Tensor, _instance_dict, _wrap, all_subclasses, subclass_hooks
 from .autograd import engine as _engine, function as _function
 from .autograd.grad_mode import state as _grad
+
 
 class _ThreadState(threading.local):
     """Per thread, as PyTorch's: the dispatch mode stack (innermost last), the ATen calls being handed to handlers
