@@ -25,7 +25,8 @@ class LBFGS(Optimizer):
         return self.param_groups[0]["params"]
 
     def _gather_flat_grad(self):
-        return cat([p.new_zeros(p.numel()) if p.grad is None else p.grad.reshape(-1) for p in self._params], 0)
+        return cat([p.new_zeros(p.numel()) if p.grad is None else
+                    (p.grad.to_dense() if p.grad.is_sparse else p.grad).reshape(-1) for p in self._params], 0)
 
     def _add_grad(self, step_size, update):
         offset = 0

@@ -151,9 +151,13 @@ class Optimizer:
                 if p.grad is not None:
                     if set_to_none:
                         p.grad = None
-                    else:
-                        p.grad = p.grad.detach()
-                        p.grad._data[...] = 0
+                    else:   # the same tensor, as PyTorch's: out of any graph, zeroed in place
+                        if p.grad.grad_fn is not None:
+                            p.grad.detach_()
+                        else:
+                            p.grad.requires_grad_(False)
+                        with no_grad():
+                            p.grad.zero_()
 
     def register_step_pre_hook(self, hook):
         """Calls ``hook(optimizer, args, kwargs)`` before each step."""
@@ -341,14 +345,20 @@ class Optimizer:
         for hook in self._optimizer_load_state_dict_post_hooks.values():
             hook(self)
 
-    @staticmethod
-    def _cast_state(param, key, value):
+    @classmethod
+    def _cast_state(cls, param, key, value):
+        """A loaded state value as PyTorch casts it: tensors to a floating parameter's dtype (the step count kept),
+        and to its device, inside dicts and lists too."""
         if isinstance(value, Tensor):
             if key == "step":
                 return value.to(device="cpu")
-            if value.is_floating_point():
+            if param.is_floating_point():
                 return value.to(dtype=param.dtype, device=param.device)
             return value.to(device=param.device)
+        if isinstance(value, dict):
+            return {k: cls._cast_state(param, k, v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(cls._cast_state(param, None, v) for v in value)
         return value
 
 

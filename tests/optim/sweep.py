@@ -3,6 +3,7 @@ the dtype's tolerance), dicts (state_dict contents), numbers, texts, the excepti
 warnings raised on the way. Messages are compared with ember's own name read as torch's (ember.float32 is how ember
 names torch.float32)."""
 import math
+import re
 import warnings
 
 import numpy
@@ -21,7 +22,12 @@ def seen(lib, fn):
             result = plain(lib, fn(lib))
         except Exception as error:   # noqa: BLE001 (the type and message are what is compared)
             result = ("error", type(error).__name__, _named(lib, str(error)))
-    return result, sorted({(w.category.__name__, _named(lib, str(w.message))) for w in caught})
+    return result, sorted({(w.category.__name__, _named(lib, _untriggered(str(w.message)))) for w in caught})
+
+
+def _untriggered(text):
+    """A warning's text without the source location PyTorch's C++ warnings end with."""
+    return re.sub(r" \(Triggered internally at .*\)$", "", text)
 
 
 def _named(lib, text):

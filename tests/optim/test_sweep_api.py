@@ -5,6 +5,7 @@ errors, a torch optimizer's state_dict loaded into ember and an ember one into t
 torch's own), step and state_dict hooks (per optimizer and global), reprs and defaults."""
 import copy
 import importlib
+import pickle
 
 import numpy
 import pytest
@@ -277,8 +278,157 @@ def convert(value, L):
     return value
 
 
+def custom(L):
+    class Mine(L.optim.Optimizer):
+        def __init__(self, params, lr=0.1, beta=0.5):
+            super().__init__(params, dict(lr=lr, beta=beta))
+
+        @L.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    st = self.state[p]
+                    if not st:
+                        st["count"] = L.tensor(0)
+                        st["avg"] = L.zeros_like(p)
+                        st["hist"] = [L.zeros(1, dtype=L.float64)]
+                        st["n"] = 0
+                    st["count"] += 1
+                    st["n"] += 1
+                    st["avg"].mul_(group["beta"]).add_(p.grad)
+                    p.add_(st["avg"], alpha=-group["lr"])
+    params = make_params(L)
+    opt = Mine(params)
+    for _ in range(2):
+        opt.zero_grad()
+        loss_of(L, params).backward()
+        opt.step()
+    sd = copy.deepcopy(opt.state_dict())
+    p2 = [L.tensor(p.detach().numpy().astype("float64"), requires_grad=True) for p in params]
+    opt2 = Mine(p2)
+    opt2.load_state_dict(sd)
+    return sd, opt2.state_dict(), repr(opt2)
+
+
+def lbfgs_groups(L):
+    p = make_params(L)
+    return L.optim.LBFGS([{"params": p[:1]}, {"params": p[1:]}])
+
+
+def lbfgs_roundtrip(L):
+    params, sd, _ = run(L, "LBFGS", dict(history_size=3, max_iter=3), dtype="float64", closure=True, steps=2)
+    p2 = make_params(L, "float64")
+    opt = L.optim.LBFGS(p2, history_size=3, max_iter=3)
+    opt.load_state_dict(copy.deepcopy(sd))
+    def closure():
+        opt.zero_grad()
+        loss = loss_of(L, p2)
+        loss.backward()
+        return loss
+    opt.step(closure)
+    return p2, opt.state_dict()
+
+
+def lbfgs_no_closure(L):
+    p = make_params(L)
+    L.optim.LBFGS(p).step()
+
+
+def lbfgs_sparse(L):
+    emb = L.nn.Embedding(4, 2, sparse=True)
+    with L.no_grad():
+        emb.weight.copy_(L.ones(4, 2))
+    opt = L.optim.LBFGS(emb.parameters(), max_iter=3)
+    def closure():
+        opt.zero_grad()
+        loss = emb(L.tensor([0, 1, 1])).pow(2).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    return emb.weight
+
+
+def step_closure_loss(L):
+    params = make_params(L)
+    out = []
+    for name in ("SGD", "Adam", "RMSprop", "Adagrad", "SparseAdam"):
+        opt = getattr(L.optim, name)(params)
+        def closure():
+            return loss_of(L, params) * 0 + 3.0
+        try:
+            out.append(opt.step(closure))
+        except Exception as error:  # noqa: BLE001 (the message is compared)
+            out.append(str(error))
+    return out
+
+
+def state_keys_no_grad(L):
+    params = make_params(L)
+    opt = L.optim.Adam(params)
+    opt.step()
+    sd = opt.state_dict()
+    return sd, len(opt.state)
+
+
+def setstate_pickle(L):
+    params = make_params(L)
+    opt = L.optim.Adam(params, lr=0.1)
+    loss_of(L, params).backward()
+    opt.step()
+    o2 = pickle.loads(pickle.dumps(opt))
+    return o2.state_dict(), type(o2.state).__name__
+
+
+def lr_tensor_state(L):
+    params = make_params(L)
+    opt = L.optim.SGD(params, lr=L.tensor(0.1))
+    sd = opt.state_dict()
+    opt2 = L.optim.SGD(make_params(L), lr=0.5)
+    opt2.load_state_dict(sd)
+    return sd, opt2.param_groups[0]["lr"]
+
+
+def load_missing_keys(L):
+    params = make_params(L)
+    opt = L.optim.Adam(params)
+    sd = opt.state_dict()
+    del sd["param_groups"][0]["amsgrad"]
+    opt2 = L.optim.Adam(make_params(L))
+    opt2.load_state_dict(sd)
+    loss_of(L, opt2.param_groups[0]["params"]).backward()
+    opt2.step()
+    return opt2.state_dict()
+
+
+def param_groups_repr(L):
+    params = make_params(L)
+    opt = L.optim.SGD([{"params": params[:1], "lr": 0.2}, {"params": params[1:]}], lr=0.1, momentum=0.9)
+    return repr(opt), str(opt.param_groups[0].keys())
+
+
+def zero_grad_nonleaf_grad(L):
+    params = make_params(L)
+    opt = L.optim.SGD(params, lr=0.1)
+    loss_of(L, params).backward(create_graph=True)
+    g = params[0].grad
+    opt.zero_grad(set_to_none=False)
+    return params[0].grad, g.requires_grad, params[0].grad.requires_grad, params[0].grad.grad_fn is None
+
+
+def int_lr(L):
+    params = make_params(L)
+    opt = L.optim.SGD(params, lr=1)
+    loss_of(L, params).backward()
+    opt.step()
+    return params, opt.state_dict()
+
+
 CALLS = [add_group_errors, duplicate_in_group, load_errors, hooks, global_hooks, pre_hook_replaces, reprs, defaults,
-         sparse_adam_dense, fused_complex]
+         sparse_adam_dense, fused_complex, custom, lbfgs_groups, lbfgs_roundtrip, lbfgs_no_closure, lbfgs_sparse,
+         step_closure_loss, state_keys_no_grad, setstate_pickle, lr_tensor_state, load_missing_keys, param_groups_repr,
+         zero_grad_nonleaf_grad, int_lr]
 DENSE = [n for n in NAMES if n not in ("SparseAdam", "LBFGS", "Muon")]
 SPARSE = [("SparseAdam", {}), ("SparseAdam", dict(maximize=True)), ("SGD", dict(lr=0.1)),
           ("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
