@@ -620,8 +620,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         cdf /= cdf[:, -1:]
         cdf[:, -1] = 1
         draws = _samplers.unit(engine, weights.shape[0] * num_samples, numpy.float64).reshape(-1, num_samples)
-        indices = numpy.stack([numpy.searchsorted(row, u, side="left")
-                               for row, u in zip(cdf.astype(numpy.float64), draws)])
+        indices = numpy.empty(draws.shape, numpy.int64)   # (a stack of the rows fails where there are none)
+        for i, (row, u) in enumerate(zip(cdf.astype(numpy.float64), draws)):
+            indices[i] = numpy.searchsorted(row, u, side="left")
     indices = indices.reshape(input.shape[:-1] + (num_samples,))
     return write_out(out, _place(indices, _dtype.int64, input.device), "multinomial")
 

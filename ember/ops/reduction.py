@@ -461,9 +461,10 @@ def _extreme(name, input, dim, keepdim, smallest):
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                            "reduction dim with the 'dim' argument.")
     dims = _reduction_dims(input, dim)
-    for d, given in zip(dims, dim if isinstance(dim, (tuple, list)) else (dim,)):
-        if input.shape[d] == 0:   # PyTorch names the dim as given here (-1, not its wrapped value)
-            raise IndexError(f"{name}(): Expected reduction dim {given} to have non-zero size.")
+    if dims and dim is not None:
+        for given in dim if isinstance(dim, (tuple, list)) else (dim,):   # in the order given, as PyTorch checks
+            if input.shape[wrap_dim(given, input.ndim)] == 0:   # named as given (-1, not its wrapped value)
+                raise IndexError(f"{name}(): Expected reduction dim {given} to have non-zero size.")
     return Amax.apply(input, dims, keepdim, smallest)
 
 

@@ -102,6 +102,18 @@ def _attributes(lib, case):
             for name, v in ((name, getattr(d, name)) for name in _attribute_names(case))}
 
 
+def _empty_value(lib, case):
+    d, _ = build(lib, case, validate=False)
+    shape = (0,) + tuple(d.batch_shape) + tuple(d.event_shape)
+    return d.log_prob(lib.zeros(shape, dtype=lib.tensor(case["inside"]).dtype))
+
+
+def _expanded_empty(lib, case):
+    d, _ = build(lib, case)
+    e = d.expand((0,) + tuple(d.batch_shape))
+    return e.batch_shape, seeded(lib, lambda: e.sample((2,)))
+
+
 PROBES = {
     "repr": lambda L, c: repr(build(L, c)[0]),
     "shapes": lambda L, c: (lambda d: (d.batch_shape, d.event_shape, d.has_rsample, d.has_enumerate_support,
@@ -131,6 +143,10 @@ PROBES = {
     "grad_entropy": lambda L, c: _grad(L, c, lambda d: d.entropy()),
     "grad_cdf": lambda L, c: _grad(L, c, lambda d: d.cdf(_value(L, c))),
     "grad_mean_variance": lambda L, c: _grad(L, c, lambda d: d.mean.sum() + d.variance.sum()),
+    "sample_empty": lambda L, c: seeded(L, lambda: build(L, c)[0].sample((2, 0))),
+    "rsample_empty": lambda L, c: seeded(L, lambda: build(L, c)[0].rsample((0,))),
+    "log_prob_empty": _empty_value,
+    "expand_empty": _expanded_empty,
     "grad_log_prob_value": _value_grad,
     "grad2_log_prob": _second_grad,
     "grad_icdf": _icdf_grad,
