@@ -90,6 +90,10 @@ written straight into the (N, O, *out) output of a batch-first layout: measured 
 (25 x 100 * 784) and the move of its output 1.31 ms, the 100 products 0.63 ms; from ~75 rows (147, 288) the one
 large product is faster even with the move."""
 
+SUBSAMPLED_ONES = True
+"""Whether a forward without a weight gradient takes an unpadded strided 1x1 convolution as a stride-1 one of the
+positions it reads (ResNet's downsample branches)."""
+
 
 def _batch_last(out, groups, w):
     """Whether to cut the columns from a (C, *s, N) layout (rows of W * N elements: small maps) rather
@@ -265,6 +269,11 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
     convolutions, whose weight gradients read x itself), and the weights of the live kernel offsets where some
     offsets meet only padding, which ``_conv_input`` takes as ``gathered`` (else None)."""
     size, kernel = x.shape[2:], w.shape[2:]
+    if not keep and SUBSAMPLED_ONES and all(k == 1 for k in kernel) and not any(padding) and max(stride) > 1:
+        # an unpadded strided 1x1 convolution reads every stride-th position alone: the same products, as a stride-1
+        # one of those positions (the weight gradient, where one follows, reads x with its stride)
+        x = x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
+        size, stride = x.shape[2:], (1,) * len(stride)
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(len(size))]
     if _depthwise(w, groups):   # reads x unpadded (the weight gradient pads it)
         y = _biased(xp, _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding), bias)
