@@ -2,6 +2,7 @@
 import functools
 import inspect
 import math
+import types
 import warnings
 import weakref
 from bisect import bisect_right
@@ -151,14 +152,20 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
+        """The scheduler's state; a callable object's lambda is saved as its ``__dict__``, a function as None."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None] * len(self.lr_lambdas)
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+                               for fn in self.lr_lambdas]
         return state
 
     def load_state_dict(self, state_dict):
+        """Restores ``state_dict``, callable objects' attributes included."""
         state_dict = dict(state_dict)
-        state_dict.pop("lr_lambdas", None)
+        lambdas = state_dict.pop("lr_lambdas", None) or ()
         self.__dict__.update(state_dict)
+        for fn, saved in zip(self.lr_lambdas, lambdas):
+            if saved is not None:
+                fn.__dict__.update(saved)
 
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
@@ -337,11 +344,7 @@ class SequentialLR(LRScheduler):
                  last_epoch: int = -1):
         if len(schedulers) < 1:
             raise ValueError(f"{type(self).__name__} expects at least one scheduler, but got no scheduler.")
-        for i, scheduler in enumerate(schedulers):
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(f"{type(self).__name__} expects all schedulers to belong to the same optimizer, but "
-                                 f"got scheduler {type(scheduler).__name__} at index {i} has "
-                                 f"{scheduler.optimizer}, which is different from {type(optimizer).__name__}.")
+        _check_schedulers(self, schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError("Sequential Schedulers expects number of schedulers provided to be one more than the "
                              f"number of milestone points, but got number of schedulers {len(schedulers)} and the "
@@ -351,10 +354,10 @@ class SequentialLR(LRScheduler):
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
-        for scheduler in self._schedulers:
-            scheduler.last_epoch -= 1
-        self._schedulers[0]._initial_step()
-        self._last_lr = schedulers[0].get_last_lr()
+        _undo_steps(self)
+        first = self._schedulers[bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
 
     def step(self):
         self.last_epoch += 1
@@ -393,6 +396,32 @@ def _step_to_zero(scheduler):
     scheduler._last_lr = [group["lr"] for group in scheduler.optimizer.param_groups]
 
 
+def _check_schedulers(owner, schedulers, optimizer):
+    """PyTorch's checks of the schedulers a SequentialLR or ChainedScheduler runs: each has an optimizer, the same
+    one, and none is a ReduceLROnPlateau (whose step needs a metric)."""
+    name = type(owner).__name__
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs "
+                             f"to be specified when calling `step`, but got one at index {i} in the given schedulers "
+                             "sequence.")
+        if optimizer != scheduler.optimizer:
+            raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
+                             f"{type(scheduler).__name__} at index {i} has {scheduler.optimizer}, which is different "
+                             f"from {type(optimizer).__name__}.")
+
+
+def _undo_steps(scheduler):
+    """Takes back the initial step of every scheduler inside ``scheduler`` (through nested chains)."""
+    for inner in scheduler._schedulers:
+        if hasattr(inner, "_schedulers"):
+            _undo_steps(inner)
+        elif hasattr(inner, "last_epoch"):
+            inner.last_epoch -= 1
+
+
 class ChainedScheduler(LRScheduler):
     """Steps every scheduler in ``schedulers`` on each ``step()``, so their effects multiply."""
 
@@ -401,6 +430,7 @@ class ChainedScheduler(LRScheduler):
             raise ValueError(f"{type(self).__name__} expects at least one scheduler to be chained, but got no "
                              "scheduler.")
         optimizer = optimizer or schedulers[0].optimizer
+        _check_schedulers(self, schedulers, optimizer)
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
         self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]

@@ -46,6 +46,7 @@ CASES = [
     ("LambdaLR", dict(lr_lambda="exp")), ("LambdaLR", dict(lr_lambda="two")),
     ("MultiplicativeLR", dict(lr_lambda="exp")), ("MultiplicativeLR", dict(lr_lambda="two")),
     ("SequentialLR", dict(milestones=[3])), ("SequentialLR", dict(milestones=[2, 5], n=3)),
+    ("SequentialLR", dict(milestones=[0])),
     ("ChainedScheduler", dict()), ("ChainedScheduler", dict(opt=True)),
     ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=3)),
     ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=2, step_size_down=4, mode="triangular2")),
@@ -240,6 +241,139 @@ def overridden_step(L):
     return sched.get_last_lr()
 
 
+def seq_errors(L):
+    S = L.optim.lr_scheduler
+    out = []
+    o1, o2 = optimizer(L), optimizer(L)
+    for make in (lambda: S.SequentialLR(o1, [S.StepLR(o1, 2), S.StepLR(o2, 2)], milestones=[2]),
+                 lambda: S.SequentialLR(o1, [], milestones=[]),
+                 lambda: S.SequentialLR(o1, [S.StepLR(o1, 2)], milestones=[]),
+                 lambda: S.SequentialLR(o1, [S.StepLR(o1, 2), S.ReduceLROnPlateau(o1)], milestones=[2]),
+                 lambda: S.SequentialLR(o1, [S.StepLR(o1, 2), 5], milestones=[2]),
+                 lambda: S.ChainedScheduler([S.StepLR(o1, 2), S.StepLR(o2, 2)]),
+                 lambda: S.ChainedScheduler([]),
+                 lambda: S.ChainedScheduler([S.StepLR(o1, 2)], optimizer=o2),
+                 lambda: S.StepLR("x", 2),
+                 lambda: S.ReduceLROnPlateau("x"),
+                 lambda: S.ChainedScheduler([S.StepLR(o1, 2), S.ReduceLROnPlateau(o1)]),
+                 ):
+        try:
+            s = make()
+            out.append(("ok", type(s).__name__, s.get_last_lr()))
+        except Exception as error:  # noqa: BLE001 (the type and message are compared)
+            out.append((type(error).__name__, str(error)))
+    return str(out)
+
+
+class Factor:
+    def __init__(self, f):
+        self.f = f
+
+    def __call__(self, e):
+        return self.f ** e
+
+
+def lambda_state(L):
+    opt = optimizer(L)
+    s = L.optim.lr_scheduler.LambdaLR(opt, [Factor(0.5), lambda e: 1.0])
+    for _ in range(3):
+        opt.step()
+        s.step()
+    sd = s.state_dict()
+    s2 = L.optim.lr_scheduler.LambdaLR(optimizer(L), [Factor(0.9), lambda e: 2.0])
+    s2.load_state_dict(copy.deepcopy(sd))
+    return sd, s2.lr_lambdas[0].f
+
+
+def chained_with_plateau(L):
+    opt = optimizer(L)
+    S = L.optim.lr_scheduler
+    s = S.ChainedScheduler([S.ExponentialLR(opt, 0.9), S.ReduceLROnPlateau(opt, patience=0)])
+    out = []
+    for _ in range(3):
+        opt.step()
+        try:
+            s.step()
+        except Exception as error:  # noqa: BLE001 (the message is compared)
+            out.append(str(error))
+        out.append(lrs(opt))
+    return str(out)
+
+
+def get_last_lr_types(L):
+    opt = optimizer(L)
+    s = L.optim.lr_scheduler.StepLR(opt, 2)
+    return str([type(x).__name__ for x in s.get_last_lr()]), str(s.state_dict())
+
+
+def sequential_state(L):
+    opt = optimizer(L)
+    S = L.optim.lr_scheduler
+    s = S.SequentialLR(opt, [S.LinearLR(opt, 0.1, total_iters=3), S.CosineAnnealingLR(opt, 5)], milestones=[3])
+    for _ in range(4):
+        opt.step()
+        s.step()
+    return s.state_dict(), s.last_epoch, s.get_last_lr(), s._last_lr
+
+
+def plateau_get_last_lr_before(L):
+    opt = optimizer(L)
+    s = L.optim.lr_scheduler.ReduceLROnPlateau(opt)
+    return s.get_last_lr(), s.last_epoch, str(sorted(s.state_dict()))
+
+
+def cyclic_no_momentum_opt(L):
+    opt = L.optim.Adagrad(optimizer(L).param_groups[0]["params"])
+    return L.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1)
+
+
+def onecycle_overstep(L):
+    opt = optimizer(L)
+    s = L.optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=3)
+    for _ in range(4):
+        opt.step()
+        s.step()
+
+
+def warm_restarts_fractional(L):
+    opt = optimizer(L)
+    s = L.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    out = []
+    for e in (0.5, 1.5, 2.25, 7.0, 6.5):
+        opt.step()
+        s.step(e)
+        out.append((s.get_last_lr(), s.T_cur, s.T_i, s.last_epoch))
+    try:
+        s.step(-1)
+    except Exception as error:  # noqa: BLE001 (the message is compared)
+        out.append(str(error))
+    return str(out)
+
+
+def scheduler_repr_keys(L):
+    opt = optimizer(L)
+    S = L.optim.lr_scheduler
+    out = []
+    for s in (S.StepLR(opt, 2), S.MultiStepLR(opt, [1, 3]), S.CyclicLR(opt, 0.01, 0.1), S.OneCycleLR(opt, 0.1, 10),
+              S.ReduceLROnPlateau(opt), S.CosineAnnealingWarmRestarts(opt, 3), S.PolynomialLR(opt)):
+        out.append(sorted(s.state_dict()))
+    return str(out)
+
+
+
+def nested_sequential(L):
+    opt = optimizer(L)
+    S = L.optim.lr_scheduler
+    inner = S.SequentialLR(opt, [S.ConstantLR(opt, 0.5, total_iters=2), S.ExponentialLR(opt, 0.8)], milestones=[2])
+    outer = S.SequentialLR(opt, [inner, S.StepLR(opt, 2)], milestones=[4])
+    out = [outer.get_last_lr()]
+    for _ in range(8):
+        opt.step()
+        outer.step()
+        out.append(lrs(opt))
+    return out
+
+
 def _ids(case):
     return repr(case)
 
@@ -272,6 +406,10 @@ def test_plateau(kwargs):
     check(lambda L: plateau_resume(L, kwargs))
 
 
-@pytest.mark.parametrize("program", [warnings_order, subclass, tensor_lr, overridden_step], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("program", [warnings_order, subclass, tensor_lr, overridden_step, seq_errors, lambda_state,
+                                     chained_with_plateau, get_last_lr_types, sequential_state,
+                                     plateau_get_last_lr_before, cyclic_no_momentum_opt, onecycle_overstep,
+                                     warm_restarts_fractional, scheduler_repr_keys, nested_sequential],
+                         ids=lambda f: f.__name__)
 def test_api(program):
     check(program)
