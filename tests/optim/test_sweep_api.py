@@ -425,10 +425,21 @@ def int_lr(L):
     return params, opt.state_dict()
 
 
+def retained_nonleaf(L):
+    """A non-leaf that retains its grad may be optimized, as in PyTorch."""
+    w = L.ones(3, requires_grad=True)
+    h = w * 2
+    h.retain_grad()
+    opt = L.optim.SGD([h], lr=0.1, momentum=0.9)
+    (h ** 2).sum().backward()
+    opt.step()
+    return h, opt.state_dict(), w.grad
+
+
 CALLS = [add_group_errors, duplicate_in_group, load_errors, hooks, global_hooks, pre_hook_replaces, reprs, defaults,
          sparse_adam_dense, fused_complex, custom, lbfgs_groups, lbfgs_roundtrip, lbfgs_no_closure, lbfgs_sparse,
          step_closure_loss, state_keys_no_grad, setstate_pickle, lr_tensor_state, load_missing_keys, param_groups_repr,
-         zero_grad_nonleaf_grad, int_lr]
+         zero_grad_nonleaf_grad, int_lr, retained_nonleaf]
 DENSE = [n for n in NAMES if n not in ("SparseAdam", "LBFGS", "Muon")]
 SPARSE = [("SparseAdam", {}), ("SparseAdam", dict(maximize=True)), ("SGD", dict(lr=0.1)),
           ("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
