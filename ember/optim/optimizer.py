@@ -71,8 +71,8 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
-        self._step_pre_hooks = OrderedDict()
-        self._step_post_hooks = OrderedDict()
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
         for name in _STATE_DICT_HOOKS:
             setattr(self, name, OrderedDict())
         if isinstance(params, Tensor):
@@ -92,8 +92,8 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.__dict__.setdefault("_step_pre_hooks", OrderedDict())
-        self.__dict__.setdefault("_step_post_hooks", OrderedDict())
+        self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
+        self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
         for name in _STATE_DICT_HOOKS:
             self.__dict__.setdefault(name, OrderedDict())
 
@@ -161,11 +161,11 @@ class Optimizer:
 
     def register_step_pre_hook(self, hook):
         """Calls ``hook(optimizer, args, kwargs)`` before each step."""
-        return add_hook(self._step_pre_hooks, hook)
+        return add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """Calls ``hook(optimizer, args, kwargs)`` after each step."""
-        return add_hook(self._step_post_hooks, hook)
+        return add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """Calls ``hook(optimizer)`` before ``state_dict`` builds its result (first of all when ``prepend``)."""
@@ -394,13 +394,13 @@ def _with_step_hooks(step):
     """Wraps a ``step`` so that the step pre/post hooks run around it, once even when it calls ``super().step``."""
     @functools.wraps(step)
     def hooked_step(self, *args, **kwargs):
-        if self._in_hooked_step or "_step_pre_hooks" not in self.__dict__:
+        if self._in_hooked_step or "_optimizer_step_pre_hooks" not in self.__dict__:
             # a subclass that never ran Optimizer.__init__ (accelerate's AcceleratedOptimizer wraps another
             # optimizer) has no hooks: PyTorch hooks a class's step from Optimizer.__init__ only
             return step(self, *args, **kwargs)
         # as in PyTorch, hooks see the optimizer as args[0] and may replace the arguments
         args = (self, *args)
-        for hook in [*_global_optimizer_pre_hooks.values(), *self._step_pre_hooks.values()]:
+        for hook in [*_global_optimizer_pre_hooks.values(), *self._optimizer_step_pre_hooks.values()]:
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
@@ -412,7 +412,7 @@ def _with_step_hooks(step):
             out = step(*args, **kwargs)
         finally:
             self._in_hooked_step = False
-        for hook in [*self._step_post_hooks.values(), *_global_optimizer_post_hooks.values()]:
+        for hook in [*self._optimizer_step_post_hooks.values(), *_global_optimizer_post_hooks.values()]:
             hook(self, args, kwargs)
         return out
     return hooked_step

@@ -436,10 +436,17 @@ def retained_nonleaf(L):
     return h, opt.state_dict(), w.grad
 
 
+def hook_attributes(L):
+    """The hook dictionaries under PyTorch's attribute names (code outside the optimizer reads and clears them)."""
+    opt = L.optim.SGD(make_params(L), lr=0.1)
+    opt.register_step_pre_hook(lambda o, a, k: None)
+    return sorted((k, len(v)) for k, v in vars(opt).items() if k.startswith("_optimizer_"))
+
+
 CALLS = [add_group_errors, duplicate_in_group, load_errors, hooks, global_hooks, pre_hook_replaces, reprs, defaults,
          sparse_adam_dense, fused_complex, custom, lbfgs_groups, lbfgs_roundtrip, lbfgs_no_closure, lbfgs_sparse,
          step_closure_loss, state_keys_no_grad, setstate_pickle, lr_tensor_state, load_missing_keys, param_groups_repr,
-         zero_grad_nonleaf_grad, int_lr, retained_nonleaf]
+         zero_grad_nonleaf_grad, int_lr, retained_nonleaf, hook_attributes]
 DENSE = [n for n in NAMES if n not in ("SparseAdam", "LBFGS", "Muon")]
 SPARSE = [("SparseAdam", {}), ("SparseAdam", dict(maximize=True)), ("SGD", dict(lr=0.1)),
           ("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
