@@ -388,13 +388,14 @@ def broadcast_shapes(*shapes):
 
 
 def broadcast_tensors(*tensors):
-    """Views of the tensors all expanded to their common broadcast shape."""
+    """The tensors all expanded to their common broadcast shape: views, or the tensor itself where it already has
+    that shape (as PyTorch's)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     shape = []
     for t in tensors:
         shape = _broadcast_pair(shape, list(t.shape))
-    return tuple(expand(t, shape) for t in tensors)
+    return tuple(t if list(t.shape) == shape else expand(t, shape) for t in tensors)
 
 
 def _broadcast_pair(a, b):

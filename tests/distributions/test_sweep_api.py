@@ -64,7 +64,58 @@ def _classes(L):
     ]
 
 
+def shift(L, make, attr):
+    p = f(L, 0.2, 0.6)
+    d = make(L, p)
+    with L.no_grad():
+        p.add_(0.1)
+    v = getattr(d, attr)
+    return v() if callable(v) else v
+
+
 CALLS = {
+    # parameters are the tensors given (broadcast_tensors returns a tensor of the broadcast shape itself)
+    "broadcast_tensors identity": lambda L: (lambda a, b, c: [x is y for x, y in zip(L.broadcast_tensors(a, b, c),
+                                                                                     (a, b, c))])(
+        L.zeros(2, 3, requires_grad=True), L.ones(3), L.ones(2, 3)),
+    "normal loc alias": lambda L: shift(L, lambda L, p: L.distributions.Normal(p, 1.0), "mean"),
+    "normal same shapes alias": lambda L: shift(L, lambda L, p: L.distributions.Normal(p, f(L, 1.0, 2.0)), "mean"),
+    "normal is same": lambda L: (lambda p: L.distributions.Normal(p, f(L, 1.0, 2.0)).loc is p)(f(L, 0.0, 1.0)),
+    "normal number is same": lambda L: (lambda p: L.distributions.Normal(p, 1.0).loc is p)(f(L, 0.0, 1.0)),
+    "bernoulli probs alias": lambda L: shift(L, lambda L, p: L.distributions.Bernoulli(p), "mean"),
+    "bernoulli probs is same": lambda L: (lambda p: L.distributions.Bernoulli(p).probs is p)(f(L, 0.2, 0.6)),
+    "categorical probs alias": lambda L: shift(L, lambda L, p: L.distributions.Categorical(p), "probs"),
+    "gamma alias": lambda L: shift(L, lambda L, p: L.distributions.Gamma(p, f(L, 1.0, 2.0)), "mean"),
+    "dirichlet alias": lambda L: shift(L, lambda L, p: L.distributions.Dirichlet(p), "mean"),
+    "uniform alias": lambda L: shift(L, lambda L, p: L.distributions.Uniform(p, f(L, 1.0, 2.0)), "mean"),
+    "mvn loc alias": lambda L: shift(
+        L, lambda L, p: L.distributions.MultivariateNormal(p, L.eye(2, dtype=L.float64)), "mean"
+    ),
+    "lognormal alias": lambda L: shift(L, lambda L, p: L.distributions.LogNormal(p, f(L, 1.0, 2.0)), "mean"),
+    "independent alias": lambda L: shift(
+        L, lambda L, p: L.distributions.Independent(L.distributions.Normal(p, 1.0), 1), "mean"
+    ),
+    "binomial alias": lambda L: shift(L, lambda L, p: L.distributions.Binomial(5, p), "mean"),
+    "beta alias": lambda L: shift(L, lambda L, p: L.distributions.Beta(p, f(L, 1.0, 2.0)), "mean"),
+    "exponential alias": lambda L: shift(L, lambda L, p: L.distributions.Exponential(p), "mean"),
+    "poisson alias": lambda L: shift(L, lambda L, p: L.distributions.Poisson(p), "mean"),
+    "laplace alias": lambda L: shift(L, lambda L, p: L.distributions.Laplace(p, f(L, 1.0, 2.0)), "mean"),
+    "studentT alias": lambda L: shift(L, lambda L, p: L.distributions.StudentT(f(L, 3.0, 4.0), p), "mean"),
+    "vonmises alias": lambda L: shift(L, lambda L, p: L.distributions.VonMises(p, f(L, 1.0, 2.0)), "mean"),
+    "relaxed alias": lambda L: shift(L, lambda L, p: L.distributions.RelaxedBernoulli(f(L, 0.5), probs=p), "probs"),
+    "cb alias": lambda L: shift(L, lambda L, p: L.distributions.ContinuousBernoulli(p), "probs"),
+    "geometric alias": lambda L: shift(L, lambda L, p: L.distributions.Geometric(p), "mean"),
+    "negbin alias": lambda L: shift(L, lambda L, p: L.distributions.NegativeBinomial(3.0, p), "mean"),
+    "lowrank alias": lambda L: shift(
+        L,
+        lambda L, p: L.distributions.LowRankMultivariateNormal(p, L.ones(2, 1, dtype=L.float64), f(L, 1.0, 2.0)),
+        "mean",
+    ),
+    "expand noncontig": lambda L: (lambda d: (d.batch_shape, d.mean, d.log_prob(f(L, [0.0, 1.0]))))(
+        L.distributions.Normal(
+            L.arange(6.0, dtype=L.float64).reshape(2, 3).t(), f(L, 1.0, 2.0).unsqueeze(0).expand(3, 2)
+        )
+    ),
     "transform_to unknown": lambda L: L.distributions.transform_to(L.distributions.constraints.nonnegative_integer),
     "biject_to unknown": lambda L: L.distributions.biject_to(L.distributions.constraints.unit_interval.__class__(0, 1)),
     "biject_to not constraint": lambda L: L.distributions.biject_to(3),
