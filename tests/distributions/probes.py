@@ -114,6 +114,30 @@ def _expanded_empty(lib, case):
     return e.batch_shape, seeded(lib, lambda: e.sample((2,)))
 
 
+def _draw_flags(lib, case, method):
+    """Whether draws require grad and are leaves, from parameters that require grad."""
+    d, _ = build(lib, case, grad=True)
+    return seeded(lib, lambda: (lambda x: (x.requires_grad, x.is_leaf))(getattr(d, method)((2,))))
+
+
+def _moment_flags(lib, case):
+    d, _ = build(lib, case, grad=True)
+    flags = []
+    for name in ("mean", "variance", "mode", "stddev", "entropy", "perplexity"):
+        try:
+            value = getattr(d, name)
+            flags.append((value() if callable(value) else value).requires_grad)
+        except Exception as error:   # noqa: BLE001 - which moments a class lacks is compared too
+            flags.append(type(error).__name__)
+    return flags
+
+
+def _without_grad(lib, case):
+    with lib.no_grad():
+        d, _ = build(lib, case, grad=True)
+        return d.log_prob(_value(lib, case)).requires_grad
+
+
 PROBES = {
     "repr": lambda L, c: repr(build(L, c)[0]),
     "shapes": lambda L, c: (lambda d: (d.batch_shape, d.event_shape, d.has_rsample, d.has_enumerate_support,
@@ -147,6 +171,10 @@ PROBES = {
     "rsample_empty": lambda L, c: seeded(L, lambda: build(L, c)[0].rsample((0,))),
     "log_prob_empty": _empty_value,
     "expand_empty": _expanded_empty,
+    "sample_flags": lambda L, c: _draw_flags(L, c, "sample"),
+    "rsample_flags": lambda L, c: _draw_flags(L, c, "rsample"),
+    "moment_flags": _moment_flags,
+    "log_prob_no_grad": _without_grad,
     "grad_log_prob_value": _value_grad,
     "grad2_log_prob": _second_grad,
     "grad_icdf": _icdf_grad,
