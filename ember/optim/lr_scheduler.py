@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
+from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
@@ -36,7 +38,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", group["lr"].clone() if isinstance(group["lr"], Tensor) else group["lr"])
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -110,8 +112,8 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_group_value(group, "lr", lr)
+        self._last_lr = _group_values(self.optimizer.param_groups, "lr")
 
 
 _LRScheduler = LRScheduler
@@ -180,7 +182,7 @@ class MultiplicativeLR(LambdaLR):
         if not self._is_initial:
             return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas,
                                                                            self.optimizer.param_groups)]
-        return [group["lr"] for group in self.optimizer.param_groups]
+        return _group_values(self.optimizer.param_groups, "lr")
 
 
 class StepLR(LRScheduler):
@@ -193,7 +195,7 @@ class StepLR(LRScheduler):
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return _group_values(self.optimizer.param_groups, "lr")
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
     def _closed_form(self):
@@ -211,7 +213,7 @@ class MultiStepLR(LRScheduler):
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch not in self.milestones:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return _group_values(self.optimizer.param_groups, "lr")
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
@@ -235,7 +237,7 @@ class ConstantLR(LRScheduler):
         if self.last_epoch == 0:
             return [group["lr"] * self.factor for group in groups]
         if self.last_epoch != self.total_iters:
-            return [group["lr"] for group in groups]
+            return _group_values(groups, "lr")
         return [group["lr"] * (1.0 / self.factor) for group in groups]
 
     def _closed_form(self):
@@ -261,7 +263,7 @@ class LinearLR(LRScheduler):
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in groups]
         if self._is_initial or self.last_epoch > self.total_iters:
-            return [group["lr"] for group in groups]
+            return _group_values(groups, "lr")
         factor = 1.0 + (self.end_factor - self.start_factor) / (
             self.total_iters * self.start_factor + (self.last_epoch - 1) * (self.end_factor - self.start_factor))
         return [group["lr"] * factor for group in groups]
@@ -282,7 +284,7 @@ class ExponentialLR(LRScheduler):
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         if self._is_initial:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return _group_values(self.optimizer.param_groups, "lr")
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
     def _closed_form(self):
@@ -300,7 +302,7 @@ class PolynomialLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         groups = self.optimizer.param_groups
         if self._is_initial or self.last_epoch > self.total_iters:
-            return [group["lr"] for group in groups]
+            return _group_values(groups, "lr")
         factor = ((1.0 - self.last_epoch / self.total_iters) /
                   (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
         return [group["lr"] * factor for group in groups]
@@ -322,7 +324,7 @@ class CosineAnnealingLR(LRScheduler):
         groups = self.optimizer.param_groups
         epoch, T = self.last_epoch, self.T_max
         if self._is_initial:
-            return [group["lr"] for group in groups]
+            return _group_values(groups, "lr")
         if self._step_count == 1 and epoch > 0:
             return [self.eta_min + (base - self.eta_min) * (1 + math.cos(epoch * math.pi / T)) / 2
                     for base in self.base_lrs]
@@ -353,7 +355,7 @@ class SequentialLR(LRScheduler):
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_group_value(group, "lr", group["initial_lr"])
         _undo_steps(self)
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -392,8 +394,22 @@ def _step_to_zero(scheduler):
     finally:
         scheduler._get_lr_called_within_step = False
     for group, lr in zip(scheduler.optimizer.param_groups, values):
-        group["lr"] = lr
-    scheduler._last_lr = [group["lr"] for group in scheduler.optimizer.param_groups]
+        _set_group_value(group, "lr", lr)
+    scheduler._last_lr = _group_values(scheduler.optimizer.param_groups, "lr")
+
+
+def _set_group_value(group, key, value):
+    """group[key] = value; a Tensor there is filled in place instead, as PyTorch's (the optimizer keeps its tensor)."""
+    if isinstance(group[key], Tensor):
+        with no_grad():
+            group[key].fill_(float(value))
+    else:
+        group[key] = value
+
+
+def _group_values(groups, key):
+    """Each group's ``key``, Tensors copied (get_last_lr must not alias the optimizer's lr tensors)."""
+    return [group[key].clone() if isinstance(group[key], Tensor) else group[key] for group in groups]
 
 
 def _check_schedulers(owner, schedulers, optimizer):
@@ -433,12 +449,12 @@ class ChainedScheduler(LRScheduler):
         _check_schedulers(self, schedulers, optimizer)
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
-        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+        self._last_lr = _group_values(self._schedulers[-1].optimizer.param_groups, "lr")
 
     def step(self):
         for scheduler in self._schedulers:
             scheduler.step()
-        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+        self._last_lr = _group_values(self._schedulers[-1].optimizer.param_groups, "lr")
 
     def state_dict(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
@@ -473,7 +489,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.default_min_lr, self.min_lrs = min_lr, [min_lr] * len(groups)
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in groups]
+        self._last_lr = _group_values(groups, "lr")
         if mode not in ("min", "max"):
             raise ValueError("mode " + mode + " is unknown!")
         if threshold_mode not in ("rel", "abs"):
@@ -517,7 +533,7 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr(epoch)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = _group_values(self.optimizer.param_groups, "lr")
 
     def _reduce_lr(self, epoch):
         # a method of its own, as PyTorch's: pytorch-ignite replaces it to reduce one param group only
@@ -534,7 +550,7 @@ class ReduceLROnPlateau(LRScheduler):
             old = float(group["lr"])
             new = max(old * self.factor, self.min_lrs[i])
             if old - new > self.eps:
-                group["lr"] = new
+                _set_group_value(group, "lr", new)
 
     def state_dict(self):
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
@@ -557,7 +573,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group(base_lr, groups, "base_lr")
         if last_epoch == -1:
             for lr, group in zip(base_lrs, groups):
-                group["lr"] = lr
+                _set_group_value(group, "lr", lr)
         self.max_lrs = _per_group(max_lr, groups, "max_lr")
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -686,8 +702,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_group_value(group, "lr", lr)
+        self._last_lr = _group_values(self.optimizer.param_groups, "lr")
 
 
 _PHASE_KEYS = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")

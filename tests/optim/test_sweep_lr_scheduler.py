@@ -374,6 +374,28 @@ def nested_sequential(L):
     return out
 
 
+TENSOR_LR = [("StepLR", dict(step_size=1)), ("ExponentialLR", dict(gamma=0.5)), ("CosineAnnealingLR", dict(T_max=3)),
+             ("LinearLR", {}), ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=2, cycle_momentum=False)),
+             ("OneCycleLR", dict(max_lr=0.1, total_steps=10, cycle_momentum=False)),
+             ("ReduceLROnPlateau", dict(patience=0)), ("PolynomialLR", {}), ("LambdaLR", dict(lr_lambda="exp")),
+             ("MultiplicativeLR", dict(lr_lambda="exp")), ("CosineAnnealingWarmRestarts", dict(T_0=2)),
+             ("SequentialLR", dict(milestones=[2])), ("ChainedScheduler", {})]
+
+
+def tensor_lr_schedule(L, name, kwargs):
+    """A Tensor lr stays the optimizer's same tensor, filled in place; get_last_lr gives copies."""
+    opt = L.optim.Adam(make_params(L), lr=L.tensor(0.1))
+    lr = opt.param_groups[0]["lr"]
+    sched = L.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs) if name == "ReduceLROnPlateau" else \
+        schedulers(L, opt, name, kwargs)
+    out = []
+    for _ in range(4):
+        opt.step()
+        sched.step(1.0) if name == "ReduceLROnPlateau" else sched.step()
+        out.append((sched.get_last_lr(), float(opt.param_groups[0]["lr"]), opt.param_groups[0]["lr"] is lr))
+    return out
+
+
 def _ids(case):
     return repr(case)
 
@@ -398,6 +420,11 @@ def test_beta1_cycling(name, kwargs):
 @pytest.mark.parametrize("name, kwargs", INVALID, ids=_ids)
 def test_invalid(name, kwargs):
     check(lambda L: invalid(L, name, kwargs))
+
+
+@pytest.mark.parametrize("name, kwargs", TENSOR_LR, ids=_ids)
+def test_tensor_lr(name, kwargs):
+    check(lambda L: tensor_lr_schedule(L, name, kwargs))
 
 
 @pytest.mark.parametrize("kwargs", PLATEAU, ids=_ids)
