@@ -127,7 +127,9 @@ def _check_gradients(node, grads):
 
 def _install():
     if not _installed[0]:
+        from . import _dispatch_factories
         _function.dispatch_hooks.insert(0, _hook)   # outermost: other hooks see what the handlers run
+        _dispatch_factories.install()
         _installed[0] = True
 
 
@@ -137,7 +139,9 @@ def _unneeded():
 
 def _uninstall():
     if _installed[0] and _unneeded():
+        from . import _dispatch_factories
         _function.dispatch_hooks.remove(_hook)
+        _dispatch_factories.uninstall()
         _installed[0] = False
         _engine.dispatch_check[0] = None
 

@@ -1,5 +1,6 @@
 """``__torch_dispatch__``: TorchDispatchMode and wrapper subclasses, each checked against PyTorch in the same test (the
 ATen ops a logging mode records, values and gradients through the tutorial's wrapper subclass, the errors)."""
+import contextlib
 import gc
 import importlib
 
@@ -51,6 +52,9 @@ PROGRAMS = {
                   "[T.nn.functional.scaled_dot_product_attention(q, k, k, attn_mask=m), "
                   "T.nn.functional.scaled_dot_product_attention(q, k, k, is_causal=True, scale=0.3), "
                   "T.bmm(q[0], k[0].transpose(1, 2)) @ r]"),
+    "factories": ("x = T.ones(2, 3)", "[T.zeros(2, 3), T.ones(4, dtype=T.float64), T.empty(2), T.full((2,), 3.0), "
+                                      "T.randn(2, 3), T.rand(2), T.arange(5), T.arange(0, 1, 0.25), T.zeros_like(x), "
+                                      "T.ones_like(x, dtype=T.int64), T.full_like(x, 7), T.randn_like(x)]"),
     "views": ("x = T.randn(3, 4, 5)", "[x[0], x[:, 1:3], x[1, :, 2], x[None], x.expand(2, 3, 4, 5), x.view(12, 5), "
                                       "x.reshape(-1)]"),
 }
@@ -142,10 +146,41 @@ def test_modes_nest_and_handlers_run_below_their_mode():
 
 def test_mode_leaves_the_fast_path_as_it_was():
     from ember import _python_dispatch
-    before = list(_function.dispatch_hooks)
+    before, zeros = list(_function.dispatch_hooks), ember.zeros
     with _logging_mode(ember, []):
-        assert len(_function.dispatch_hooks) == len(before) + 1
-    assert _function.dispatch_hooks == before and not _python_dispatch.state.modes
+        assert len(_function.dispatch_hooks) == len(before) + 1 and ember.zeros is not zeros
+    assert _function.dispatch_hooks == before and not _python_dispatch.state.modes and ember.zeros is zeros
+
+
+def test_factory_keywords_reach_the_mode_as_pytorchs():
+    seen = []
+    for lib in (ember, torch):
+        calls = []
+
+        class Recording(_dispatch(lib).TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                calls.append((str(func), [a for a in args if not isinstance(a, lib.Tensor)],
+                              {k: str(v).replace(lib.__name__ + ".", "") for k, v in (kwargs or {}).items()}))
+                return func(*args, **(kwargs or {}))
+        x = lib.ones(2)
+        with Recording():
+            a = lib.zeros((2, 3), dtype=lib.float64)
+            b = lib.full_like(x, 2.5, dtype=lib.float16)
+            c = lib.arange(1, 7, 2)
+        assert a.dtype == lib.float64 and b.tolist() == [2.5, 2.5] and c.tolist() == [1, 3, 5]
+        seen.append(calls)
+    assert seen[0] == seen[1]
+
+
+def test_wrapper_factories_like_go_to_the_subclass():
+    results = []
+    for lib in (ember, torch):
+        log = []
+        Wrapper = _wrapper_class(lib, log)
+        w = Wrapper(lib.arange(3.0))
+        out = [lib.zeros_like(w), lib.full_like(w, 4.0), lib.empty_like(w)]
+        results.append(([type(o).__name__ for o in out], out[1].elem.tolist(), log))
+    assert results[0] == results[1]
 
 
 def test_mode_can_replace_results():
@@ -560,3 +595,33 @@ def test_pyg_index_and_edge_index_run_as_under_torch(tmp_path):
                for launcher in ((), ("-m", "ember", "run"))]
     assert outputs[0].returncode == 0 and outputs[1].returncode == 0, outputs[1].stderr[-2000:]
     assert outputs[1].stdout == outputs[0].stdout
+
+
+@pytest.mark.parametrize("order", ["DF,F,D,FD,F", "FD,DF,F,D"])
+def test_function_and_dispatch_modes_both_see_factories_in_any_order(order):
+    """A TorchFunctionMode sees the public call, a TorchDispatchMode its ATen factory, whichever was entered first
+    and however often (the factory wrappers of each protocol are put in and taken out around each other)."""
+    from ember import overrides
+    results = []
+    for lib, function_mode in ((ember, overrides.TorchFunctionMode), (torch, torch.overrides.TorchFunctionMode)):
+        steps = []
+        for step in order.split(","):
+            seen_function, seen_dispatch = [], []
+
+            class Functions(function_mode):
+                def __torch_function__(self, func, types, args=(), kwargs=None):
+                    seen_function.append(func.__name__)
+                    return func(*args, **(kwargs or {}))
+
+            class Dispatch(_dispatch(lib).TorchDispatchMode):
+                def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                    seen_dispatch.append(str(func))
+                    return func(*args, **(kwargs or {}))
+            modes = {"F": Functions, "D": Dispatch}
+            outer = modes[step[0]]()
+            inner = modes[step[1]]() if len(step) > 1 else contextlib.nullcontext()
+            with outer, inner:
+                lib.zeros(2)
+            steps.append((step, seen_function, seen_dispatch))
+        results.append(steps)
+    assert results[0] == results[1]

@@ -79,6 +79,18 @@ def _flash_attention_for_cpu(query, key, value, dropout_p=0.0, is_causal=False, 
     return out, scores.logsumexp(-1)
 
 
+def _factory(name):
+    """An ember factory taking ATen's ``pin_memory`` keyword (a host tensor is never pinned memory here)."""
+    def make(*args, pin_memory=False, **kwargs):
+        function = getattr(_ember(), name)
+        return function(*args, **kwargs) if not pin_memory else function(*args, **kwargs).pin_memory()
+    return make
+
+
+_FACTORIES = ("zeros", "ones", "empty", "full", "randn", "rand", "arange", "zeros_like", "ones_like", "empty_like",
+              "full_like", "randn_like", "rand_like")
+
+
 def _special():
     ember = _ember()
     return {"slice": _slice, "index": _index, "_to_copy": _to_copy, "alias": lambda input: input.view_as(input),
@@ -88,7 +100,7 @@ def _special():
             "threshold_backward": lambda grad, input, threshold: ember.where(input > threshold, grad, 0),
             "_convolution_mode": _convolution_mode,
             "_scaled_dot_product_flash_attention_for_cpu": _flash_attention_for_cpu,
-            "_unsafe_view": lambda input, size: input.reshape(size)}
+            "_unsafe_view": lambda input, size: input.reshape(size), **{name: _factory(name) for name in _FACTORIES}}
 
 
 def _implementation(name):
