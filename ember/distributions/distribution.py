@@ -3,6 +3,7 @@ import warnings
 
 from .._tensor import Size, Tensor
 from ..autograd.grad_mode import no_grad
+from ..ops.reduction import _is_all_true
 from . import constraints
 from .utils import lazy_property
 
@@ -43,7 +44,7 @@ class Distribution:
                     continue   # skip checking lazily-constructed args
                 value = getattr(self, param)
                 valid = constraint.check(value)
-                if not bool(valid.all()):
+                if not _is_all_true(valid):
                     raise ValueError(f"Expected parameter {param} ({type(value).__name__} of shape "
                                      f"{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint "
                                      f"{constraint!r}, but found invalid values:\n{value}")
@@ -156,7 +157,7 @@ class Distribution:
                           "initialize the distribution with `validate_args=False` to turn off validation.")
             return
         valid = support.check(value)
-        if not bool(valid.all()):
+        if not _is_all_true(valid):
             raise ValueError(f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) to be "
                              f"within the support ({support!r}) of the distribution {self!r}, but found invalid "
                              f"values:\n{value}")

@@ -152,6 +152,12 @@ def reduce_to_index(cls, level, args, kwargs):
     return _out(cls.apply(value, _shift(dim), options.get("keepdim", False)), level)
 
 
+@register("_is_all_true", "_is_any_true")
+def whole_batch(cls, level, args, kwargs):
+    """One answer for the whole batch, unbatched (so that validation can branch on it), as PyTorch's rule."""
+    return cls.apply(_front(args[0], level))
+
+
 def _data_dim_op(position, default, pick_from_flat=False):
     """Rule for ops that pick elements along a dim from the data (max, sort, topk, ...): the dim shifts by one; with
     no dim the op's own body runs, its inner ops dispatching, or (``pick_from_flat``: the medians, whose whole-tensor

@@ -20,7 +20,7 @@ from .tuple_out import write_tuple
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
            "std_mean", "var_mean", "norm", "logsumexp", "all", "any",
            "count_nonzero", "nansum", "nanmean",
-           "bincount", "histc"]
+           "bincount", "histc", "_is_all_true", "_is_any_true"]
 
 _INT64 = numpy.dtype(numpy.int64)
 
@@ -918,6 +918,28 @@ def all(input, dim=None, keepdim=False, *, out=None):
 def any(input, dim=None, keepdim=False, *, out=None):
     """True where some element over ``dim`` is nonzero."""
     return _logical("any", input, dim, keepdim, out)
+
+
+def _whole_bool(name, input):
+    if input.dtype is not _dtype.bool_:
+        raise RuntimeError(f"{name}: expected a bool tensor, got {_dtype.scalar_type_name(input.dtype)}")
+
+
+@tensor_method
+@composite("_is_all_true")
+def _is_all_true(input):
+    """Whether every element of a bool tensor is True, 0-d (what distributions validate with); under vmap it covers
+    the whole batch, as PyTorch's."""
+    _whole_bool("_is_all_true", input)
+    return input.all()
+
+
+@tensor_method
+@composite("_is_any_true")
+def _is_any_true(input):
+    """Whether some element of a bool tensor is True, 0-d; under vmap over the whole batch, as PyTorch's."""
+    _whole_bool("_is_any_true", input)
+    return input.any()
 
 
 @tensor_method

@@ -74,10 +74,42 @@ def shift(L, make, attr):
 
 
 CALLS = {
+    # under torch.func: validation checks the whole batch at once (torch._is_all_true)
+    "vmap normal log_prob": lambda L: L.func.vmap(
+        lambda m: L.distributions.Normal(m, 1.0, validate_args=False).log_prob(f(L, 0.5, 1.0))
+    )(f(L, [0.0, 1.0], [2.0, 3.0])),
+    "vmap normal validated": lambda L: L.func.vmap(
+        lambda m: L.distributions.Normal(m, 1.0, validate_args=True).log_prob(f(L, 0.5, 1.0))
+    )(f(L, [0.0, 1.0], [2.0, 3.0])),
+    "vmap gamma entropy": lambda L: L.func.vmap(lambda c: L.distributions.Gamma(c, 2.0, validate_args=False).entropy())(
+        f(L, [1.0, 2.0], [3.0, 4.0])
+    ),
+    "vmap mvn log_prob": lambda L: L.func.vmap(
+        lambda m: L.distributions.MultivariateNormal(m, L.eye(2, dtype=L.float64), validate_args=False).log_prob(
+            f(L, 0.5, 1.0)
+        )
+    )(f(L, [0.0, 1.0], [2.0, 3.0])),
+    "vmap categorical": lambda L: L.func.vmap(
+        lambda lg: L.distributions.Categorical(logits=lg, validate_args=False).log_prob(L.tensor(1))
+    )(f(L, [0.0, 1.0, 2.0], [2.0, 3.0, 0.0])),
+    "vmap kl": lambda L: L.func.vmap(
+        lambda m: L.distributions.kl_divergence(
+            L.distributions.Normal(m, 1.0, validate_args=False), L.distributions.Normal(0.0, 2.0, validate_args=False)
+        )
+    )(f(L, 0.0, 1.0, 2.0)),
+    "grad of log_prob": lambda L: L.func.grad(
+        lambda m: L.distributions.Normal(m, 2.0, validate_args=False).log_prob(f(L, 0.5)).sum()
+    )(f(L, 0.3)),
+    "jacrev entropy": lambda L: L.func.jacrev(
+        lambda c: L.distributions.Beta(c, f(L, 2.0, 3.0), validate_args=False).entropy()
+    )(f(L, 1.5, 0.5)),
+    "hessian dirichlet": lambda L: L.func.hessian(
+        lambda c: L.distributions.Dirichlet(c, validate_args=False).log_prob(f(L, 0.2, 0.3, 0.5))
+    )(f(L, 1.5, 0.5, 2.0)),
     # parameters are the tensors given (broadcast_tensors returns a tensor of the broadcast shape itself)
-    "broadcast_tensors identity": lambda L: (lambda a, b, c: [x is y for x, y in zip(L.broadcast_tensors(a, b, c),
-                                                                                     (a, b, c))])(
-        L.zeros(2, 3, requires_grad=True), L.ones(3), L.ones(2, 3)),
+    "broadcast_tensors identity": lambda L: (
+        lambda a, b, c: [x is y for x, y in zip(L.broadcast_tensors(a, b, c), (a, b, c))]
+    )(L.zeros(2, 3, requires_grad=True), L.ones(3), L.ones(2, 3)),
     "normal loc alias": lambda L: shift(L, lambda L, p: L.distributions.Normal(p, 1.0), "mean"),
     "normal same shapes alias": lambda L: shift(L, lambda L, p: L.distributions.Normal(p, f(L, 1.0, 2.0)), "mean"),
     "normal is same": lambda L: (lambda p: L.distributions.Normal(p, f(L, 1.0, 2.0)).loc is p)(f(L, 0.0, 1.0)),
