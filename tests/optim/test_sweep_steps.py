@@ -42,3 +42,11 @@ def test_muon(kwargs, dtype):
 
 def test_muon_vector():
     check(lambda L: cases.run(L, "Muon", {}, shapes=((3, 4), (5,)))[:2])
+
+
+@pytest.mark.parametrize("foreach", [None, True])
+@pytest.mark.parametrize("shapes", [((),), ((2, 3, 4),), ((0,), (3,)), ((1, 5),)], ids=repr)
+@pytest.mark.parametrize("name", list(cases.CASES))
+def test_shapes(name, shapes, foreach):
+    kwargs = dict(foreach=foreach, **(dict(lr=0.1, momentum=0.9) if name == "SGD" else {}))
+    check(lambda L: cases.run(L, name, kwargs, shapes=shapes)[:2])
