@@ -708,16 +708,12 @@ def _accumulate(leaf, g, create_graph, handed_out):
     if type(g) is Tensor:
         data = g._data
     elif isinstance(g, Tensor):
-        if g.is_sparse:   # sparse gradients add up as sparse tensors (coalesced)
-            leaf.grad = g if grad is None else grad + g
-            return
+        if g.is_sparse or type(g)._dispatches:   # sparse gradients add up as sparse tensors (coalesced), those of a
+            leaf.grad = g if grad is None else grad + g   # __torch_dispatch__ subclass through its handler (its array
+            return                                        # is a placeholder)
         data = g._data
     else:
         data, g = g, None
-    if (type(given) is not Tensor and getattr(type(given), "_dispatches", None)) or (
-            grad is not None and type(grad)._dispatches):   # a __torch_dispatch__ subclass's gradient stays one, and
-        leaf.grad = given if grad is None else grad + (given if isinstance(given, Tensor) else _wrap(given))
-        return   # adds through its handler (its array is a placeholder)
     if grad is None:
         variable = leaf._data
         if id(data) in handed_out or _views_another(data) or not getattr(data.flags, "writeable", True) or (
@@ -731,7 +727,7 @@ def _accumulate(leaf, g, create_graph, handed_out):
             g = given.detach()
             g._data = data
         leaf.grad = g
-    elif create_graph or grad.requires_grad:
+    elif create_graph or grad.requires_grad or (type(grad) is not Tensor and type(grad)._dispatches):
         leaf.grad = grad + (_wrap(data) if g is None else g)
     else:
         grad._data += data
