@@ -33,6 +33,8 @@ class Adagrad(Optimizer):
 
     def _sparse_update(self, group, param, grad, state):
         # as PyTorch's: the sum and the parameter change only where the (coalesced) gradient has entries
+        if group["fused"]:
+            raise RuntimeError("`fused` does not support sparse grad or complex param")
         if group["weight_decay"] != 0:
             raise RuntimeError("weight_decay option is not compatible with sparse gradients")
         state["step"]._data += 1

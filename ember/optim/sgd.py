@@ -29,6 +29,8 @@ class SGD(Optimizer):
 
     def _sparse_update(self, group, param, grad, state):
         # as PyTorch's: the momentum buffer is sparse too, and weight decay cannot add a dense parameter to it
+        if group["fused"]:
+            raise RuntimeError("`_fused_sgd` does not support sparse gradients")
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:

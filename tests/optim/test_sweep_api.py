@@ -452,6 +452,8 @@ SPARSE = [("SparseAdam", {}), ("SparseAdam", dict(maximize=True)), ("SGD", dict(
           ("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
           ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3)), ("SGD", dict(lr=0.1, weight_decay=0.1)),
           ("Adagrad", {}), ("Adagrad", dict(lr_decay=0.1, maximize=True)), ("Adagrad", dict(weight_decay=0.1)),
+          ("SGD", dict(lr=0.1, foreach=True)), ("SGD", dict(lr=0.1, fused=True)), ("Adagrad", dict(foreach=True)),
+          ("Adagrad", dict(fused=True)),
           *((name, {}) for name in DENSE if name not in ("SGD", "Adagrad"))]
 
 
