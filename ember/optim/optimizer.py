@@ -301,7 +301,9 @@ class Optimizer:
             index.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index})
             packed["params"] = [index[id(p)] for p in group["params"]]
             groups.append(packed)
-        state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index and s}
+        # state loaded for no parameter (under its saved key) is given back as it came, as PyTorch's
+        state = {index[id(p)] if isinstance(p, Tensor) else p: s for p, s in self.state.items()
+                 if (id(p) in index or not isinstance(p, Tensor)) and s}
         state_dict = {"state": state, "param_groups": groups}
         for hook in self._optimizer_state_dict_post_hooks.values():
             result = hook(self, state_dict)

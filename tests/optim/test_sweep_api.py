@@ -443,10 +443,23 @@ def hook_attributes(L):
     return sorted((k, len(v)) for k, v in vars(opt).items() if k.startswith("_optimizer_"))
 
 
+def extra_state(L):
+    """State saved under a key that names no parameter is kept by load_state_dict and given back by state_dict."""
+    params = make_params(L)
+    opt = L.optim.Adam(params)
+    loss_of(L, params).backward()
+    opt.step()
+    saved = copy.deepcopy(opt.state_dict())
+    saved["state"][7] = {"foo": L.ones(2)}
+    loaded = L.optim.Adam(make_params(L))
+    loaded.load_state_dict(saved)
+    return loaded.state_dict()
+
+
 CALLS = [add_group_errors, duplicate_in_group, load_errors, hooks, global_hooks, pre_hook_replaces, reprs, defaults,
          sparse_adam_dense, fused_complex, custom, lbfgs_groups, lbfgs_roundtrip, lbfgs_no_closure, lbfgs_sparse,
          step_closure_loss, state_keys_no_grad, setstate_pickle, lr_tensor_state, load_missing_keys, param_groups_repr,
-         zero_grad_nonleaf_grad, int_lr, retained_nonleaf, hook_attributes]
+         zero_grad_nonleaf_grad, int_lr, retained_nonleaf, hook_attributes, extra_state]
 DENSE = [n for n in NAMES if n not in ("SparseAdam", "LBFGS", "Muon")]
 SPARSE = [("SparseAdam", {}), ("SparseAdam", dict(maximize=True)), ("SGD", dict(lr=0.1)),
           ("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
