@@ -586,6 +586,18 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     return write_out(out, _place(samples, input.dtype, input.device), "bernoulli")
 
 
+def _check_distributions(weights):
+    """Rejects bad rows as PyTorch's CPU kernel for draws with replacement does: row by row, an entry that is not
+    >= 0 (NaN included), then an infinite entry, then a sum that is not positive."""
+    for row in weights:
+        if not (row >= 0).all():
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+        if numpy.isinf(row).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
+        if row.astype(numpy.float64).sum() <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
 @tensor_method
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Indices sampled from the categories of each row of non-negative weights ``input`` (1-D or 2-D), drawn as
@@ -601,7 +613,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     categories = weights.shape[1]
     if not replacement and num_samples > categories:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if not numpy.isfinite(weights).all() or (weights < 0).any():
+    if replacement and num_samples > 1:
+        _check_distributions(weights)
+    elif not numpy.isfinite(weights).all() or (weights < 0).any():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (weights.astype(numpy.float64).sum(axis=1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")

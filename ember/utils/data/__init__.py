@@ -1,4 +1,5 @@
 """Data loading in PyTorch's shape: datasets, samplers, collation and the DataLoader with worker processes."""
+from . import _utils  # noqa: F401 (torch.utils.data._utils is an attribute, as PyTorch's)
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader, _DatasetKind  # noqa: F401 (torch.utils.data._DatasetKind, as PyTorch's)
 from .distributed import DistributedSampler

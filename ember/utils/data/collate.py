@@ -20,7 +20,8 @@ def default_convert(data):
     """Converts NumPy arrays and scalars (also inside dicts, lists and tuples) into tensors; leaves the rest."""
     if isinstance(data, ember.Tensor):
         return data
-    if type(data).__module__ == "numpy" and not isinstance(data, (numpy.str_, numpy.bytes_)):
+    # Only NumPy's str_ is passed over (as PyTorch's): a bytes_ scalar meets as_tensor's TypeError.
+    if type(data).__module__ == "numpy" and not isinstance(data, numpy.str_):
         if isinstance(data, numpy.ndarray) and np_str_obj_array_pattern.search(data.dtype.str):
             return data
         return ember.as_tensor(data)

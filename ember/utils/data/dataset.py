@@ -3,7 +3,7 @@ import bisect
 import itertools
 import math
 import warnings
-from typing import Generic, TypeVar
+from typing import Generic, Iterable, TypeVar
 
 import ember
 
@@ -23,11 +23,9 @@ class Dataset(Generic[_T_co]):
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset[_T_co]):
-    """A stream of samples; subclasses define ``__iter__``. With workers, each worker iterates its own copy."""
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
+    """A stream of samples; subclasses define ``__iter__`` (abstract, as PyTorch's). With workers, each worker
+    iterates its own copy."""
 
     def __add__(self, other):
         return ChainDataset([self, other])

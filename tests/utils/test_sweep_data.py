@@ -1,0 +1,583 @@
+"""Sweep of torch.utils.data's datasets, samplers and collation: each program runs on ember and on PyTorch 2.13 and
+the outcomes (values, dtypes, shapes, types, order, errors, warnings, len) must agree."""
+import collections
+import dataclasses
+
+import numpy
+import pytest
+
+from tests.utils.sweep_data_harness import same_outcome
+
+CASES = {}
+
+
+def case(name):
+    def register(fn):
+        CASES[name] = fn
+        return fn
+    return register
+
+
+def gen(lib, seed=7):
+    return lib.Generator().manual_seed(seed)
+
+
+def rows(lib, n=5):
+    return lib.arange(n * 2, dtype=lib.float32).reshape(n, 2)
+
+
+class Squares:
+    """A map-style dataset that is not a Dataset subclass (anything with __getitem__/__len__ works)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __getitem__(self, i):
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return i * i
+
+    def __len__(self):
+        return self.n
+
+
+def counting(lib, n, start=0):
+    class Counting(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(start, start + n))
+
+        def __len__(self):
+            return n
+    return Counting()
+
+
+Point = collections.namedtuple("Point", "x y")
+
+
+@dataclasses.dataclass
+class Pair:
+    a: int
+    b: float
+
+
+# ---- datasets ----
+
+@case("tensor_dataset_items")
+def _(lib):
+    ds = lib.utils.data.TensorDataset(rows(lib), lib.arange(5))
+    return len(ds), ds[1], ds[-1], ds[1:3]
+
+
+@case("tensor_dataset_mismatch")
+def _(lib):
+    return lib.utils.data.TensorDataset(rows(lib), lib.arange(4))
+
+
+@case("tensor_dataset_out_of_range")
+def _(lib):
+    return lib.utils.data.TensorDataset(rows(lib))[5]
+
+
+@case("dataset_base_getitem")
+def _(lib):
+    return lib.utils.data.Dataset()[0]
+
+
+@case("dataset_base_len")
+def _(lib):
+    return len(lib.utils.data.Dataset())
+
+
+@case("iterable_dataset_base_iter")
+def _(lib):
+    return list(lib.utils.data.IterableDataset())
+
+
+@case("dataset_add_concat")
+def _(lib):
+    ds = lib.utils.data.TensorDataset(rows(lib, 2)) + lib.utils.data.TensorDataset(rows(lib, 3))
+    return type(ds).__name__, len(ds), [ds[i] for i in range(5)], ds.cumulative_sizes
+
+
+@case("iterable_add_chain")
+def _(lib):
+    ds = counting(lib, 2) + counting(lib, 3, 10)
+    return type(ds).__name__, list(ds), len(ds)
+
+
+@case("stack_dataset_tuple")
+def _(lib):
+    ds = lib.utils.data.StackDataset(rows(lib), Squares(5))
+    return len(ds), ds[2], ds.__getitems__([0, 4])
+
+
+@case("stack_dataset_dict")
+def _(lib):
+    ds = lib.utils.data.StackDataset(a=rows(lib), b=Squares(5))
+    return len(ds), ds[2], ds.__getitems__([1, 3])
+
+
+@case("stack_dataset_both")
+def _(lib):
+    return lib.utils.data.StackDataset(rows(lib), b=Squares(5))
+
+
+@case("stack_dataset_none")
+def _(lib):
+    return lib.utils.data.StackDataset()
+
+
+@case("stack_dataset_mismatch")
+def _(lib):
+    return lib.utils.data.StackDataset(rows(lib), Squares(4))
+
+
+@case("stack_dataset_nested_getitems")
+def _(lib):
+    ds = lib.utils.data.StackDataset(lib.utils.data.Subset(Squares(9), [8, 7, 6]), Squares(3))
+    return ds.__getitems__([2, 0])
+
+
+@case("concat_dataset_indexing")
+def _(lib):
+    ds = lib.utils.data.ConcatDataset([Squares(2), Squares(3), Squares(1)])
+    return len(ds), [ds[i] for i in range(6)], ds[-1], ds[-6], ds.cumulative_sizes
+
+
+@case("concat_dataset_negative_too_far")
+def _(lib):
+    return lib.utils.data.ConcatDataset([Squares(2)])[-3]
+
+
+@case("concat_dataset_past_end")
+def _(lib):
+    return lib.utils.data.ConcatDataset([Squares(2), Squares(2)])[4]
+
+
+@case("concat_dataset_empty")
+def _(lib):
+    return lib.utils.data.ConcatDataset([])
+
+
+@case("concat_dataset_iterable")
+def _(lib):
+    return lib.utils.data.ConcatDataset([Squares(2), counting(lib, 2)])
+
+
+@case("concat_dataset_cumsum")
+def _(lib):
+    return lib.utils.data.ConcatDataset.cumsum([Squares(2), Squares(0), Squares(4)])
+
+
+@case("chain_dataset")
+def _(lib):
+    ds = lib.utils.data.ChainDataset([counting(lib, 2), counting(lib, 1, 5)])
+    return list(ds), len(ds)
+
+
+@case("chain_dataset_map_style")
+def _(lib):
+    return list(lib.utils.data.ChainDataset([counting(lib, 2), Squares(2)]))
+
+
+@case("chain_dataset_len_map_style")
+def _(lib):
+    return len(lib.utils.data.ChainDataset([Squares(2)]))
+
+
+@case("subset")
+def _(lib):
+    ds = lib.utils.data.Subset(rows(lib), [4, 0, 2])
+    return len(ds), ds[0], ds[-1], ds.__getitems__([2, 1]), ds[[0, 1]]
+
+
+@case("subset_tensor_indices")
+def _(lib):
+    ds = lib.utils.data.Subset(Squares(6), lib.tensor([5, 1]))
+    return len(ds), ds[0]
+
+
+@case("random_split_lengths")
+def _(lib):
+    parts = lib.utils.data.random_split(range(10), [3, 7], generator=gen(lib))
+    return [list(p) for p in parts], [type(p).__name__ for p in parts]
+
+
+@case("random_split_fractions")
+def _(lib):
+    parts = lib.utils.data.random_split(range(11), [0.5, 0.3, 0.2], generator=gen(lib, 3))
+    return [list(p.indices) for p in parts]
+
+
+@case("random_split_fraction_zero_warns")
+def _(lib):
+    parts = lib.utils.data.random_split(range(3), [0.9, 0.1], generator=gen(lib))
+    return [len(p) for p in parts]
+
+
+@case("random_split_bad_sum")
+def _(lib):
+    return lib.utils.data.random_split(range(10), [3, 6])
+
+
+@case("random_split_bad_fraction")
+def _(lib):
+    return lib.utils.data.random_split(range(10), [1.2, -0.2])
+
+
+@case("random_split_fractions_not_one")
+def _(lib):
+    return lib.utils.data.random_split(range(10), [0.5, 0.4])
+
+
+@case("random_split_default_generator")
+def _(lib):
+    lib.manual_seed(0)
+    return [list(p) for p in lib.utils.data.random_split(range(8), [5, 3])]
+
+
+@case("random_split_tensor_dataset")
+def _(lib):
+    parts = lib.utils.data.random_split(lib.utils.data.TensorDataset(rows(lib)), [2, 3], generator=gen(lib, 1))
+    return [p[0] for p in parts]
+
+
+# ---- samplers ----
+
+@case("sequential_sampler")
+def _(lib):
+    s = lib.utils.data.SequentialSampler(range(4))
+    return list(s), len(s)
+
+
+def random_sampler_case(**kwargs):
+    def fn(lib):
+        s = lib.utils.data.RandomSampler(range(7), generator=gen(lib), **kwargs)
+        return list(s), list(s), len(s)
+    return fn
+
+
+for _kwargs in [{}, {"replacement": True}, {"num_samples": 3}, {"num_samples": 17},
+                {"replacement": True, "num_samples": 12}]:
+    CASES["random_sampler_" + "_".join(f"{k}{v}" for k, v in _kwargs.items())] = random_sampler_case(**_kwargs)
+
+
+@case("random_sampler_default_generator")
+def _(lib):
+    lib.manual_seed(5)
+    s = lib.utils.data.RandomSampler(range(9))
+    return list(s), list(s)
+
+
+@case("random_sampler_default_generator_replacement")
+def _(lib):
+    lib.manual_seed(5)
+    return list(lib.utils.data.RandomSampler(range(9), replacement=True, num_samples=6))
+
+
+@case("random_sampler_bad_replacement")
+def _(lib):
+    return lib.utils.data.RandomSampler(range(3), replacement=1)
+
+
+@case("random_sampler_bad_num_samples")
+def _(lib):
+    return lib.utils.data.RandomSampler(range(3), num_samples=0)
+
+
+@case("random_sampler_float_num_samples")
+def _(lib):
+    return lib.utils.data.RandomSampler(range(3), num_samples=2.0)
+
+
+@case("random_sampler_empty")
+def _(lib):
+    return lib.utils.data.RandomSampler([])
+
+
+@case("subset_random_sampler")
+def _(lib):
+    s = lib.utils.data.SubsetRandomSampler([10, 20, 30, 40, 50], generator=gen(lib))
+    return list(s), list(s), len(s)
+
+
+@case("subset_random_sampler_default")
+def _(lib):
+    lib.manual_seed(2)
+    return list(lib.utils.data.SubsetRandomSampler(range(6)))
+
+
+@case("weighted_sampler")
+def _(lib):
+    s = lib.utils.data.WeightedRandomSampler([0.1, 0.9, 0.4, 0.0, 2.0], 10, generator=gen(lib))
+    return list(s), len(s), s.weights
+
+
+@case("weighted_sampler_no_replacement")
+def _(lib):
+    s = lib.utils.data.WeightedRandomSampler([0.1, 0.9, 0.4, 0.3, 2.0], 4, replacement=False, generator=gen(lib))
+    return list(s), len(s)
+
+
+@case("weighted_sampler_too_many_no_replacement")
+def _(lib):
+    return list(lib.utils.data.WeightedRandomSampler([1.0, 1.0], 3, replacement=False))
+
+
+@case("weighted_sampler_tensor_weights")
+def _(lib):
+    return lib.utils.data.WeightedRandomSampler(lib.tensor([1, 2, 3]), 2).weights
+
+
+@case("weighted_sampler_2d")
+def _(lib):
+    return lib.utils.data.WeightedRandomSampler([[1.0, 2.0]], 2)
+
+
+@case("weighted_sampler_bad_num_samples")
+def _(lib):
+    return lib.utils.data.WeightedRandomSampler([1.0], 0)
+
+
+@case("weighted_sampler_bool_num_samples")
+def _(lib):
+    return lib.utils.data.WeightedRandomSampler([1.0], True)
+
+
+@case("weighted_sampler_bad_replacement")
+def _(lib):
+    return lib.utils.data.WeightedRandomSampler([1.0], 1, replacement=0)
+
+
+@case("weighted_sampler_negative")
+def _(lib):
+    return list(lib.utils.data.WeightedRandomSampler([1.0, -1.0], 2))
+
+
+@pytest.mark.parametrize("weights", [[1.0, float("inf")], [float("nan"), 1.0], [0.0, 0.0], [1.0, -1.0]])
+@pytest.mark.parametrize("replacement,count", [(True, 2), (True, 1), (False, 1)])
+def test_weighted_sampler_bad_weights(weights, replacement, count):
+    same_outcome(lambda lib: list(lib.utils.data.WeightedRandomSampler(weights, count, replacement)))
+
+
+@case("batch_sampler")
+def _(lib):
+    out = []
+    for drop_last in (False, True):
+        for size in (1, 3, 7, 8):
+            s = lib.utils.data.BatchSampler(range(7), size, drop_last)
+            out.append((list(s), len(s)))
+    return out
+
+
+@case("batch_sampler_of_sampler")
+def _(lib):
+    s = lib.utils.data.BatchSampler(lib.utils.data.RandomSampler(range(7), generator=gen(lib)), 3, False)
+    return list(s)
+
+
+@pytest.mark.parametrize("size", [0, -1, 2.0, True, None])
+def test_batch_sampler_bad_size(size):
+    same_outcome(lambda lib: lib.utils.data.BatchSampler(range(3), size, False))
+
+
+@pytest.mark.parametrize("drop_last", [0, 1, None, "yes"])
+def test_batch_sampler_bad_drop_last(drop_last):
+    same_outcome(lambda lib: lib.utils.data.BatchSampler(range(3), 2, drop_last))
+
+
+def distributed_case(n, replicas, shuffle, drop_last, seed, epoch):
+    def fn(lib):
+        out = []
+        for rank in range(replicas):
+            s = lib.utils.data.DistributedSampler(range(n), num_replicas=replicas, rank=rank, shuffle=shuffle,
+                                                  seed=seed, drop_last=drop_last)
+            s.set_epoch(epoch)
+            out.append((list(s), len(s), s.num_samples, s.total_size))
+        return out
+    return fn
+
+
+for _n, _r in [(10, 3), (2, 4), (9, 3), (1, 1), (7, 2)]:
+    for _shuffle in (False, True):
+        for _drop in (False, True):
+            for _seed, _epoch in [(0, 0), (3, 5)]:
+                CASES[f"distributed_n{_n}_r{_r}_sh{_shuffle}_drop{_drop}_s{_seed}_e{_epoch}"] = distributed_case(
+                    _n, _r, _shuffle, _drop, _seed, _epoch)
+
+
+@pytest.mark.parametrize("rank", [-1, 3, 4])
+def test_distributed_sampler_bad_rank(rank):
+    same_outcome(lambda lib: lib.utils.data.DistributedSampler(range(5), num_replicas=3, rank=rank))
+
+
+@case("distributed_sampler_no_process_group")
+def _(lib):
+    return lib.utils.data.DistributedSampler(range(5))
+
+
+@case("sampler_base_iter")
+def _(lib):
+    return list(lib.utils.data.Sampler())
+
+
+@case("sampler_base_len")
+def _(lib):
+    return len(lib.utils.data.Sampler())
+
+
+# ---- collation ----
+
+DTYPES = ["float16", "bfloat16", "float32", "float64", "complex64", "int8", "uint8", "int16", "int32", "int64", "bool"]
+
+
+def collate_tensors_case(dtype):
+    def fn(lib):
+        d = getattr(lib, dtype)
+        return lib.utils.data.default_collate([lib.ones(2, 3, dtype=d), lib.zeros(2, 3, dtype=d)])
+    return fn
+
+
+for _dtype in DTYPES:
+    CASES[f"collate_tensor_{_dtype}"] = collate_tensors_case(_dtype)
+
+NUMPY_DTYPES = ["float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool", "complex128"]
+
+
+def collate_numpy_case(dtype, scalar):
+    def fn(lib):
+        items = [numpy.arange(3).astype(dtype), numpy.ones(3, dtype)]
+        return lib.utils.data.default_collate([a[0] for a in items] if scalar else items)
+    return fn
+
+
+def convert_numpy_case(dtype, scalar):
+    def fn(lib):
+        a = numpy.arange(3).astype(dtype)
+        return lib.utils.data.default_convert(a[1] if scalar else a)
+    return fn
+
+
+for _dtype in NUMPY_DTYPES:
+    for _scalar in (False, True):
+        CASES[f"collate_numpy_{_dtype}_{'scalar' if _scalar else 'array'}"] = collate_numpy_case(_dtype, _scalar)
+        CASES[f"convert_numpy_{_dtype}_{'scalar' if _scalar else 'array'}"] = convert_numpy_case(_dtype, _scalar)
+
+ELEMENT_BATCHES = {
+    "ints": [1, 2, 3],
+    "floats": [1.5, 2.0],
+    "bools": [True, False],
+    "int_then_float": [1, 2.5],
+    "float_then_int": [2.5, 1],
+    "big_int": [2 ** 40, 1],
+    "strings": ["a", "bc"],
+    "bytes": [b"a", b"b"],
+    "dicts": [{"a": 1, "b": [1.0, 2.0]}, {"a": 2, "b": [3.0, 4.0]}],
+    "ordered_dicts": [collections.OrderedDict(b=1, a=2), collections.OrderedDict(b=3, a=4)],
+    "namedtuples": [Point(1, 2.0), Point(3, 4.0)],
+    "tuples": [(1, "x"), (2, "y")],
+    "lists": [[1, 2], [3, 4]],
+    "unequal_lists": [[1, 2], [3]],
+    "nested": [{"p": Point([1, 2], {"q": 1.0})}, {"p": Point([3, 4], {"q": 2.0})}],
+    "dataclasses": [Pair(1, 2.0), Pair(3, 4.0)],
+    "none": [None, None],
+    "objects": [object(), object()],
+    "numpy_str_array": [numpy.array(["a"]), numpy.array(["b"])],
+    "numpy_object_array": [numpy.array([1], dtype=object), numpy.array([2], dtype=object)],
+    "numpy_str_scalar": [numpy.str_("a"), numpy.str_("b")],
+    "numpy_bytes_scalar": [numpy.bytes_(b"a"), numpy.bytes_(b"b")],
+    "numpy_0d": [numpy.array(1.5), numpy.array(2.5)],
+    "sets": [{1}, {2}],
+    "ranges": [range(2), range(2)],
+    "empty": [],
+}
+
+
+def collate_elements_case(key):
+    return lambda lib: lib.utils.data.default_collate(ELEMENT_BATCHES[key])
+
+
+def convert_elements_case(key):
+    return lambda lib: lib.utils.data.default_convert(ELEMENT_BATCHES[key])
+
+
+for _key in ELEMENT_BATCHES:
+    CASES[f"collate_{_key}"] = collate_elements_case(_key)
+    CASES[f"convert_{_key}"] = convert_elements_case(_key)
+
+
+def error_type(fn):
+    """Only the type of ``fn``'s exception: for errors whose PyTorch message comes from elsewhere than data loading."""
+    def wrapped(lib):
+        try:
+            return fn(lib)
+        except Exception as error:   # noqa: BLE001
+            return type(error).__name__
+    return wrapped
+
+
+# PyTorch converts a NumPy bytes_ scalar too (as_tensor's error; its message is tensor creation's, not compared).
+CASES["convert_numpy_bytes_scalar"] = error_type(CASES["convert_numpy_bytes_scalar"])
+
+
+@case("collate_tensor_shape_mismatch")
+def _(lib):
+    return lib.utils.data.default_collate([lib.ones(2), lib.ones(3)])
+
+
+@case("collate_mixed_tensor_numpy")
+def _(lib):
+    return lib.utils.data.default_collate([(lib.ones(2), numpy.zeros(2)), (lib.zeros(2), numpy.ones(2))])
+
+
+@case("collate_dict_missing_key")
+def _(lib):
+    return lib.utils.data.default_collate([{"a": 1}, {"b": 2}])
+
+
+@case("convert_tensor_and_tuple")
+def _(lib):
+    return lib.utils.data.default_convert((numpy.ones(2), lib.ones(1), 3, "s"))
+
+
+@case("convert_namedtuple_of_arrays")
+def _(lib):
+    return lib.utils.data.default_convert(Point(numpy.ones(2), numpy.int32(4)))
+
+
+@case("collate_fn_map_custom")
+def _(lib):
+    from_lib = lib.utils.data._utils.collate
+
+    def collate_pair(batch, *, collate_fn_map=None):
+        return [p.a + p.b for p in batch]
+    fn_map = {**from_lib.default_collate_fn_map, Pair: collate_pair}
+    return from_lib.collate([{"p": Pair(1, 2.0), "t": lib.ones(1)}, {"p": Pair(3, 4.0), "t": lib.zeros(1)}],
+                            collate_fn_map=fn_map)
+
+
+@case("collate_fn_map_without_tensors")
+def _(lib):
+    return lib.utils.data._utils.collate.collate([lib.ones(1), lib.ones(1)], collate_fn_map={int: None})
+
+
+@case("collate_fn_map_subclass_match")
+def _(lib):
+    class MyInt(int):
+        pass
+    return lib.utils.data._utils.collate.collate(
+        [MyInt(1), MyInt(2)], collate_fn_map=lib.utils.data._utils.collate.default_collate_fn_map)
+
+
+@case("collate_names")
+def _(lib):
+    module = lib.utils.data._utils.collate
+    return sorted(n for n in ["collate", "default_collate", "default_convert", "default_collate_fn_map",
+                              "collate_tensor_fn", "collate_numpy_array_fn", "collate_numpy_scalar_fn",
+                              "collate_float_fn", "collate_int_fn", "collate_str_fn", "np_str_obj_array_pattern",
+                              "default_collate_err_msg_format"] if hasattr(module, n))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_sweep(name):
+    same_outcome(CASES[name])
