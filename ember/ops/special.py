@@ -6,7 +6,7 @@ import math
 
 import numpy
 
-from .. import _dtype
+from .. import _dtype, _meta
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from . import _ndtri, _parallel
@@ -615,6 +615,7 @@ def _standard_gamma_grad(input, output):
     """The derivative of Gamma(input, 1) samples ``output`` in ``input`` (as ``torch._standard_gamma_grad``)."""
     from .._tensor import _make
     _float_kernel("_standard_gamma_grad_cpu", input)
+    _meta.refuse_data_dependent("_standard_gamma_grad", input, output)   # PyTorch has no meta kernel for it
     with numpy.errstate(all="ignore"):
         return _make(_in_float64(_standard_gamma_grad64, input._data, output._data))
 
@@ -643,6 +644,9 @@ def _standard_gamma(input, generator=None):
     from .. import _backend
     from .._tensor import _make
     _float_kernel("gamma_cpu", input)
+    if input.is_meta:   # shape and dtype only: no numbers drawn, the generator stays where it is
+        from .random import _meta_samples
+        return StandardGamma.apply(input, _meta_samples(tuple(input.shape), input.dtype))
     np_dtype = input._data.dtype
     samples = _at_least_tiny(_gamma_draws(input, generator, np_dtype == numpy.float32), np_dtype)
     return StandardGamma.apply(input, _make(_backend.move(samples, input.device)))
@@ -655,6 +659,7 @@ def _sample_dirichlet(input, generator=None):
     from .. import _backend
     from .._tensor import _make
     _float_kernel("dirichlet", input)
+    _meta.refuse_data_dependent("_sample_dirichlet", input)
     np_dtype = input._data.dtype
     draws = _at_least_tiny(_gamma_draws(input, generator, False), numpy.float64)
     values = _at_least_tiny(draws / draws.sum(-1, keepdims=True), np_dtype)
@@ -809,6 +814,7 @@ def _dirichlet_grad(x, alpha, total):
         if value.dtype is not x.dtype:
             raise RuntimeError(f"_dirichlet_grad: expected {name} to have the same dtype as x")
     _float_kernel("_dirichlet_grad_cpu", x)
+    _meta.refuse_data_dependent("_dirichlet_grad", x, alpha, total)
     shape = tuple(numpy.broadcast_shapes(x.shape, alpha.shape, total.shape))
     arrays = [numpy.broadcast_to(_backend.move(t._data, _backend.CPU), shape).ravel() for t in (x, alpha, total)]
     np_dtype = x._data.dtype
@@ -844,6 +850,7 @@ def binomial(count, prob, generator=None):
                              f"{_dtype.scalar_type_name(operand.dtype)}")
     if count.dtype not in (_dtype.float32, _dtype.float64):
         raise NotImplementedError(f'"binomial_cpu" not implemented for \'{_dtype.scalar_type_name(count.dtype)}\'')
+    _meta.refuse_data_dependent("binomial", count, prob)
     if prob.dtype != count.dtype:
         raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(prob.dtype)} but expected "
                            f"{_dtype.scalar_type_name(count.dtype)}")

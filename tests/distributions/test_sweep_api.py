@@ -1,14 +1,17 @@
 """The distributions API around the distributions against PyTorch 2.13: the constraint registry (unknown and custom
 constraints), sample shapes given as ints and lists, reprs (after lazy parameters appear, of composite
 distributions), expand on subclasses, validation of TransformedDistribution, cdf and icdf, copies and pickles, the
-classes' flags, supports and bases, and the transform classes' domains."""
+classes' flags, supports and bases, the transform classes' domains, parameters as the tensors given, torch.func
+over distributions, and the meta device (shapes only; the samplers PyTorch has no meta kernel for refuse it)."""
 
 import copy
 import pickle
 
 import numpy
 import pytest
+import torch
 
+import ember
 from tests.distributions.sweep import compare
 
 
@@ -245,3 +248,41 @@ CALLS = {
 @pytest.mark.parametrize("name", CALLS)
 def test_call(name):
     assert compare(CALLS[name]) is None
+
+
+def _meta_outcome(lib, fn):
+    """Shapes, dtypes and devices of what ``fn(lib)`` gives on the meta device (no values), or its error."""
+    try:
+        result = fn(lib)
+    except Exception as error:   # noqa: BLE001 - the error is the outcome compared
+        return type(error).__name__, str(error).replace("ember.", "torch.")
+    results = result if isinstance(result, tuple) else (result,)
+    return [(tuple(r.shape), str(r.dtype).split(".")[-1], r.device.type) for r in results]
+
+
+def _on_meta(L, *shape):
+    return L.zeros(*shape, device="meta")
+
+
+META = {
+    "normal sample": lambda L: L.distributions.Normal(_on_meta(L, 2), 1.0, validate_args=False).sample((3,)),
+    "normal log_prob": lambda L: L.distributions.Normal(_on_meta(L, 2), 1.0, validate_args=False).log_prob(
+        _on_meta(L, 2)),
+    "gamma rsample": lambda L: L.distributions.Gamma(_on_meta(L, 2), 1.0, validate_args=False).rsample(),
+    "categorical sample": lambda L: L.distributions.Categorical(logits=_on_meta(L, 2, 3), validate_args=False).sample(),
+    "mvn rsample": lambda L: L.distributions.MultivariateNormal(_on_meta(L, 2), L.eye(2, device="meta"),
+                                                                validate_args=False).rsample(),
+    "kl": lambda L: L.distributions.kl_divergence(L.distributions.Normal(_on_meta(L, 2), 1.0, validate_args=False),
+                                                  L.distributions.Normal(_on_meta(L, 2), 2.0, validate_args=False)),
+    "uniform rsample": lambda L: L.distributions.Uniform(_on_meta(L, 2), 1.0, validate_args=False).rsample(),
+    "standard gamma": lambda L: L._standard_gamma(_on_meta(L, 2, 3)),
+    "sample dirichlet": lambda L: L._sample_dirichlet(_on_meta(L, 2, 3)),
+    "binomial": lambda L: L.binomial(_on_meta(L, 2), _on_meta(L, 2)),
+    "standard gamma grad": lambda L: L._standard_gamma_grad(_on_meta(L, 2), _on_meta(L, 2)),
+    "dirichlet grad": lambda L: L._dirichlet_grad(_on_meta(L, 2), _on_meta(L, 2), _on_meta(L, 2)),
+}
+
+
+@pytest.mark.parametrize("name", META)
+def test_meta(name):
+    assert _meta_outcome(ember, META[name]) == _meta_outcome(torch, META[name])
