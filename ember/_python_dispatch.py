@@ -127,9 +127,10 @@ def _check_gradients(node, grads):
 
 def _install():
     if not _installed[0]:
-        from . import _dispatch_factories
+        from . import _dispatch_factories, _dispatch_inplace
         _function.dispatch_hooks.insert(0, _hook)   # outermost: other hooks see what the handlers run
         _dispatch_factories.install()
+        _dispatch_inplace.install()
         _installed[0] = True
 
 
@@ -139,9 +140,10 @@ def _unneeded():
 
 def _uninstall():
     if _installed[0] and _unneeded():
-        from . import _dispatch_factories
+        from . import _dispatch_factories, _dispatch_inplace
         _function.dispatch_hooks.remove(_hook)
         _dispatch_factories.uninstall()
+        _dispatch_inplace.uninstall()
         _installed[0] = False
         _engine.dispatch_check[0] = None
 

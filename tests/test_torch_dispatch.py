@@ -55,6 +55,9 @@ PROGRAMS = {
     "factories": ("x = T.ones(2, 3)", "[T.zeros(2, 3), T.ones(4, dtype=T.float64), T.empty(2), T.full((2,), 3.0), "
                                       "T.randn(2, 3), T.rand(2), T.arange(5), T.arange(0, 1, 0.25), T.zeros_like(x), "
                                       "T.ones_like(x, dtype=T.int64), T.full_like(x, 7), T.randn_like(x)]"),
+    "inplace": ("x = T.ones(2, 3); y = T.ones(2, 3)",
+                "[x.add_(1), x.add_(y, alpha=2), x.mul_(y), x.mul_(2), x.relu_(), x.clamp_(0, 1), x.sub_(y), "
+                "x.div_(2), x.exp_(), x.copy_(y), x.zero_(), x.fill_(3)]"),
     "views": ("x = T.randn(3, 4, 5)", "[x[0], x[:, 1:3], x[1, :, 2], x[None], x.expand(2, 3, 4, 5), x.view(12, 5), "
                                       "x.reshape(-1)]"),
 }
@@ -146,10 +149,28 @@ def test_modes_nest_and_handlers_run_below_their_mode():
 
 def test_mode_leaves_the_fast_path_as_it_was():
     from ember import _python_dispatch
-    before, zeros = list(_function.dispatch_hooks), ember.zeros
+    before, zeros, add_ = list(_function.dispatch_hooks), ember.zeros, ember.Tensor.add_
     with _logging_mode(ember, []):
         assert len(_function.dispatch_hooks) == len(before) + 1 and ember.zeros is not zeros
-    assert _function.dispatch_hooks == before and not _python_dispatch.state.modes and ember.zeros is zeros
+        assert ember.Tensor.add_ is not add_
+    assert _function.dispatch_hooks == before and not _python_dispatch.state.modes
+    assert ember.zeros is zeros and ember.Tensor.add_ is add_
+
+
+def test_inplace_op_under_a_mode_is_differentiated_as_without():
+    results = []
+    for lib in (ember, torch):
+        log = []
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        with _logging_mode(lib, log):
+            y = x * 2
+            y.add_(1).mul_(x)
+            y.relu_()
+        y.sum().backward()
+        results.append((log, y.tolist(), x.grad.tolist()))
+    assert results[0][1:] == results[1][1:]
+    saving = ("aten.clone.default", "aten.detach.default")   # PyTorch's autograd saving ops (ember's save no copy)
+    assert results[0][0] == [f for f in results[1][0] if f not in saving]
 
 
 def test_factory_keywords_reach_the_mode_as_pytorchs():
@@ -621,7 +642,7 @@ def test_function_and_dispatch_modes_both_see_factories_in_any_order(order):
             outer = modes[step[0]]()
             inner = modes[step[1]]() if len(step) > 1 else contextlib.nullcontext()
             with outer, inner:
-                lib.zeros(2)
+                lib.zeros(2).add_(1)
             steps.append((step, seen_function, seen_dispatch))
         results.append(steps)
     assert results[0] == results[1]

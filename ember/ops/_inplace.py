@@ -13,6 +13,11 @@ from ._util import name_node, warn_once
 from .complex import ViewAsComplex, ViewAsReal
 
 
+methods = []
+"""The ``(name, method)`` of each ``Tensor.<op>_`` installed here (``_dispatch_inplace`` hands them to
+``__torch_dispatch__`` handlers whole)."""
+
+
 def inplace_method(function, name=None, promotes=True):
     """Installs ``Tensor.<name>_``: computes ``function(self, ...)`` and writes the result into self. ``promotes``:
     the op's result takes its operands' promoted dtype (comparisons' does not), which self must be able to hold."""
@@ -36,6 +41,7 @@ def inplace_method(function, name=None, promotes=True):
     method.__qualname__ = f"Tensor.{method.__name__}"   # this module's Tensor.<name>: pickled by reference, as torch's
     method.__doc__ = f"In-place version of :func:`{function.__name__}`."
     setattr(Tensor, method.__name__, method)
+    methods.append((method.__name__, method))
     return method
 
 
