@@ -5,6 +5,7 @@ A program is ``fn(lib)`` with ``lib`` the ember or torch module. Its outcome is 
 exception's type and message, together with the warnings it raised (category and message).
 """
 import collections.abc
+import re
 import warnings
 
 import numpy
@@ -43,7 +44,9 @@ def outcome(lib, fn):
 
 
 def _named_torch(lib, message):
-    """``message`` with ember's module name read as torch's (``<class 'ember.Tensor'>`` is torch's class)."""
+    """``message`` with ember's module name read as torch's (``<class 'ember.Tensor'>`` is torch's class) and
+    objects' addresses left out."""
+    message = re.sub(r" at 0x[0-9a-fA-F]+", " at 0x?", message)
     return message.replace("ember.", "torch.") if lib is ember else message
 
 
