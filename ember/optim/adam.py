@@ -44,6 +44,33 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = _state_tensor(_array_module(param._data).zeros_like(param._data))
 
+    def _differentiable_update(self, group, param, grad, state):
+        # PyTorch's recorded arithmetic: the bias corrections as tensors of the step, the step size folded into
+        # the denominator
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if group["maximize"]:
+            grad = -grad
+        step = state["step"]
+        step.add_(1)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param.mul_(1 - lr * weight_decay)
+            else:
+                grad = grad.add(param, alpha=weight_decay)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad.conj(), value=1 - beta2)
+        step_size_neg = -(lr / (1 - beta1 ** step))
+        bias_correction2_sqrt = (1 - beta2 ** step).sqrt()
+        second = exp_avg_sq
+        if group["amsgrad"]:
+            maximum = state["max_exp_avg_sq"]
+            maximum.copy_(maximum.maximum(exp_avg_sq))
+            second = maximum
+        denominator = (second.sqrt() / (bias_correction2_sqrt * step_size_neg)).add_(eps / step_size_neg)
+        param.addcdiv_(exp_avg.clone(), denominator)
+
     def _update(self, group, param, grad, state):
         lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
         beta1, beta2 = (float(beta) for beta in group["betas"])

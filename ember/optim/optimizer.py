@@ -126,7 +126,8 @@ class Optimizer:
             if not isinstance(param, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
                                 f"{type(param).__name__}")
-            if not (param.is_leaf or param.retains_grad):
+            recorded = self.defaults.get("differentiable") and hasattr(self, "_differentiable_update")
+            if not (param.is_leaf or param.retains_grad or recorded):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -223,6 +224,9 @@ class Optimizer:
             if sparse and type(self)._sparse_update is Optimizer._sparse_update:
                 raise RuntimeError(self._sparse_error or f"{type(self).__name__} does not support sparse gradients")
             _check_step_options(self, group, params)
+            if group.get("differentiable") and hasattr(self, "_differentiable_update"):
+                self._recorded_step(group, params)
+                continue
             if len(params) > 1 and self._elementwise and not sparse and _use_foreach(group, params[0]):
                 foreach_group(self, group, params)
                 for p in params:
@@ -241,6 +245,18 @@ class Optimizer:
                 if getattr(p, "_state_like", None) is not None:   # state made in _update (SGD's momentum buffer)
                     _lay_out_state_like(p, state)
         return loss
+
+    def _recorded_step(self, group, params):
+        """A ``differentiable`` step: the update in tensor ops that autograd records (the optimizer's
+        ``_differentiable_update``), so gradients flow back through it to the parameters' earlier values, the
+        gradients, the state and a Tensor lr, as PyTorch's."""
+        from ..autograd.grad_mode import enable_grad
+        with enable_grad():
+            for p in params:
+                state = self.state[p]
+                if not state:
+                    self._init_state(group, p, state)
+                self._differentiable_update(group, p, p.grad, state)
 
     def _prepare_group(self, group):
         """Validates a group's options before its parameters are updated (subclasses may override)."""
@@ -379,7 +395,7 @@ def _check_step_options(optimizer, group, params):
                                "devices: ['mps', 'cuda', 'xpu', 'hpu', 'cpu', 'mtia', 'privateuseone'] but "
                                f"{p.dtype} and "
                                f"{p.device.type}")
-    if group.get("differentiable") and any(p.requires_grad for p in params):
+    if group.get("differentiable") and any(p.is_leaf and p.requires_grad for p in params):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 

@@ -43,6 +43,24 @@ class SGD(Optimizer):
             grad = grad + buffer * momentum if group["nesterov"] else buffer
         _add_sparse_(param, grad, -float(group["lr"]))
 
+    def _differentiable_update(self, group, param, grad, state):
+        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad.add(param, alpha=weight_decay)
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.clone().detach()
+            else:
+                buffer.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
+        if isinstance(lr, Tensor) and lr.requires_grad:
+            param.addcmul_(grad, lr, value=-1)
+        else:
+            param.add_(grad, alpha=-float(lr))
+
     def _update(self, group, param, grad, state):
         lr, momentum, weight_decay = float(group["lr"]), group["momentum"], float(group["weight_decay"])
         xp = xp_of(param)

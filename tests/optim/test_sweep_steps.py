@@ -1,7 +1,9 @@
 """Optimizer steps against torch 2.13: every optimizer class of torch.optim over its constructor options (lr as a
 float and as a Tensor, foreach, fused, capturable, differentiable, maximize, weight decay, betas, ...) in float32,
 float64 and complex64, and LBFGS with closures and line search: the parameters after four steps and the whole
-state_dict (keys, dtypes, values), or the error PyTorch raises (capturable on the CPU, differentiable on leaves)."""
+state_dict (keys, dtypes, values), or the error PyTorch raises (capturable on the CPU, differentiable on leaves);
+SGD's and Adam's differentiable steps on non-leaf parameters, with gradients through them."""
+import numpy
 import pytest
 
 from tests.optim import sweep_cases as cases
@@ -50,3 +52,32 @@ def test_muon_vector():
 def test_shapes(name, shapes, foreach):
     kwargs = dict(foreach=foreach, **(dict(lr=0.1, momentum=0.9) if name == "SGD" else {}))
     check(lambda L: cases.run(L, name, kwargs, shapes=shapes)[:2])
+
+
+def recorded(name, kwargs, lr_tensor=False):
+    """Three differentiable steps of a non-leaf parameter (grads that depend on it in the middle one); the result,
+    its gradient back to the leaf it came from (and to a Tensor lr) and the state."""
+    def program(L):
+        rng = numpy.random.default_rng(0)
+        w0 = L.tensor(rng.uniform(-1, 1, (3, 4)), requires_grad=True)
+        lr = L.tensor(0.1, dtype=L.float64, requires_grad=True) if lr_tensor else 0.1
+        p = w0 * 1.0
+        opt = getattr(L.optim, name)([p], differentiable=True, lr=lr, **kwargs)
+        for i in range(3):
+            p.grad = p * 2.0 if i == 1 else (p * p * (i + 1)).detach()
+            opt.step()
+        inputs = [w0, lr] if lr_tensor else [w0]
+        return p, L.autograd.grad((p ** 2).sum(), inputs), opt.state_dict()["state"]
+    return program
+
+
+RECORDED = [("SGD", {}, False), ("SGD", dict(momentum=0.9), False),
+            ("SGD", dict(momentum=0.9, nesterov=True, weight_decay=0.1), False),
+            ("SGD", dict(momentum=0.5, dampening=0.3, maximize=True), False), ("SGD", {}, True),
+            ("Adam", {}, False), ("Adam", dict(weight_decay=0.1), False), ("AdamW", {}, False),
+            ("Adam", dict(maximize=True, betas=(0.5, 0.6)), False), ("Adam", {}, True)]
+
+
+@pytest.mark.parametrize("name, kwargs, lr_tensor", RECORDED, ids=repr)
+def test_differentiable(name, kwargs, lr_tensor):
+    check(recorded(name, kwargs, lr_tensor))
