@@ -239,7 +239,8 @@ class _BaseDataLoaderIter:
                        "samples have been fetched. ")
             if self._num_workers > 0:
                 message += ("For multiprocessing data-loading, this could be caused by not properly configuring the "
-                            "IterableDataset replica at each worker.")
+                            "IterableDataset replica at each worker. Please see "
+                            "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for examples.")
             warnings.warn(message, stacklevel=2)
         return data
 
