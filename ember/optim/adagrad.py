@@ -45,6 +45,18 @@ class Adagrad(Optimizer):
         total[where] += values * values
         param._data[where] -= clr * (values / (xp_of(values).sqrt(total[where]) + group["eps"]))
 
+    def _differentiable_update(self, group, param, grad, state):
+        state["step"].add_(1)
+        step = float(state["step"])
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        total = state["sum"]
+        total.addcmul_(grad, grad, value=1)
+        param.addcdiv_(grad, total.sqrt() + group["eps"], value=-clr)
+
     def _update(self, group, param, grad, state):
         state["step"]._data += 1
         step = float(state["step"]._data)

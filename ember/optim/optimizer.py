@@ -66,6 +66,7 @@ class Optimizer:
     _capturable_tensors = ("params and state_steps",) * 2
     _capturable_xla = (True, False)
     _sparse_error = None   # PyTorch's error for sparse gradients, where it is not "<class> does not support ..."
+    _complex_as_real = True   # whether a differentiable step views complex tensors as real pairs (SGD's needs not)
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -251,12 +252,20 @@ class Optimizer:
         ``_differentiable_update``), so gradients flow back through it to the parameters' earlier values, the
         gradients, the state and a Tensor lr, as PyTorch's."""
         from ..autograd.grad_mode import enable_grad
+        from ..ops.complex import view_as_complex, view_as_real
         with enable_grad():
             for p in params:
                 state = self.state[p]
                 if not state:
                     self._init_state(group, p, state)
-                self._differentiable_update(group, p, p.grad, state)
+                if p.is_complex() and self._complex_as_real:   # as real pairs, as PyTorch's view_as_real
+                    real = {k: view_as_real(v) if isinstance(v, Tensor) and v.is_complex() else v
+                            for k, v in state.items()}
+                    self._differentiable_update(group, view_as_real(p), view_as_real(p.grad), real)
+                    state.update({k: view_as_complex(v) for k, v in real.items()   # made by the update
+                                  if (k not in state or state[k] is None) and isinstance(v, Tensor)})
+                else:
+                    self._differentiable_update(group, p, p.grad, state)
 
     def _prepare_group(self, group):
         """Validates a group's options before its parameters are updated (subclasses may override)."""

@@ -29,6 +29,29 @@ class RMSprop(Optimizer):
         if group["centered"]:
             state["grad_avg"] = _zeros_state(param)
 
+    def _differentiable_update(self, group, param, grad, state):
+        alpha, lr, eps = group["alpha"], group["lr"], group["eps"]
+        state["step"].add_(1)
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        square_avg = state["square_avg"]
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg = avg.add(eps)
+        if group["momentum"] > 0:
+            buffer = state["momentum_buffer"]
+            buffer.mul_(group["momentum"]).addcdiv_(grad, avg)
+            param.add_(buffer, alpha=-lr)
+        else:
+            param.addcdiv_(grad, avg, value=-lr)
+
     def _update(self, group, param, grad, state):
         xp, alpha, lr = xp_of(param), group["alpha"], float(group["lr"])
         state["step"]._data += 1

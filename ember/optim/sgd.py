@@ -43,6 +43,8 @@ class SGD(Optimizer):
             grad = grad + buffer * momentum if group["nesterov"] else buffer
         _add_sparse_(param, grad, -float(group["lr"]))
 
+    _complex_as_real = False
+
     def _differentiable_update(self, group, param, grad, state):
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
         if group["maximize"]:

@@ -2,7 +2,7 @@
 float and as a Tensor, foreach, fused, capturable, differentiable, maximize, weight decay, betas, ...) in float32,
 float64 and complex64, and LBFGS with closures and line search: the parameters after four steps and the whole
 state_dict (keys, dtypes, values), or the error PyTorch raises (capturable on the CPU, differentiable on leaves);
-SGD's and Adam's differentiable steps on non-leaf parameters, with gradients through them."""
+the differentiable steps of SGD, Adam(W), RMSprop and Adagrad on non-leaf parameters, with gradients through them."""
 import numpy
 import pytest
 
@@ -54,20 +54,21 @@ def test_shapes(name, shapes, foreach):
     check(lambda L: cases.run(L, name, kwargs, shapes=shapes)[:2])
 
 
-def recorded(name, kwargs, lr_tensor=False):
+def recorded(name, kwargs, lr_tensor=False, complex_=False):
     """Three differentiable steps of a non-leaf parameter (grads that depend on it in the middle one); the result,
     its gradient back to the leaf it came from (and to a Tensor lr) and the state."""
     def program(L):
         rng = numpy.random.default_rng(0)
-        w0 = L.tensor(rng.uniform(-1, 1, (3, 4)), requires_grad=True)
+        start = rng.uniform(-1, 1, (3, 4)) + (1j * rng.uniform(-1, 1, (3, 4)) if complex_ else 0)
+        w0 = L.tensor(start, requires_grad=True)
         lr = L.tensor(0.1, dtype=L.float64, requires_grad=True) if lr_tensor else 0.1
         p = w0 * 1.0
         opt = getattr(L.optim, name)([p], differentiable=True, lr=lr, **kwargs)
         for i in range(3):
-            p.grad = p * 2.0 if i == 1 else (p * p * (i + 1)).detach()
+            p.grad = p * 2.0 if i == 1 else ((p * (i + 1.5)) if complex_ else (p * p * (i + 1))).detach()
             opt.step()
         inputs = [w0, lr] if lr_tensor else [w0]
-        return p, L.autograd.grad((p ** 2).sum(), inputs), opt.state_dict()["state"]
+        return p, L.autograd.grad((p * p.conj()).real.sum(), inputs), opt.state_dict()["state"]
     return program
 
 
@@ -75,9 +76,19 @@ RECORDED = [("SGD", {}, False), ("SGD", dict(momentum=0.9), False),
             ("SGD", dict(momentum=0.9, nesterov=True, weight_decay=0.1), False),
             ("SGD", dict(momentum=0.5, dampening=0.3, maximize=True), False), ("SGD", {}, True),
             ("Adam", {}, False), ("Adam", dict(weight_decay=0.1), False), ("AdamW", {}, False),
-            ("Adam", dict(maximize=True, betas=(0.5, 0.6)), False), ("Adam", {}, True)]
+            ("Adam", dict(maximize=True, betas=(0.5, 0.6)), False), ("Adam", {}, True), ("RMSprop", {}, False),
+            ("RMSprop", dict(centered=True, momentum=0.9, weight_decay=0.1), False),
+            ("RMSprop", dict(maximize=True, alpha=0.5), False), ("Adagrad", {}, False),
+            ("Adagrad", dict(lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.2), False),
+            ("Adagrad", dict(maximize=True), False)]
 
 
 @pytest.mark.parametrize("name, kwargs, lr_tensor", RECORDED, ids=repr)
 def test_differentiable(name, kwargs, lr_tensor):
     check(recorded(name, kwargs, lr_tensor))
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", dict(momentum=0.9)), ("Adam", {}), ("RMSprop", {}), ("Adagrad", {})],
+                         ids=repr)
+def test_differentiable_complex(name, kwargs):
+    check(recorded(name, kwargs, complex_=True))
