@@ -25,6 +25,21 @@ class Adadelta(Optimizer):
         state["square_avg"] = _zeros_state(param)
         state["acc_delta"] = _zeros_state(param)
 
+    def _differentiable_update(self, group, param, grad, state):
+        rho, eps = group["rho"], group["eps"]
+        state["step"].add_(1)
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+        std = square_avg.add(eps).sqrt_()
+        delta = acc_delta.add(eps).sqrt_().clone()
+        delta.div_(std).mul_(grad)
+        acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+        param.add_(delta, alpha=-float(group["lr"]))
+
     def _update(self, group, param, grad, state):
         xp, rho, eps = xp_of(param), group["rho"], group["eps"]
         state["step"]._data += 1

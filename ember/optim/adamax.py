@@ -23,6 +23,21 @@ class Adamax(Optimizer):
         state["exp_avg"] = _zeros_state(param)
         state["exp_inf"] = _zeros_state(param)
 
+    def _differentiable_update(self, group, param, grad, state):
+        from ..ops.rearrange import cat
+        beta1, beta2 = group["betas"]
+        state["step"].add_(1)
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        norms = cat([exp_inf.mul_(beta2).unsqueeze(0), grad.abs().add_(group["eps"]).unsqueeze_(0)], 0)
+        exp_inf.copy_(norms.amax(0, keepdim=False))
+        clr = group["lr"] / (1 - beta1 ** float(state["step"]))
+        param.addcdiv_(exp_avg, exp_inf, value=-float(clr))
+
     def _update(self, group, param, grad, state):
         xp, (beta1, beta2) = xp_of(param), group["betas"]
         if group["maximize"]:

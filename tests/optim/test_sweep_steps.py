@@ -2,7 +2,8 @@
 float and as a Tensor, foreach, fused, capturable, differentiable, maximize, weight decay, betas, ...) in float32,
 float64 and complex64, and LBFGS with closures and line search: the parameters after four steps and the whole
 state_dict (keys, dtypes, values), or the error PyTorch raises (capturable on the CPU, differentiable on leaves);
-the differentiable steps of SGD, Adam(W), RMSprop and Adagrad on non-leaf parameters, with gradients through them."""
+the differentiable steps of SGD, Adam(W), RMSprop, Adagrad, Adadelta and Adamax on non-leaf parameters, with gradients
+through them."""
 import numpy
 import pytest
 
@@ -54,9 +55,9 @@ def test_shapes(name, shapes, foreach):
     check(lambda L: cases.run(L, name, kwargs, shapes=shapes)[:2])
 
 
-def recorded(name, kwargs, lr_tensor=False, complex_=False):
-    """Three differentiable steps of a non-leaf parameter (grads that depend on it in the middle one); the result,
-    its gradient back to the leaf it came from (and to a Tensor lr) and the state."""
+def recorded(name, kwargs, lr_tensor=False, complex_=False, steps=3):
+    """Differentiable steps of a non-leaf parameter (grads that depend on it in the second one); the result, its
+    gradient back to the leaf it came from (and to a Tensor lr) and the state."""
     def program(L):
         rng = numpy.random.default_rng(0)
         start = rng.uniform(-1, 1, (3, 4)) + (1j * rng.uniform(-1, 1, (3, 4)) if complex_ else 0)
@@ -64,7 +65,7 @@ def recorded(name, kwargs, lr_tensor=False, complex_=False):
         lr = L.tensor(0.1, dtype=L.float64, requires_grad=True) if lr_tensor else 0.1
         p = w0 * 1.0
         opt = getattr(L.optim, name)([p], differentiable=True, lr=lr, **kwargs)
-        for i in range(3):
+        for i in range(steps):
             p.grad = p * 2.0 if i == 1 else ((p * (i + 1.5)) if complex_ else (p * p * (i + 1))).detach()
             opt.step()
         inputs = [w0, lr] if lr_tensor else [w0]
@@ -80,7 +81,10 @@ RECORDED = [("SGD", {}, False), ("SGD", dict(momentum=0.9), False),
             ("RMSprop", dict(centered=True, momentum=0.9, weight_decay=0.1), False),
             ("RMSprop", dict(maximize=True, alpha=0.5), False), ("Adagrad", {}, False),
             ("Adagrad", dict(lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.2), False),
-            ("Adagrad", dict(maximize=True), False)]
+            ("Adagrad", dict(maximize=True), False), ("Adadelta", {}, False),
+            ("Adadelta", dict(rho=0.5, weight_decay=0.1, maximize=True), False)]
+# one step: across two, PyTorch's autograd refuses Adamax's (exp_inf, saved by the first, is changed in place)
+ONE_STEP = [("Adamax", {}), ("Adamax", dict(betas=(0.5, 0.6), weight_decay=0.1, maximize=True))]
 
 
 @pytest.mark.parametrize("name, kwargs, lr_tensor", RECORDED, ids=repr)
@@ -88,7 +92,13 @@ def test_differentiable(name, kwargs, lr_tensor):
     check(recorded(name, kwargs, lr_tensor))
 
 
-@pytest.mark.parametrize("name, kwargs", [("SGD", dict(momentum=0.9)), ("Adam", {}), ("RMSprop", {}), ("Adagrad", {})],
-                         ids=repr)
+@pytest.mark.parametrize("name, kwargs", ONE_STEP, ids=repr)
+def test_differentiable_one_step(name, kwargs):
+    check(recorded(name, kwargs, steps=1))
+    check(recorded(name, kwargs, complex_=True, steps=1))
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", dict(momentum=0.9)), ("Adam", {}), ("RMSprop", {}), ("Adagrad", {}),
+                                          ("Adadelta", {})], ids=repr)
 def test_differentiable_complex(name, kwargs):
     check(recorded(name, kwargs, complex_=True))
