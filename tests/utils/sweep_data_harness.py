@@ -18,7 +18,8 @@ def describe(value):
     """``value`` as plain, library-free data: equal descriptions mean equal values of equal kinds."""
     if isinstance(value, (torch.Tensor, ember.Tensor)):
         values = value.detach().cpu()
-        return "Tensor", str(value.dtype).split(".")[-1], tuple(value.shape), values.tolist()
+        return (type(value).__name__, str(value.dtype).split(".")[-1], tuple(value.shape), value.requires_grad,
+                values.tolist())
     if isinstance(value, numpy.ndarray):
         return "ndarray", value.dtype.str, value.shape, value.tolist()
     if isinstance(value, tuple) and hasattr(value, "_fields"):

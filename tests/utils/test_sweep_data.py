@@ -578,6 +578,202 @@ def _(lib):
                               "default_collate_err_msg_format"] if hasattr(module, n))
 
 
+class Frozen(collections.abc.Mapping):
+    """A read-only mapping: collation rebuilds it from a dict."""
+
+    def __init__(self, items):
+        self.items_ = dict(items)
+
+    def __getitem__(self, key):
+        return self.items_[key]
+
+    def __iter__(self):
+        return iter(self.items_)
+
+    def __len__(self):
+        return len(self.items_)
+
+
+MORE_BATCHES = {
+    "defaultdicts": [collections.defaultdict(list, a=1), collections.defaultdict(list, a=2)],
+    "frozen_mappings": [Frozen({"a": 1.0}), Frozen({"a": 2.0})],
+    "userlists": [collections.UserList([1, 2]), collections.UserList([3, 4])],
+    "deques": [collections.deque([1.0]), collections.deque([2.0])],
+    "zero_dim_tensors": None,
+    "tuple_of_unequal_tuples": [(1, 2), (3,)],
+    "numpy_bool_scalars": [numpy.bool_(True), numpy.bool_(False)],
+    "numpy_float16_scalars": [numpy.float16(1.5), numpy.float16(2)],
+    "numpy_mixed_shapes": [numpy.ones(2), numpy.ones(3)],
+    "numpy_mixed_dtypes": [numpy.ones(2, numpy.int32), numpy.ones(2, numpy.float64)],
+    "numpy_datetime": [numpy.array([1], "datetime64[s]"), numpy.array([2], "datetime64[s]")],
+    "numpy_bytes_array": [numpy.array([b"a"]), numpy.array([b"b"])],
+    "complex_numbers": [1 + 2j, 3j],
+    "strings_then_ints": ["a", 1],
+}
+
+
+def more_case(key, convert):
+    def fn(lib):
+        batch = MORE_BATCHES[key]
+        if batch is None:
+            batch = [lib.tensor(1.5), lib.tensor(2.5)]
+        data = lib.utils.data
+        return data.default_convert(batch) if convert else data.default_collate(batch)
+    return fn
+
+
+for _key in MORE_BATCHES:
+    CASES[f"collate_{_key}"] = more_case(_key, False)
+    CASES[f"convert_{_key}"] = more_case(_key, True)
+
+
+@case("collate_mixed_tensor_dtypes")
+def _(lib):
+    return lib.utils.data.default_collate([lib.ones(2, dtype=lib.int32), lib.ones(2, dtype=lib.float32)])
+
+
+@case("collate_requires_grad")
+def _(lib):
+    return lib.utils.data.default_collate([lib.ones(2, requires_grad=True), lib.ones(2)])
+
+
+@case("collate_parameters")
+def _(lib):
+    return lib.utils.data.default_collate([lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.zeros(2))])
+
+
+@case("convert_tensor_passes_through")
+def _(lib):
+    t = lib.ones(2)
+    return lib.utils.data.default_convert(t) is t
+
+
+@case("convert_array_shares_memory")
+def _(lib):
+    a = numpy.zeros(3, numpy.float32)
+    t = lib.utils.data.default_convert(a)
+    a[0] = 5
+    return t
+
+
+@case("sampler_data_source_argument")
+def _(lib):
+    return type(lib.utils.data.Sampler(range(3))).__name__
+
+
+@case("batch_sampler_unsized_sampler_len")
+def _(lib):
+    return len(lib.utils.data.BatchSampler(iter(range(5)), 2, False))
+
+
+@case("batch_sampler_generator_sampler")
+def _(lib):
+    return list(lib.utils.data.BatchSampler(iter(range(5)), 2, True))
+
+
+@case("subset_random_sampler_tensor_indices")
+def _(lib):
+    return list(lib.utils.data.SubsetRandomSampler(lib.tensor([3, 1, 4]), generator=gen(lib)))
+
+
+@case("weighted_sampler_numpy_arguments")
+def _(lib):
+    s = lib.utils.data.WeightedRandomSampler(numpy.array([1.0, 3.0]), 3, generator=gen(lib))
+    return list(s), s.weights
+
+
+@case("weighted_sampler_numpy_count")
+def _(lib):
+    return lib.utils.data.WeightedRandomSampler([1.0, 3.0], numpy.int64(3))
+
+
+@case("random_sampler_numpy_count")
+def _(lib):
+    return lib.utils.data.RandomSampler(range(3), num_samples=numpy.int64(3))
+
+
+@case("random_sampler_bool_count")
+def _(lib):
+    return len(lib.utils.data.RandomSampler(range(3), num_samples=True))
+
+
+@case("random_split_tenths")
+def _(lib):
+    return [len(p) for p in lib.utils.data.random_split(range(7), [0.1] * 10, generator=gen(lib))]
+
+
+@case("random_split_tensor_lengths")
+def _(lib):
+    return [list(p) for p in lib.utils.data.random_split(range(5), lib.tensor([2, 3]), generator=gen(lib))]
+
+
+@case("random_split_empty_dataset")
+def _(lib):
+    return [len(p) for p in lib.utils.data.random_split([], [0.5, 0.5], generator=gen(lib))]
+
+
+@case("subset_of_subset")
+def _(lib):
+    inner = lib.utils.data.Subset(Squares(10), [9, 8, 7, 6])
+    outer = lib.utils.data.Subset(inner, [3, 0])
+    return [outer[0], outer[1]], outer.__getitems__([1, 0])
+
+
+@case("tensor_dataset_empty")
+def _(lib):
+    return len(lib.utils.data.TensorDataset())
+
+
+@case("tensor_dataset_index_tensor")
+def _(lib):
+    return lib.utils.data.TensorDataset(rows(lib))[lib.tensor([0, 2])]
+
+
+@case("stack_dataset_kwargs_mismatch")
+def _(lib):
+    return lib.utils.data.StackDataset(a=Squares(2), b=Squares(3))
+
+
+@case("stack_dataset_getitems_wrong_size")
+def _(lib):
+    class Short(lib.utils.data.Dataset):
+        def __getitems__(self, indices):
+            return [0]
+
+        def __len__(self):
+            return 3
+    return lib.utils.data.StackDataset(Short(), Squares(3)).__getitems__([0, 1])
+
+
+@case("chain_dataset_unsized_len")
+def _(lib):
+    class Unsized(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter([1])
+    return len(lib.utils.data.ChainDataset([Unsized()]))
+
+
+@case("iterable_subclass_without_iter")
+def _(lib):
+    class Partial(lib.utils.data.IterableDataset):
+        pass
+    return Partial()
+
+
+@case("iterable_isinstance")
+def _(lib):
+    class Stream:
+        def __iter__(self):
+            return iter([])
+    return isinstance(Stream(), lib.utils.data.IterableDataset), isinstance(counting(lib, 1), lib.utils.data.Dataset)
+
+
+@case("concat_dataset_of_tensor_datasets_add")
+def _(lib):
+    ds = lib.utils.data.TensorDataset(rows(lib, 2)) + lib.utils.data.TensorDataset(rows(lib, 1)) + Squares(2)
+    return type(ds).__name__, len(ds), [type(d).__name__ for d in ds.datasets]
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sweep(name):
     same_outcome(CASES[name])

@@ -17,10 +17,8 @@ def draw_seed(generator=None):
 
 
 class Sampler(Generic[_T_co]):
-    """Base class: subclasses define ``__iter__`` over indices and, where the count is known, ``__len__``."""
-
-    def __init__(self, data_source=None):
-        pass
+    """Base class: subclasses define ``__iter__`` over indices and, where the count is known, ``__len__`` (it takes
+    no arguments, as PyTorch's)."""
 
     def __iter__(self):
         raise NotImplementedError
