@@ -26,6 +26,24 @@ class ASGD(Optimizer):
         state["mu"] = _step_tensor(1.0)
         state["ax"] = _zeros_state(param)
 
+    def _differentiable_update(self, group, param, grad, state):
+        lr, lambd, alpha = float(group["lr"]), group["lambd"], group["alpha"]
+        if group["maximize"]:
+            grad = -grad
+        state["step"].add_(1)
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        eta, mu, ax = float(state["eta"]), state["mu"], state["ax"]
+        param.mul_(1 - lambd * eta)
+        param.add_(grad, alpha=-eta)
+        if float(mu) != 1:
+            ax.add_(param.sub(ax).mul_(mu))
+        else:
+            ax.copy_(param)
+        step = float(state["step"])
+        state["eta"].fill_(lr / ((1 + lambd * lr * step) ** alpha))
+        mu.fill_(1 / max(1, step - group["t0"]))
+
     def _update(self, group, param, grad, state):
         lr, lambd = float(group["lr"]), group["lambd"]
         if group["maximize"]:

@@ -32,6 +32,28 @@ class NAdam(Optimizer):
         state["exp_avg"] = _zeros_state(param)
         state["exp_avg_sq"] = _zeros_state(param)
 
+    def _differentiable_update(self, group, param, grad, state):
+        lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        state["step"].add_(1)
+        step = float(state["step"])
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param.mul_(1 - lr * weight_decay)
+            else:
+                grad = grad.add(param, alpha=weight_decay)
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * group["momentum_decay"])))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * group["momentum_decay"])))
+        mu_product = state["mu_product"]
+        mu_product.mul_(mu)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denominator = exp_avg_sq.div(1 - beta2 ** step).sqrt().add(eps)
+        param.addcdiv_(grad * (-lr * (1.0 - mu) / (1.0 - mu_product)), denominator)
+        param.addcdiv_(exp_avg * (-lr * mu_next / (1.0 - mu_product * mu_next)), denominator)
+
     def _update(self, group, param, grad, state):
         xp, lr, (beta1, beta2) = xp_of(param), float(group["lr"]), group["betas"]
         weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]

@@ -25,6 +25,22 @@ class Rprop(Optimizer):
         state["step_size"] = _state_tensor(xp_of(param._data).full_like(param._data, complex(lr, lr)
                                                                          if param.is_complex() else lr))
 
+    def _differentiable_update(self, group, param, grad, state):
+        (eta_minus, eta_plus), (step_size_min, step_size_max) = group["etas"], group["step_sizes"]
+        if group["maximize"]:
+            grad = -grad
+        state["step"].add_(1)
+        prev, step_size = state["prev"], state["step_size"]
+        sign = grad.mul(prev.clone()).sign()
+        sign[sign.gt(0)] = eta_plus
+        sign[sign.lt(0)] = eta_minus
+        sign[sign.eq(0)] = 1
+        step_size.mul_(sign).clamp_(step_size_min, step_size_max)
+        grad = grad.clone()
+        grad[sign.eq(eta_minus)] = 0
+        param.addcmul_(grad.sign(), step_size, value=-1)
+        prev.copy_(grad)
+
     def _update(self, group, param, grad, state):
         xp, (eta_minus, eta_plus), (step_size_min, step_size_max) = xp_of(param), group["etas"], group["step_sizes"]
         if group["maximize"]:

@@ -2,8 +2,8 @@
 float and as a Tensor, foreach, fused, capturable, differentiable, maximize, weight decay, betas, ...) in float32,
 float64 and complex64, and LBFGS with closures and line search: the parameters after four steps and the whole
 state_dict (keys, dtypes, values), or the error PyTorch raises (capturable on the CPU, differentiable on leaves);
-the differentiable steps of SGD, Adam(W), RMSprop, Adagrad, Adadelta and Adamax on non-leaf parameters, with gradients
-through them."""
+every differentiable step (the optimizers that take the option) on non-leaf parameters, real and complex, with
+gradients through them."""
 import numpy
 import pytest
 
@@ -82,9 +82,15 @@ RECORDED = [("SGD", {}, False), ("SGD", dict(momentum=0.9), False),
             ("RMSprop", dict(maximize=True, alpha=0.5), False), ("Adagrad", {}, False),
             ("Adagrad", dict(lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.2), False),
             ("Adagrad", dict(maximize=True), False), ("Adadelta", {}, False),
-            ("Adadelta", dict(rho=0.5, weight_decay=0.1, maximize=True), False)]
-# one step: across two, PyTorch's autograd refuses Adamax's (exp_inf, saved by the first, is changed in place)
-ONE_STEP = [("Adamax", {}), ("Adamax", dict(betas=(0.5, 0.6), weight_decay=0.1, maximize=True))]
+            ("Adadelta", dict(rho=0.5, weight_decay=0.1, maximize=True), False), ("NAdam", {}, False),
+            ("NAdam", dict(weight_decay=0.1, decoupled_weight_decay=True, maximize=True), False),
+            ("NAdam", dict(weight_decay=0.1), False), ("RAdam", {}, False),
+            ("RAdam", dict(weight_decay=0.1, decoupled_weight_decay=True, maximize=True, betas=(0.5, 0.6)), False),
+            ("ASGD", {}, False), ("ASGD", dict(t0=1, lambd=0.1, weight_decay=0.1, maximize=True), False)]
+# one step: across two, PyTorch's autograd refuses these (a state tensor saved by the first step is changed in place
+# by the next, which ember's autograd does not detect)
+ONE_STEP = [("Adamax", {}), ("Adamax", dict(betas=(0.5, 0.6), weight_decay=0.1, maximize=True)), ("Rprop", {}),
+            ("Rprop", dict(maximize=True, etas=(0.3, 1.5)))]
 
 
 @pytest.mark.parametrize("name, kwargs, lr_tensor", RECORDED, ids=repr)
@@ -99,6 +105,6 @@ def test_differentiable_one_step(name, kwargs):
 
 
 @pytest.mark.parametrize("name, kwargs", [("SGD", dict(momentum=0.9)), ("Adam", {}), ("RMSprop", {}), ("Adagrad", {}),
-                                          ("Adadelta", {})], ids=repr)
+                                          ("Adadelta", {}), ("NAdam", {}), ("RAdam", {}), ("ASGD", {})], ids=repr)
 def test_differentiable_complex(name, kwargs):
     check(recorded(name, kwargs, complex_=True))
