@@ -67,6 +67,7 @@ class Optimizer:
     _capturable_xla = (True, False)
     _sparse_error = None   # PyTorch's error for sparse gradients, where it is not "<class> does not support ..."
     _complex_as_real = True   # whether a differentiable step views complex tensors as real pairs (SGD's needs not)
+    _foreach_differentiable = False   # whether PyTorch's foreach update records a differentiable step (SGD's only)
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -404,6 +405,8 @@ def _check_step_options(optimizer, group, params):
                                "devices: ['mps', 'cuda', 'xpu', 'hpu', 'cpu', 'mtia', 'privateuseone'] but "
                                f"{p.dtype} and "
                                f"{p.device.type}")
+    if group.get("differentiable") and group.get("foreach") and not optimizer._foreach_differentiable:
+        raise AssertionError("_foreach ops don't support autograd")
     if group.get("differentiable") and any(p.is_leaf and p.requires_grad for p in params):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 

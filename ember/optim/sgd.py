@@ -44,6 +44,7 @@ class SGD(Optimizer):
         _add_sparse_(param, grad, -float(group["lr"]))
 
     _complex_as_real = False
+    _foreach_differentiable = True
 
     def _differentiable_update(self, group, param, grad, state):
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]

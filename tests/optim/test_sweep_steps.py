@@ -108,3 +108,9 @@ def test_differentiable_one_step(name, kwargs):
                                           ("Adadelta", {}), ("NAdam", {}), ("RAdam", {}), ("ASGD", {})], ids=repr)
 def test_differentiable_complex(name, kwargs):
     check(recorded(name, kwargs, complex_=True))
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "ASGD", "NAdam", "RAdam",
+                                  "RMSprop", "Rprop"])
+def test_differentiable_foreach(name):
+    check(recorded(name, dict(foreach=True), steps=1))
