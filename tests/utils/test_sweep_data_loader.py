@@ -224,6 +224,43 @@ def _(lib):
     return epoch(lib.utils.data.DataLoader(train, batch_size=4, shuffle=True, generator=gen(lib, 4)))
 
 
+@case("too_many_workers_warning")
+def _(lib):
+    return lib.utils.data.DataLoader(range(3), num_workers=64).num_workers
+
+
+@case("distributed_sampler_in_loader")
+def _(lib):
+    sampler = lib.utils.data.DistributedSampler(range(11), num_replicas=2, rank=1, seed=4)
+    loader = lib.utils.data.DataLoader(range(11), batch_size=4, sampler=sampler)
+    first = epoch(loader)
+    sampler.set_epoch(1)
+    return len(loader), first, epoch(loader)
+
+
+@case("weighted_sampler_in_loader")
+def _(lib):
+    sampler = lib.utils.data.WeightedRandomSampler([0.5, 0.1, 3.0, 1.0], 6, generator=gen(lib, 9))
+    return epoch(lib.utils.data.DataLoader(["a", "b", "c", "d"], batch_size=4, sampler=sampler))
+
+
+@case("loader_over_chain_dataset")
+def _(lib):
+    return epoch(lib.utils.data.DataLoader(counting(lib, 3) + counting(lib, 2), batch_size=2))
+
+
+@case("loader_over_stack_dataset")
+def _(lib):
+    ds = lib.utils.data.StackDataset(x=rows(lib, 4), y=list("abcd"))
+    return epoch(lib.utils.data.DataLoader(ds, batch_size=3))
+
+
+@case("iterable_generator_is_used")
+def _(lib):
+    loader = lib.utils.data.DataLoader(counting(lib, 3), generator=gen(lib, 1))
+    return epoch(loader), loader.generator.initial_seed()
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sweep(name):
     same_outcome(CASES[name])

@@ -1,6 +1,7 @@
 """Sweep of DataLoader worker processes: each program loads with 2 forked workers on ember and on PyTorch 2.13 and the
 outcomes (batches, which worker made them, worker seeds and RNG draws, sharding, errors, warnings) must agree."""
 import random
+import re
 import time
 
 import numpy
@@ -200,6 +201,54 @@ def _(lib):
 @case("pin_memory_cpu")
 def _(lib):
     return load(lib, range(5), batch_size=2, pin_memory=True)
+
+
+@case("worker_info_is_read_only")
+def _(lib):
+    class Info(lib.utils.data.Dataset):
+        def __getitem__(self, i):
+            info = lib.utils.data.get_worker_info()
+            try:
+                info.id = 5
+            except Exception as error:   # noqa: BLE001 (compared)
+                return type(error).__name__, str(error), re.sub(" at 0x[0-9a-f]+", "", repr(info))
+            return "assigned"
+
+        def __len__(self):
+            return 2
+    return load(lib, Info(), batch_size=None, generator=gen(lib))
+
+
+@case("worker_init_fn_sees_info")
+def _(lib):
+    def init(worker_id):
+        info = lib.utils.data.get_worker_info()
+        info.dataset.seen = (worker_id, info.id, info.num_workers, lib.initial_seed() == info.seed)
+
+    class Seen(lib.utils.data.Dataset):
+        seen = None
+
+        def __getitem__(self, i):
+            return self.seen
+
+        def __len__(self):
+            return 4
+    return load(lib, Seen(), batch_size=None, generator=gen(lib, 5))
+
+
+@case("iterable_dicts_no_batching")
+def _(lib):
+    class Records(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            info = lib.utils.data.get_worker_info()
+            return iter({"w": info.id, "x": numpy.full(2, k, numpy.float32)} for k in range(2))
+    return load(lib, Records(), batch_size=None)
+
+
+@case("sampler_with_workers")
+def _(lib):
+    sampler = lib.utils.data.RandomSampler(range(8), generator=gen(lib, 2))
+    return load(lib, who(lib), batch_size=3, sampler=sampler)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -1,4 +1,5 @@
 """What runs inside a DataLoader worker process, and ``get_worker_info`` for datasets that shard their work."""
+import dataclasses
 import os
 import queue
 import random
@@ -18,25 +19,17 @@ __all__ = ["WorkerInfo", "get_worker_info"]
 _POLL_INTERVAL = 0.5
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class WorkerInfo:
-    """Facts about the current worker: ``id``, ``num_workers``, ``seed`` and its copy of the ``dataset``."""
+    """Facts about the current worker: ``id``, ``num_workers``, ``seed``, its copy of the ``dataset``, and PyTorch's
+    ``rng`` (None) and ``worker_method``; frozen, as PyTorch's."""
 
-    __initialized = False
-
-    def __init__(self, **kwargs):
-        for key, value in kwargs.items():
-            setattr(self, key, value)
-        self.__keys = tuple(kwargs)
-        self.__initialized = True
-
-    def __setattr__(self, key, value):
-        if self.__initialized:
-            raise RuntimeError(f"Cannot assign attributes to {self.__class__.__name__} objects")
-        return super().__setattr__(key, value)
-
-    def __repr__(self):
-        fields = ", ".join(f"{key}={getattr(self, key)}" for key in self.__keys)
-        return f"{self.__class__.__name__}({fields})"
+    id: int
+    num_workers: int
+    seed: int
+    dataset: object
+    rng: object = None
+    worker_method: str = "multiprocessing"
 
 
 _worker_info = None
