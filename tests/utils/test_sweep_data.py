@@ -774,6 +774,21 @@ def _(lib):
     return type(ds).__name__, len(ds), [type(d).__name__ for d in ds.datasets]
 
 
+@pytest.mark.parametrize("n", [100, 5000, 70000])
+def test_random_orders_at_size(n):
+    """Orders from seeded generators at sizes where PyTorch's kernels may change strategy."""
+    def fn(lib):
+        data = lib.utils.data
+        return (list(data.RandomSampler(range(n), generator=gen(lib))),
+                list(data.RandomSampler(range(n), replacement=True, num_samples=n + 37, generator=gen(lib))),
+                list(data.SubsetRandomSampler(range(n), generator=gen(lib))),
+                [list(p) for p in data.random_split(range(n), [0.25, 0.75], generator=gen(lib))],
+                list(data.DistributedSampler(range(n), num_replicas=3, rank=2, seed=n)),
+                list(data.WeightedRandomSampler([1.0 + i % 7 for i in range(min(n, 300))], n, generator=gen(lib))),
+                list(data.WeightedRandomSampler([1.0 + i % 7 for i in range(300)], 100, False, generator=gen(lib))))
+    same_outcome(fn)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sweep(name):
     same_outcome(CASES[name])

@@ -261,6 +261,37 @@ def _(lib):
     return epoch(loader), loader.generator.initial_seed()
 
 
+def rng_after_case(**options):
+    """What the default generator and the loader's generator draw after an epoch: how many draws the epoch took."""
+    def fn(lib):
+        lib.manual_seed(13)
+        g = gen(lib, 13) if options.get("generator") else None
+        loader = lib.utils.data.DataLoader(range(40), **{**options, "generator": g})
+        batches = epoch(loader)
+        after = lib.randint(0, 1 << 30, (2,))
+        return batches, after, None if g is None else lib.randint(0, 1 << 30, (2,), generator=g)
+    return fn
+
+
+for _options in [{}, {"shuffle": True}, {"shuffle": True, "generator": True}, {"generator": True},
+                 {"batch_size": None, "shuffle": True}, {"sampler": range(3)}]:
+    CASES["rng_after_epoch_" + "_".join(f"{k}{v}" for k, v in _options.items())] = rng_after_case(**_options)
+
+
+@case("rng_after_iterable_epoch")
+def _(lib):
+    lib.manual_seed(3)
+    batches = epoch(lib.utils.data.DataLoader(counting(lib, 3)))
+    return batches, lib.randint(0, 1 << 30, (2,))
+
+
+@case("rng_after_random_sampler_replacement")
+def _(lib):
+    lib.manual_seed(3)
+    drawn = list(lib.utils.data.RandomSampler(range(10), replacement=True, num_samples=70))
+    return drawn, lib.randint(0, 1 << 30, (2,))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sweep(name):
     same_outcome(CASES[name])
