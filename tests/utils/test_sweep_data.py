@@ -627,6 +627,54 @@ for _key in MORE_BATCHES:
     CASES[f"convert_{_key}"] = more_case(_key, True)
 
 
+class Label(str):
+    """A str subclass: collation keeps the samples as they are."""
+
+
+def sizes(lib):
+    return [lib.Size([2, 3]), lib.Size([4, 5])]
+
+
+@case("collate_sizes")
+def _(lib):
+    return lib.utils.data.default_collate(sizes(lib))
+
+
+@case("convert_sizes")
+def _(lib):
+    return lib.utils.data.default_convert(sizes(lib))
+
+
+@case("collate_str_subclass")
+def _(lib):
+    out = lib.utils.data.default_collate([Label("a"), Label("b")])
+    return out, [type(x).__name__ for x in out]
+
+
+@case("collate_memmap_like_subclass")
+def _(lib):
+    class Arr(numpy.ndarray):
+        pass
+    return lib.utils.data.default_collate([numpy.ones(2).view(Arr), numpy.zeros(2).view(Arr)])
+
+
+@case("convert_ndarray_subclass")
+def _(lib):
+    class Arr(numpy.ndarray):
+        pass
+    return lib.utils.data.default_convert(numpy.ones(2).view(Arr))
+
+
+@case("collate_nested_lists_of_tensors")
+def _(lib):
+    return lib.utils.data.default_collate([[lib.ones(2), [lib.zeros(1), 3]], [lib.zeros(2), [lib.ones(1), 4]]])
+
+
+@case("collate_single_sample")
+def _(lib):
+    return lib.utils.data.default_collate([{"a": (lib.ones(1), 2.0)}])
+
+
 @case("collate_mixed_tensor_dtypes")
 def _(lib):
     return lib.utils.data.default_collate([lib.ones(2, dtype=lib.int32), lib.ones(2, dtype=lib.float32)])

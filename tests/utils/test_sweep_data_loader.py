@@ -108,6 +108,8 @@ LOADERS = {
     "context_without_workers": (rows, {"multiprocessing_context": "fork"}),
     "context_bad_string": (rows, {"num_workers": 1, "multiprocessing_context": "nope"}),
     "context_bad_type": (rows, {"num_workers": 1, "multiprocessing_context": 3}),
+    "timeout_without_workers": (rows, {"timeout": 5, "batch_size": 4}),
+    "shuffle_truthy": (range_list, {"shuffle": 1, "generator": gen}),
     "in_order_false_no_workers": (rows, {"batch_size": 3, "in_order": False}),
     "dict_dataset": (lambda lib: [{"a": i, "b": [float(i), "s"]} for i in range(5)], {"batch_size": 2}),
     "numpy_dataset": (lambda lib: [numpy.arange(3, dtype=numpy.int16) + i for i in range(4)], {"batch_size": 3}),
@@ -116,6 +118,11 @@ LOADERS = {
 
 for _name, (_dataset, _options) in LOADERS.items():
     CASES[f"loader_{_name}"] = loader_case(_dataset, **_options)
+
+
+@case("prefetch_zero_accepted")
+def _(lib):
+    return lib.utils.data.DataLoader(range(3), num_workers=1, prefetch_factor=0).prefetch_factor
 
 
 @case("context_object_stored")
