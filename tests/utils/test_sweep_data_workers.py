@@ -251,6 +251,31 @@ def _(lib):
     return load(lib, who(lib), batch_size=3, sampler=sampler)
 
 
+@case("persistent_iterator_reused")
+def _(lib):
+    out = []
+    for persistent in (False, True):
+        loader = lib.utils.data.DataLoader(range(4), num_workers=2, persistent_workers=persistent)
+        first = iter(loader)
+        list(first)
+        second = iter(loader)
+        out.append((first is second, list(second)))
+        second._shutdown_workers()
+    return out
+
+
+@case("iterable_worker_error")
+def _(lib):
+    class Failing(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            yield 1
+            raise OSError("stream broke")
+    try:
+        return load(lib, Failing())
+    except Exception as error:   # noqa: BLE001 (the message holds the worker's traceback: its first line is compared)
+        return type(error).__name__, str(error).splitlines()[0]
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sweep(name):
     same_outcome(CASES[name])
