@@ -609,7 +609,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if input.is_meta:
         return write_out(out, _meta_samples(tuple(input.shape[:-1]) + (num_samples,), _dtype.int64), "multinomial")
     host = _backend.move(input._data, _backend.CPU)
-    weights = host.reshape(-1, input.shape[-1])
+    weights = host.reshape(math.prod(input.shape[:-1]), input.shape[-1])
     categories = weights.shape[1]
     if not replacement and num_samples > categories:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")

@@ -826,6 +826,36 @@ def _(lib):
     return type(ds).__name__, len(ds), [type(d).__name__ for d in ds.datasets]
 
 
+EDGES = {
+    "loader_unsized_dataset": lambda lib: list(lib.utils.data.DataLoader(iter(range(3)))),
+    "collate_bytearrays": lambda lib: lib.utils.data.default_collate([bytearray(b"a"), bytearray(b"b")]),
+    "loader_sampler_no_batching": lambda lib: list(lib.utils.data.DataLoader(range(5), batch_size=None,
+                                                                             sampler=[3, 1])),
+    "subset_out_of_range": lambda lib: lib.utils.data.Subset(range(3), [5])[0],
+    "sequential_sampler_unsized": lambda lib: len(lib.utils.data.SequentialSampler(iter([]))),
+    "random_sampler_bad_generator": lambda lib: list(lib.utils.data.RandomSampler(range(3), generator=3)),
+    "concat_tensor_index": lambda lib: lib.utils.data.ConcatDataset([range(3), range(2)])[lib.tensor(3)],
+    "concat_numpy_index": lambda lib: lib.utils.data.ConcatDataset([range(3), range(2)])[numpy.int64(-2)],
+    "tensor_dataset_list_index": lambda lib: lib.utils.data.TensorDataset(lib.arange(4))[[0, 2]],
+    "weighted_sampler_empty": lambda lib: list(lib.utils.data.WeightedRandomSampler([], 2)),
+    "random_split_negative": lambda lib: lib.utils.data.random_split(range(4), [5, -1]),
+    "random_split_fractions_rounding": lambda lib: [len(p) for p in lib.utils.data.random_split(
+        range(4), [0.3, 0.7 - 1e-12], generator=gen(lib, 0))],
+    "stack_dataset_dict_getitems": lambda lib: lib.utils.data.StackDataset(a=range(3)).__getitems__([2]),
+    "collate_empty_dicts": lambda lib: lib.utils.data.default_collate([{}, {}]),
+    "collate_empty_tuples": lambda lib: lib.utils.data.default_collate([(), ()]),
+    "convert_set": lambda lib: lib.utils.data.default_convert({numpy.int64(1)}),
+    "convert_str": lambda lib: lib.utils.data.default_convert("abc"),
+    "convert_str_array_in_list": lambda lib: lib.utils.data.default_convert([numpy.array(["a"]), numpy.array([1])]),
+    "distributed_float_replicas": lambda lib: list(lib.utils.data.DistributedSampler(range(5), num_replicas=2.0,
+                                                                                      rank=0, shuffle=False)),
+    "batch_sampler_none_sampler": lambda lib: list(lib.utils.data.BatchSampler(None, 2, False)),
+    "loader_bad_collate_fn": lambda lib: list(lib.utils.data.DataLoader(range(3), collate_fn=3)),
+    "loader_unsized_sampler_len": lambda lib: len(lib.utils.data.DataLoader(range(9), sampler=iter([1, 2]))),
+}
+CASES.update(EDGES)
+
+
 @pytest.mark.parametrize("n", [100, 5000, 70000])
 def test_random_orders_at_size(n):
     """Orders from seeded generators at sizes where PyTorch's kernels may change strategy."""
