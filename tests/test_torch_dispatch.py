@@ -646,3 +646,30 @@ def test_function_and_dispatch_modes_both_see_factories_in_any_order(order):
             steps.append((step, seen_function, seen_dispatch))
         results.append(steps)
     assert results[0] == results[1]
+
+
+def test_return_and_correct_aliasing_returns_self_for_inplace_ops():
+    results = []
+    for lib in (ember, torch):
+        dispatch = _dispatch(lib)
+
+        class Aliasing(lib.Tensor):
+            @staticmethod
+            def __new__(cls, elem):
+                out = lib.Tensor._make_wrapper_subclass(cls, elem.size(), dtype=elem.dtype, device=elem.device)
+                out.elem = elem
+                return out
+
+            __torch_function__ = lib._C._disabled_torch_function_impl
+
+            @classmethod
+            def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+                inner = [a.elem if isinstance(a, Aliasing) else a for a in args]
+                out = func(*inner, **(kwargs or {}))
+                out = Aliasing(out) if isinstance(out, lib.Tensor) else out
+                return dispatch.return_and_correct_aliasing(func, args, kwargs or {}, out)
+        w = Aliasing(lib.zeros(3))
+        same = w.add_(2) is w
+        plain = w.add(1)
+        results.append((same, type(plain).__name__, plain.elem.tolist(), w.elem.tolist()))
+    assert results[0] == results[1] == (True, "Aliasing", [3.0, 3.0, 3.0], [2.0, 2.0, 2.0])
