@@ -276,6 +276,34 @@ def _(lib):
         return type(error).__name__, str(error).splitlines()[0]
 
 
+def first_line(fn):
+    """``fn()``, or its exception's type and first line (the rest is the worker's traceback)."""
+    try:
+        return fn()
+    except Exception as error:   # noqa: BLE001 (compared)
+        return type(error).__name__, str(error).splitlines()[0]
+
+
+def bad_collate(batch):
+    raise TypeError(f"cannot collate {len(batch)}")
+
+
+CASES.update({
+    "numpy_items": lambda lib: load(lib, [numpy.full(2, i, numpy.float16) for i in range(5)], batch_size=2),
+    "strings_no_batching": lambda lib: load(lib, ["a", "b", "c"], batch_size=None),
+    "collate_fn_sees_worker": lambda lib: load(lib, range(4), batch_size=2, collate_fn=lambda batch: (
+        lib.utils.data.get_worker_info().id, batch)),
+    "iterable_sharded_drop_last": lambda lib: load(lib, shards(lib, 7), batch_size=2, drop_last=True),
+    "collate_fn_error": lambda lib: first_line(lambda: load(lib, range(4), batch_size=2, collate_fn=bad_collate)),
+    "tuple_samples_shuffled": lambda lib: load(lib, [(i, float(i), str(i)) for i in range(5)], batch_size=3,
+                                               shuffle=True, generator=gen(lib)),
+    "one_worker": lambda lib: load(lib, range(5), batch_size=2, num_workers=1),
+    "more_workers_than_batches": lambda lib: load(lib, range(3), batch_size=2, num_workers=4),
+    "empty_dataset": lambda lib: load(lib, [], batch_size=2),
+    "iterable_shard_left_empty": lambda lib: load(lib, shards(lib, 1), batch_size=2),
+})
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sweep(name):
     same_outcome(CASES[name])
