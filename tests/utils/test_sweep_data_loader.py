@@ -120,6 +120,12 @@ for _name, (_dataset, _options) in LOADERS.items():
     CASES[f"loader_{_name}"] = loader_case(_dataset, **_options)
 
 
+@case("dataloader_module_names")
+def _(lib):
+    module = lib.utils.data.dataloader
+    return sorted(module.__all__), module.get_worker_info(), module.default_collate([1, 2])
+
+
 @case("prefetch_zero_accepted")
 def _(lib):
     return lib.utils.data.DataLoader(range(3), num_workers=1, prefetch_factor=0).prefetch_factor

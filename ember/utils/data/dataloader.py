@@ -17,11 +17,11 @@ from ._fetch import _DatasetKind
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, draw_seed
-from .worker import ExceptionWrapper, IterableExhausted, ResumeIteration, Resumed, _worker_loop
+from .worker import ExceptionWrapper, IterableExhausted, ResumeIteration, Resumed, _worker_loop, get_worker_info
 
 _T_co = TypeVar("_T_co", covariant=True)
 
-__all__ = ["DataLoader"]
+__all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert"]
 
 # How long shutdown waits for workers to exit by themselves before terminating them. Workers hold nothing that
 # needs a clean exit: their shared-memory blocks have no names, and go when no process maps them.
