@@ -1,7 +1,9 @@
 """Sweep of torch.utils.data's datasets, samplers and collation: each program runs on ember and on PyTorch 2.13 and
 the outcomes (values, dtypes, shapes, types, order, errors, warnings, len) must agree."""
 import collections
+import copy
 import dataclasses
+import pickle
 
 import numpy
 import pytest
@@ -854,6 +856,45 @@ EDGES = {
     "loader_unsized_sampler_len": lambda lib: len(lib.utils.data.DataLoader(range(9), sampler=iter([1, 2]))),
 }
 CASES.update(EDGES)
+
+
+def attributes(obj, names):
+    return [(name, getattr(obj, name, "<missing>")) for name in names]
+
+
+def roundtrip(obj):
+    return pickle.loads(pickle.dumps(obj))
+
+
+STATE = {
+    "random_sampler_attributes": lambda lib: attributes(lib.utils.data.RandomSampler(range(5), num_samples=3), [
+        "replacement", "num_samples", "_num_samples", "generator", "data_source"]),
+    "batch_sampler_attributes": lambda lib: attributes(lib.utils.data.BatchSampler(range(5), 2, True), [
+        "batch_size", "drop_last", "sampler"]),
+    "distributed_attributes": lambda lib: attributes(lib.utils.data.DistributedSampler(range(5), 2, 1, seed=3), [
+        "num_replicas", "rank", "epoch", "shuffle", "seed", "drop_last", "num_samples", "total_size", "dataset"]),
+    "weighted_attributes": lambda lib: attributes(lib.utils.data.WeightedRandomSampler([1, 2], 3), [
+        "weights", "num_samples", "replacement", "generator"]),
+    "subset_random_attributes": lambda lib: attributes(lib.utils.data.SubsetRandomSampler([1, 2]), [
+        "indices", "generator"]),
+    "concat_attributes": lambda lib: attributes(lib.utils.data.ConcatDataset((range(2), range(3))), [
+        "datasets", "cumulative_sizes"]),
+    "stack_attributes": lambda lib: attributes(lib.utils.data.StackDataset(range(2), range(2)), ["datasets"]),
+    "subset_attributes": lambda lib: attributes(lib.utils.data.Subset(range(4), (1, 2)), ["dataset", "indices"]),
+    "pickled_sampler": lambda lib: list(roundtrip(lib.utils.data.RandomSampler(range(6), generator=gen(lib)))),
+    "deepcopied_sampler": lambda lib: list(copy.deepcopy(lib.utils.data.RandomSampler(range(6), generator=gen(lib)))),
+    "pickled_loader": lambda lib: list(roundtrip(lib.utils.data.DataLoader(range(6), batch_size=4, shuffle=True,
+                                                                           generator=gen(lib)))),
+    "pickled_tensor_dataset": lambda lib: roundtrip(lib.utils.data.TensorDataset(lib.arange(3)))[1],
+    "iterator_types": lambda lib: [type(iter(x)).__name__ for x in [
+        lib.utils.data.DataLoader(range(3)), lib.utils.data.RandomSampler(range(3)),
+        lib.utils.data.SequentialSampler(range(3)), lib.utils.data.BatchSampler(range(3), 2, False),
+        lib.utils.data.DistributedSampler(range(3), 1, 0), lib.utils.data.ChainDataset([]),
+        lib.utils.data.SubsetRandomSampler([1]), lib.utils.data.WeightedRandomSampler([1.0], 1)]],
+    "loader_next_after_end": lambda lib: (lambda it: (list(it), next(it, "end")))(
+        iter(lib.utils.data.DataLoader(range(2)))),
+}
+CASES.update(STATE)
 
 
 @pytest.mark.parametrize("n", [100, 5000, 70000])
