@@ -413,6 +413,31 @@ def test_distributed_sampler_bad_rank(rank):
     same_outcome(lambda lib: lib.utils.data.DistributedSampler(range(5), num_replicas=3, rank=rank))
 
 
+def distributed(lib):
+    return lib.utils.data.DistributedSampler
+
+
+CASES.update({
+    "distributed_empty": lambda lib: list(distributed(lib)([], 2, 0)),
+    "distributed_empty_drop_last": lambda lib: list(distributed(lib)([], 2, 0, drop_last=True)),
+    "distributed_zero_replicas": lambda lib: list(distributed(lib)(range(3), 0, 0)),
+    "distributed_rank_only": lambda lib: list(distributed(lib)(range(3), rank=0)),
+    "distributed_replicas_only": lambda lib: list(distributed(lib)(range(3), num_replicas=2)),
+    "distributed_unsized": lambda lib: distributed(lib)(iter([]), 2, 0),
+    "distributed_float_rank": lambda lib: list(distributed(lib)(range(6), 3, 1.0, shuffle=False)),
+    "distributed_negative_seed": lambda lib: list(distributed(lib)(range(6), 2, 1, seed=-5)),
+    "distributed_big_seeds": lambda lib: [list(distributed(lib)(range(6), 2, 1, seed=seed))
+                                          for seed in (2 ** 40 + 3, 2 ** 63 - 1)],
+    "distributed_negative_epoch": lambda lib: (lambda s: (s.set_epoch(-2), list(s))[1])(
+        distributed(lib)(range(6), 2, 0)),
+    "distributed_replicas_over_items_drop_last": lambda lib: [list(distributed(lib)(range(2), 5, r, drop_last=True))
+                                                              for r in range(5)],
+    "distributed_tensor_dataset": lambda lib: list(distributed(lib)(
+        lib.utils.data.TensorDataset(lib.arange(7)), 3, 2, seed=9)),
+    "distributed_falsy_shuffle": lambda lib: list(distributed(lib)(range(4), 2, 0, shuffle="")),
+})
+
+
 @case("distributed_sampler_no_process_group")
 def _(lib):
     return lib.utils.data.DistributedSampler(range(5))
