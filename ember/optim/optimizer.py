@@ -222,10 +222,11 @@ class Optimizer:
         for group in self.param_groups:
             self._prepare_group(group)
             params = [p for p in group["params"] if p.grad is not None]
-            sparse = any(p.grad.is_sparse for p in params)
+            sparse = any(type(p.grad) is not Tensor and p.grad.is_sparse for p in params)
             if sparse and type(self)._sparse_update is Optimizer._sparse_update:
                 raise RuntimeError(self._sparse_error or f"{type(self).__name__} does not support sparse gradients")
-            _check_step_options(self, group, params)
+            if group.get("capturable") or group.get("fused") or group.get("differentiable"):
+                _check_step_options(self, group, params)
             if group.get("differentiable") and hasattr(self, "_differentiable_update"):
                 self._recorded_step(group, params)
                 continue
@@ -239,10 +240,12 @@ class Optimizer:
                 state = self.state[p]
                 if not state:
                     self._init_state(group, p, state)
-                if p.grad.is_sparse:
+                if sparse and p.grad.is_sparse:
                     self._sparse_update(group, p, p.grad, state)
-                else:
+                elif p._data.dtype.kind == "c":
                     self._update_elements(group, p._data, p.grad._data, state)
+                else:
+                    self._update(group, p._data, p.grad._data, state)
                 p._version_counter[0] += 1
                 if getattr(p, "_state_like", None) is not None:   # state made in _update (SGD's momentum buffer)
                     _lay_out_state_like(p, state)
