@@ -1,7 +1,8 @@
 """Adadelta: steps sized by the ratio of running RMS of past updates to running RMS of gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_lr, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import (Optimizer, ParamsT, _check_lr, _check_non_negative, _recorded_gradient, _step_tensor,
+                        _zeros_state)
 
 
 class Adadelta(Optimizer):
@@ -27,11 +28,7 @@ class Adadelta(Optimizer):
 
     def _differentiable_update(self, group, param, grad, state):
         rho, eps = group["rho"], group["eps"]
-        state["step"].add_(1)
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+        grad = _recorded_gradient(group, param, grad, state)
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
         std = square_avg.add(eps).sqrt_()

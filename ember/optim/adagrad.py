@@ -1,8 +1,8 @@
 """Adagrad: per-coordinate steps scaled by the root of the running sum of squared gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import (Optimizer, ParamsT, _check_fused, _check_lr, _check_non_negative, _state_tensor,
-                        _step_tensor)
+from .optimizer import (Optimizer, ParamsT, _check_fused, _check_lr, _check_non_negative, _recorded_gradient,
+                        _state_tensor, _step_tensor)
 
 
 class Adagrad(Optimizer):
@@ -46,12 +46,8 @@ class Adagrad(Optimizer):
         param._data[where] -= clr * (values / (xp_of(values).sqrt(total[where]) + group["eps"]))
 
     def _differentiable_update(self, group, param, grad, state):
-        state["step"].add_(1)
+        grad = _recorded_gradient(group, param, grad, state)
         step = float(state["step"])
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = state["sum"]
         total.addcmul_(grad, grad, value=1)

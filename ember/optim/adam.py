@@ -2,8 +2,8 @@
 import math
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, ParamsT, _check_betas, _check_fused, _check_lr, _check_non_negative,
-                        _decay_factor, _state_tensor, _step_tensor)
+from .optimizer import (Optimizer, ParamsT, _check_betas, _check_fused, _check_lr, _check_non_negative, _decay_factor,
+                        _recorded_gradient, _state_tensor, _step_tensor)
 
 
 class Adam(Optimizer):
@@ -47,17 +47,10 @@ class Adam(Optimizer):
     def _differentiable_update(self, group, param, grad, state):
         # PyTorch's recorded arithmetic: the bias corrections as tensors of the step, the step size folded into
         # the denominator
-        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
-        if group["maximize"]:
-            grad = -grad
+        grad = _recorded_gradient(group, param, grad, state)
         step = state["step"]
-        step.add_(1)
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.mul_(1 - lr * weight_decay)
-            else:
-                grad = grad.add(param, alpha=weight_decay)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad.conj(), value=1 - beta2)

@@ -1,8 +1,8 @@
 """Adamax: Adam with the second moment replaced by an exponentially weighted infinity norm."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _step_tensor,
-                        _zeros_state)
+from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _recorded_gradient,
+                        _step_tensor, _zeros_state)
 
 
 class Adamax(Optimizer):
@@ -26,11 +26,7 @@ class Adamax(Optimizer):
     def _differentiable_update(self, group, param, grad, state):
         from ..ops.rearrange import cat
         beta1, beta2 = group["betas"]
-        state["step"].add_(1)
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+        grad = _recorded_gradient(group, param, grad, state)
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg.lerp_(grad, 1 - beta1)
         norms = cat([exp_inf.mul_(beta2).unsqueeze(0), grad.abs().add_(group["eps"]).unsqueeze_(0)], 0)

@@ -1,7 +1,8 @@
 """ASGD: stochastic gradient descent with a decaying step and Polyak averaging of the iterates."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_lr, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import (Optimizer, ParamsT, _check_lr, _check_non_negative, _recorded_gradient, _step_tensor,
+                        _zeros_state)
 
 
 class ASGD(Optimizer):
@@ -28,11 +29,7 @@ class ASGD(Optimizer):
 
     def _differentiable_update(self, group, param, grad, state):
         lr, lambd, alpha = float(group["lr"]), group["lambd"], group["alpha"]
-        if group["maximize"]:
-            grad = -grad
-        state["step"].add_(1)
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+        grad = _recorded_gradient(group, param, grad, state)
         eta, mu, ax = float(state["eta"]), state["mu"], state["ax"]
         param.mul_(1 - lambd * eta)
         param.add_(grad, alpha=-eta)

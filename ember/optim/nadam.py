@@ -1,8 +1,8 @@
 """NAdam: Adam with Nesterov momentum and a warming-up momentum schedule."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor, _step_tensor,
-                        _zeros_state)
+from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor,
+                        _recorded_gradient, _step_tensor, _zeros_state)
 
 
 class NAdam(Optimizer):
@@ -33,16 +33,9 @@ class NAdam(Optimizer):
         state["exp_avg_sq"] = _zeros_state(param)
 
     def _differentiable_update(self, group, param, grad, state):
-        lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
-        state["step"].add_(1)
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        grad = _recorded_gradient(group, param, grad, state)
         step = float(state["step"])
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.mul_(1 - lr * weight_decay)
-            else:
-                grad = grad.add(param, alpha=weight_decay)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * group["momentum_decay"])))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * group["momentum_decay"])))
         mu_product = state["mu_product"]

@@ -393,6 +393,21 @@ class Optimizer:
         return value
 
 
+def _recorded_gradient(group, param, grad, state):
+    """The start of a ``differentiable`` step, as PyTorch's: the step count advanced, the gradient negated for
+    ``maximize``, then weight decay added to it (or, with ``decoupled_weight_decay``, shrinking the parameter)."""
+    state["step"].add_(1)
+    if group["maximize"]:
+        grad = -grad
+    weight_decay = group.get("weight_decay", 0)
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay"):
+            param.mul_(1 - group["lr"] * weight_decay)
+        else:
+            grad = grad.add(param, alpha=weight_decay)
+    return grad
+
+
 def _check_step_options(optimizer, group, params):
     """PyTorch's errors for options a step cannot honour: ``capturable`` off an accelerator, ``fused`` on other than
     floating-point parameters, and ``differentiable`` (which steps with gradients recorded) on leaves that require

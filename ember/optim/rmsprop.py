@@ -1,7 +1,8 @@
 """RMSprop: gradients divided by a running root mean square, optionally centred and with momentum."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_lr, _check_non_negative, _step_tensor, _zeros_state
+from .optimizer import (Optimizer, ParamsT, _check_lr, _check_non_negative, _recorded_gradient, _step_tensor,
+                        _zeros_state)
 
 
 class RMSprop(Optimizer):
@@ -31,11 +32,7 @@ class RMSprop(Optimizer):
 
     def _differentiable_update(self, group, param, grad, state):
         alpha, lr, eps = group["alpha"], group["lr"], group["eps"]
-        state["step"].add_(1)
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+        grad = _recorded_gradient(group, param, grad, state)
         square_avg = state["square_avg"]
         square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
         if group["centered"]:

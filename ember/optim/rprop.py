@@ -1,7 +1,7 @@
 """Rprop: resilient backpropagation, per-coordinate step sizes adapted from the signs of successive gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_lr, _state_tensor, _step_tensor, _zeros_state
+from .optimizer import Optimizer, ParamsT, _check_lr, _recorded_gradient, _state_tensor, _step_tensor, _zeros_state
 
 
 class Rprop(Optimizer):
@@ -27,9 +27,7 @@ class Rprop(Optimizer):
 
     def _differentiable_update(self, group, param, grad, state):
         (eta_minus, eta_plus), (step_size_min, step_size_max) = group["etas"], group["step_sizes"]
-        if group["maximize"]:
-            grad = -grad
-        state["step"].add_(1)
+        grad = _recorded_gradient(group, param, grad, state)
         prev, step_size = state["prev"], state["step_size"]
         sign = grad.mul(prev.clone()).sign()
         sign[sign.gt(0)] = eta_plus
