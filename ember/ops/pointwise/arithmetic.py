@@ -578,6 +578,8 @@ def square(input, *, out=None):
 @composite("addcmul", trace_inside=True)
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 * tensor2."""
+    if isinstance(value, Tensor) and value.ndim:   # a Number argument takes 0-d tensors only
+        raise TypeError("addcmul(): argument 'value' must be Number, not Tensor")
     target = _dtype.result_type(input, tensor1, tensor2)
     if target is _dtype.bool_:
         raise _not_implemented("addcmul_cpu_out", target)
@@ -624,6 +626,8 @@ Addcmul._node_cls.__name__ = Addcmul._node_cls.__qualname__ = "AddcmulBackward0"
 @composite("addcdiv", trace_inside=True)
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 / tensor2 (floating tensor1 and tensor2 only, as in PyTorch)."""
+    if isinstance(value, Tensor) and value.ndim:   # a Number argument takes 0-d tensors only
+        raise TypeError("addcdiv(): argument 'value' must be Number, not Tensor")
     if _is_integral(tensor1) and _is_integral(tensor2):
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
                            "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
