@@ -28,6 +28,7 @@ from .ops.pointwise import *  # noqa: F401,F403
 from .ops.random import *  # noqa: F401,F403
 from .ops import random  # noqa: E402  (ember.random, as torch.random)
 from .ops.reduction import *  # noqa: F401,F403
+from .ops.variance import *  # noqa: F401,F403
 from .ops.segment import *  # noqa: F401,F403
 from .ops.order_statistics import *  # noqa: F401,F403
 from .ops.sampling import *  # noqa: F401,F403

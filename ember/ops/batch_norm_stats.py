@@ -4,7 +4,7 @@ their combination across ranks by element counts, the normalization, and the two
 runs them on CUDA only (``batch_norm_update_stats`` also on CPU); ember's run on every device."""
 from .. import _dtype
 from ..autograd.grad_mode import no_grad
-from .reduction import var_mean
+from .variance import var_mean
 
 __all__ = ["batch_norm_stats", "batch_norm_elemt", "batch_norm_gather_stats", "batch_norm_gather_stats_with_counts",
            "batch_norm_update_stats", "batch_norm_backward_reduce", "batch_norm_backward_elemt"]
