@@ -55,3 +55,20 @@ def same_outcome(fn):
     """Asserts ember and PyTorch give ``fn`` the same outcome, warnings included."""
     mine, theirs = outcome(ember, fn), outcome(torch, fn)
     assert mine == theirs, f"\nember: {mine}\ntorch: {theirs}"
+
+
+def case_registry():
+    """A dict of named programs and the decorator that adds one to it (``@case(name)``)."""
+    cases = {}
+
+    def case(name):
+        def register(fn):
+            cases[name] = fn
+            return fn
+        return register
+    return cases, case
+
+
+def gen(lib, seed=7):
+    """A ``lib`` generator seeded with ``seed``."""
+    return lib.Generator().manual_seed(seed)

@@ -8,20 +8,9 @@ import pickle
 import numpy
 import pytest
 
-from tests.utils.sweep_data_harness import same_outcome
+from tests.utils.sweep_data_harness import case_registry, gen, same_outcome
 
-CASES = {}
-
-
-def case(name):
-    def register(fn):
-        CASES[name] = fn
-        return fn
-    return register
-
-
-def gen(lib, seed=7):
-    return lib.Generator().manual_seed(seed)
+CASES, case = case_registry()
 
 
 def rows(lib, n=5):
