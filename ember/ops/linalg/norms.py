@@ -168,12 +168,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         return write_out(out, vector_norm(A, 2, (d0, d1), keepdim), "linalg.matrix_norm")
     if ord not in ("nuc", math.inf, -math.inf, 1, -1, 2, -2):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    kept = d0 if ord in (math.inf, -math.inf) else d1   # the dim of PyTorch's amax/amin for orders 1 and inf
-    if ord != "nuc" and (A.shape[kept] == 0 or ord in (2, -2) and A.shape[d0] * A.shape[d1] == 0):
+    # orders 1 and inf: sums along one dim, then PyTorch's amax/amin over the other
+    sum_dim, max_dim = (d1, d0) if ord in (math.inf, -math.inf) else (d0, d1)
+    if ord != "nuc" and (A.shape[max_dim] == 0 or ord in (2, -2) and A.shape[d0] * A.shape[d1] == 0):
         if ord > 0:   # the largest of no values: PyTorch's 0, outside the graph
             return write_out(out, vector_norm(A.detach(), 2, (d0, d1), keepdim), "linalg.matrix_norm")
-        raise IndexError(f"amin(): Expected reduction dim {_empty_amin_dim(ord, d0, d1, keepdim)} to have non-zero "
-                         "size.")
+        # the smallest of no values: PyTorch's amin error, naming the dim as its kernel counts it (the singular
+        # values' last for -2; the one left after the sums otherwise)
+        named = -1 if ord == -2 else max_dim - 1 if sum_dim < max_dim and not keepdim else max_dim
+        raise IndexError(f"amin(): Expected reduction dim {named} to have non-zero size.")
     if ord in ("nuc", 2, -2):
         if _low_precision(A):
             raise RuntimeError(f"linalg.matrix_norm: Low precision dtypes not supported. Got {_name(A)}")
@@ -187,21 +190,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         elif ord != "nuc":   # PyTorch's amax / amin of the singular values
             name_node(result, "AmaxBackward0" if ord == 2 else "AminBackward0")
         return write_out(out, result, "linalg.matrix_norm")
-    sum_dim, max_dim = (d0, d1) if abs(ord) == 1 else (d1, d0)
     sums = vector_norm(A, 1, sum_dim, keepdim=True)
     result = vector_norm(sums, math.inf if ord > 0 else -math.inf, max_dim, keepdim=True)
     if not keepdim:
         result = result.reshape(tuple(s for i, s in enumerate(result.shape) if i not in (d0, d1)))
     return write_out(out, name_node(result, "AmaxBackward0" if ord > 0 else "AminBackward0"), "linalg.matrix_norm")
-
-
-def _empty_amin_dim(ord, d0, d1, keepdim):
-    """The dim PyTorch's smallest-value step reduces (and names when it is empty) for a negative ``ord``: the last
-    one of the singular values for -2, else the dim left after the row or column sums (as its kernel counts it)."""
-    if ord == -2:
-        return -1
-    summed, kept = (d1, d0) if ord == -math.inf else (d0, d1)
-    return kept - 1 if summed < kept and not keepdim else kept
 
 
 def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
