@@ -63,6 +63,13 @@ def exact_out_dtype(out, dtype):
                            f"{cpp_type_name(out.dtype)} instead")
 
 
+def legacy_type_name(dtype):
+    """The type name PyTorch's type-check errors print for a CPU tensor of ``dtype``: its legacy tensor type
+    (torch.FloatTensor), or CPU<Name>Type for the dtypes without one (complex, bfloat16, bool)."""
+    name = _dtype.scalar_type_name(dtype)
+    return f"CPU{name}Type" if dtype.is_complex or name in ("BFloat16", "Bool") else f"torch.{name}Tensor"
+
+
 def cpp_type_name(dtype):
     """The C++ name of ``dtype`` that PyTorch's dtype-mismatch errors print (float, c10::Half, long int...)."""
     return _CPP_TYPE_NAMES.get(dtype.name, dtype.name)

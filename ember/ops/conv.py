@@ -37,7 +37,7 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import (_blas, _buffers, _conv_blocked, _conv_channels_last, _conv_depthwise, _conv_fourier, _conv_pointwise,
                _conv_winograd, _conv_winograd_tiles, _parallel)
-from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
+from ._kernel_dtypes import FLOATING, cpp_type_name, legacy_type_name, require_dtype
 from ._util import holomorphic_backward, name_node, quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -668,18 +668,12 @@ def _check_conv(input, weight, n, groups, name):
                            "instead")
 
 
-def _legacy(t):
-    """The type name PyTorch's convolution dtype errors print (CPUComplexFloatType for the dtypes without a legacy
-    tensor type: complex, bfloat16, bool)."""
-    name = _dtype.scalar_type_name(t.dtype)
-    return f"CPU{name}Type" if t.dtype.is_complex or name in ("BFloat16", "Bool") else f"torch.{name}Tensor"
-
-
 def _mismatch(input, parameter, role):
     """PyTorch's error for a convolution's weight (or a transposed one's bias) of another dtype than the input: by
     the input's dtype, from the backend it would have taken (complex: the slow kernel; bfloat16: mkldnn)."""
     if input.dtype.is_complex or input.dtype is _dtype.bfloat16:
-        raise RuntimeError(f"Input type ({_legacy(input)}) and {role} type ({_legacy(parameter)}) should be the same" +
+        raise RuntimeError(f"Input type ({legacy_type_name(input.dtype)}) and {role} type "
+                           f"({legacy_type_name(parameter.dtype)}) should be the same" +
                            (f" or input should be a MKLDNN tensor and {role} is a dense tensor"
                             if input.dtype is _dtype.bfloat16 else ""))
     raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "

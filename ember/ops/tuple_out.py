@@ -2,12 +2,8 @@
 out tensor, with PyTorch's dtype checks, worded as each op's kernel words them."""
 from .. import _dtype
 from .._tensor import Tensor
-from ._kernel_dtypes import exact_out_dtype
+from ._kernel_dtypes import exact_out_dtype, legacy_type_name
 from ._util import write_out
-
-
-def _legacy_name(dtype):
-    return f"torch.{_dtype.scalar_type_name(dtype)}Tensor"
 
 
 _VALUES_INDICES_OUT_ERRORS = {
@@ -17,10 +13,10 @@ _VALUES_INDICES_OUT_ERRORS = {
                                f"'{_dtype.scalar_type_name(got)}' for values output",
              lambda got: f"expected scalar type 'Long' but got '{_dtype.scalar_type_name(got)}' for indices output"),
     "median": (lambda want, got: f"Expected tensor for 'values' to have the same type as tensor for argument #2 "
-                                 f"'self'; but type {_legacy_name(got)} does not equal {_legacy_name(want)} (while "
-                                 "checking arguments for median)",
+                                 f"'self'; but type {legacy_type_name(got)} does not equal "
+                                 f"{legacy_type_name(want)} (while checking arguments for median)",
                lambda got: f"Expected tensor for argument #1 'indices' to have scalar type Long; but got "
-                           f"{_legacy_name(got)} instead (while checking arguments for median)"),
+                           f"{legacy_type_name(got)} instead (while checking arguments for median)"),
     "cumulative": (lambda want, got: f"expected scalar_type {_dtype.scalar_type_name(want)} but found "
                                      f"{_dtype.scalar_type_name(got)}",
                    lambda got: f"expected scalar_type Long but found {_dtype.scalar_type_name(got)}"),

@@ -20,9 +20,10 @@ CALLS = {
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
-@pytest.mark.parametrize("input_dtype", ["float32", "int64"])
+@pytest.mark.parametrize("input_dtype", ["float32", "int64", "bfloat16"])
 @pytest.mark.parametrize("values_dtype, indices_dtype", [
-    ("float32", "int64"), ("int64", "int64"), ("float64", "int64"), ("float32", "int32"), ("float64", "int32")])
+    ("float32", "int64"), ("int64", "int64"), ("float64", "int64"), ("float32", "int32"), ("float64", "int32"),
+    ("bool", "int64"), ("float32", "complex64")])
 def test_out_dtypes(name, input_dtype, values_dtype, indices_dtype):
     def run(lib):
         a = lib.tensor([[3.0, 1.0, 2.0, 1.0], [0.0, 5.0, 5.0, 4.0]]).to(getattr(lib, input_dtype))
