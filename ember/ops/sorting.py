@@ -301,8 +301,10 @@ def _unique_by_counting(xp, flat, return_inverse, return_counts):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements in ascending order (or distinct slices along ``dim``), optionally with the inverse
     mapping and the counts."""
-    if not all(flag is True or flag is False for flag in (sorted, return_inverse, return_counts)):
-        from .. import _arg_parser   # (loaded on errors only) torch.unique hands its flags to _unique2 by keyword
+    if not all(flag is True or flag is False for flag in (sorted, return_inverse, return_counts)) or (
+            dim is not None and dim.__class__ is not int):
+        # torch.unique hands its arguments to _unique2 (or unique_dim), the flags by keyword: those ops' errors
+        from .. import _arg_parser   # (loaded on errors only)
         _arg_parser.raise_for("_VF._unique2" if dim is None else "_VF.unique_dim", (input,) if dim is None else
                               (input, dim), {"sorted": sorted, "return_inverse": return_inverse,
                                              "return_counts": return_counts})
@@ -320,10 +322,6 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         inverse = _make(found.pop(0).reshape(input.shape).astype(_INT64)) if return_inverse else None
         counts = _make(found.pop(0).astype(_INT64)) if return_counts else None
         return _unique_result(_make(values), inverse, counts, return_inverse, return_counts)
-    if dim.__class__ is not int:   # PyTorch's unique hands its arguments to unique_dim: that op's argument errors
-        from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.raise_for("_VF.unique_dim", (input, dim), {"sorted": sorted, "return_inverse": return_inverse,
-                                                                 "return_counts": return_counts})
     d = wrap_dim(dim, input.ndim)
     rows, moved_shape = _rows_along(input._data, d)
     if rows.shape[0] == 0:
