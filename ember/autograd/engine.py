@@ -103,8 +103,10 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
                                "you only want some tensors in `grad_output` to be considered batched, consider using "
                                "vmap.")
     size = grad_outputs[0]._data.shape[0]
+    if size == 0:   # PyTorch reads the first grad_output's first row
+        raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
     keep = create_graph if retain_graph is None else retain_graph
-    samples = [grad(outputs, inputs, [g[b] if create_graph else _make(g._data[b]) for g in grad_outputs],
+    samples = [grad(outputs, inputs, [g[b] if create_graph else _make(g._data[b, ...]) for g in grad_outputs],
                     retain_graph=keep or b < size - 1, create_graph=create_graph,
                     allow_unused=materialize_grads if allow_unused is None else allow_unused) for b in range(size)]
     results = []

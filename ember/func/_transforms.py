@@ -407,7 +407,7 @@ def _basis(t):
 
 def _reverse_blocks(out, inputs, create_graph):
     """d out / d input for each input, by one batched vector-Jacobian product per output element."""
-    if not out.requires_grad:
+    if not out.requires_grad or out.numel() == 0:
         return [out.new_zeros(tuple(out.shape) + tuple(i.shape)) for i in inputs]
     rows = _autograd_grad([out], inputs, [_basis(out)], retain_graph=True, create_graph=create_graph,
                          allow_unused=True, is_grads_batched=True)
@@ -423,7 +423,7 @@ def _forward_blocks(out, inputs, create_graph):
     vjps = _autograd_grad([out], inputs, [dummy], retain_graph=True, create_graph=True, allow_unused=True)
     blocks = []
     for v, i in zip(vjps, inputs):
-        if v is None or not v.requires_grad:
+        if v is None or not v.requires_grad or i.numel() == 0:
             blocks.append(out.new_zeros(tuple(out.shape) + tuple(i.shape)))
             continue
         columns, = _autograd_grad([v], [dummy], [_basis(i)], retain_graph=True, create_graph=create_graph,
