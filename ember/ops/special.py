@@ -10,9 +10,10 @@ from .. import _dtype, _meta
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from . import _ndtri, _parallel
+from ._incomplete_gamma import regularized_gammas
 from ._inplace import inplace_method
-from ._unary import unary_primitive
 from ._kernel_dtypes import refuse_complex
+from ._unary import unary_primitive
 from ._util import promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
 
@@ -330,54 +331,15 @@ SpecialNdtri, ndtri = _unary("SpecialNdtri", "special_ndtri", None,
 
 # --- regularised incomplete gamma ----------------------------------------------------------------------------------
 def _igamma_parts(a, x):
-    """(P, Q, use_q): P from its series where x < a + 1, Q from its continued fraction elsewhere (each is accurate
-    on its own side, and each runs only on its own elements); ``use_q`` marks the elements whose accurate value is Q."""
+    """(P, Q) in float64 where a > 0 and 0 < x < inf (NaN elsewhere, for ``_igamma_domain`` to settle); CuPy arrays
+    are worked on the host."""
     xp = _xp(a)
     a, x = (xp.array(v, dtype=numpy.float64) for v in xp.broadcast_arrays(a, x))
-    use_q = x >= a + 1.0
-    prefactor = xp.exp(a * xp.log(xp.where(x > 0, x, 1.0)) - x - _lgamma64(a))
-    lower = ~use_q
-    series, fraction = xp.zeros_like(a), xp.zeros_like(a)
-    series[lower] = _igamma_series(xp, a[lower], x[lower])
-    fraction[use_q] = _igammac_fraction(xp, a[use_q], x[use_q])
-    p, q = prefactor * series, prefactor * fraction
-    return xp.where(use_q, 1.0 - q, p), xp.where(use_q, q, 1.0 - p), use_q
-
-
-def _igamma_series(xp, a, x):
-    """sum over n of x^n / (a (a + 1) ... (a + n)): P(a, x) = x^a e^-x / Gamma(a) times this."""
-    term = 1.0 / xp.where(a > 0, a, 1.0)
-    total = term.copy()
-    denominator = a.copy()
-    for _ in range(5000):
-        denominator = denominator + 1.0
-        term = term * x / denominator
-        total = total + term
-        if not (xp.abs(term) > xp.abs(total) * 1e-16).any():
-            break
-    return total
-
-
-def _igammac_fraction(xp, a, x):
-    """Legendre's continued fraction (modified Lentz): Q(a, x) = x^a e^-x / Gamma(a) times this."""
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = xp.full_like(b, 1.0 / tiny)
-    d = 1.0 / xp.where(b == 0, tiny, b)
-    h = d.copy()
-    for i in range(1, 5000):
-        an = -i * (i - a)
-        b = b + 2.0
-        d = an * d + b
-        d = xp.where(xp.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = xp.where(xp.abs(c) < tiny, tiny, c)
-        d = 1.0 / d
-        delta = d * c
-        h = h * delta
-        if not (xp.abs(delta - 1.0) > 1e-15).any():
-            break
-    return h
+    host_a, host_x = (v if xp is numpy else xp.asnumpy(v) for v in (a, x))
+    inside = (host_a > 0) & (host_x > 0) & numpy.isfinite(host_a) & numpy.isfinite(host_x)
+    p, q = numpy.full_like(host_a, math.nan), numpy.full_like(host_a, math.nan)
+    p[inside], q[inside] = regularized_gammas(host_a[inside], host_x[inside])
+    return (p, q) if xp is numpy else (xp.asarray(p), xp.asarray(q))
 
 
 def _igamma_domain(a, x, value, at_zero_x):
