@@ -243,6 +243,8 @@ class Tensor(TensorBase):
 
     @data.setter
     def data(self, value):
+        if self.requires_grad and not (value.dtype.is_floating_point or value.dtype.is_complex):
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
 
     @property

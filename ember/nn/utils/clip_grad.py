@@ -2,7 +2,6 @@
 import types
 import warnings
 
-from ... import _dtype
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import tensor
 
@@ -14,39 +13,34 @@ def _as_list(tensors):
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
 
 
-def _public_stack():
-    """``torch.stack`` as a program calls it (through ``__torch_function__`` once installed), so tensor subclasses
-    such as DTensor norms stack by their own rules."""
+def _public(name):
+    """``torch.<name>`` as a program calls it (through ``__torch_function__`` once installed), so tensor subclasses
+    such as DTensor norms stack and reduce by their own rules."""
     import ember
-    return ember.stack
+    return ember.linalg.vector_norm if name == "vector_norm" else getattr(ember, name)
 
 
-def _vector_norm(x, norm_type):
-    """The p-norm of all elements of ``x`` (inf, -inf and 0 included), as torch.linalg.vector_norm."""
-    magnitude = x.abs()
-    if norm_type == float("inf"):
-        return magnitude.max() if x.numel() else magnitude.sum()
-    if norm_type == float("-inf"):
-        return magnitude.min()
-    if norm_type == 0:
-        return (magnitude != 0).sum().to(x.dtype)
-    if norm_type == 2:
-        return (magnitude * magnitude).sum().sqrt()
-    return (magnitude ** norm_type).sum() ** (1.0 / norm_type)
+def _grouped(tensors):
+    """``tensors`` grouped by (device, dtype) in first-seen order, as PyTorch's ``_group_tensors_by_device_and_dtype``
+    (the norms are stacked in this order)."""
+    groups = {}
+    for t in tensors:
+        groups.setdefault((t.device, t.dtype), []).append(t)
+    return list(groups.values())
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """The ``norm_type``-norm of all ``tensors`` taken together as one vector."""
+    """The ``norm_type``-norm of all ``tensors`` taken together as one vector (``torch.linalg.vector_norm`` of each,
+    then of their norms)."""
     tensors = _as_list(tensors)
     norm_type = float(norm_type)
     if not tensors:
         return tensor(0.0)
+    first_device = tensors[0].device
+    vector_norm = _public("vector_norm")
     with no_grad():
-        norms = [_vector_norm(t, norm_type).to(tensors[0].device) for t in tensors]
-        dtype = norms[0].dtype
-        for norm in norms[1:]:
-            dtype = _dtype.promote_types(dtype, norm.dtype)
-        total_norm = _vector_norm(_public_stack()([n.to(dtype) for n in norms]), norm_type)
+        norms = [vector_norm(t, norm_type) for group in _grouped(tensors) for t in group]
+        total_norm = vector_norm(_public("stack")([norm.to(first_device) for norm in norms]), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan().logical_or(total_norm.isinf())):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
@@ -55,14 +49,18 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
-    """Scales the gradients of ``parameters`` by min(1, max_norm / (total_norm + 1e-6)) in place."""
+    """Scales the gradients of ``parameters`` by min(1, max_norm / (total_norm + 1e-6)) in place; ``total_norm`` is
+    a tensor (a number gets ``torch.clamp``'s TypeError, as in PyTorch)."""
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    max_norm = float(max_norm)
     if not grads:
         return
     with no_grad():
-        coefficient = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
-        for grad in grads:
-            grad.mul_(coefficient.to(grad.device))
+        coefficient = _public("clamp")(max_norm / (total_norm + 1e-6), max=1.0)
+        for group in _grouped(grads):
+            on_device = coefficient.to(group[0].device)
+            for grad in group:
+                grad.mul_(on_device)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy
 
-from ... import _dtype
+from ... import _C, _dtype
 from ..._tensor import Tensor
 from ...autograd.function import composite
 from ...ops import creation, indexing, rearrange, shape, sorting
@@ -45,8 +45,13 @@ class PackedSequence(PackedSequence_):
 
     def to(self, *args, **kwargs):
         """This sequence with ``data`` converted as ``Tensor.to`` does (self when nothing changes); the index
-        tensors follow the data's device and ``batch_sizes`` stays on the CPU."""
-        return self._with_data(self.data.to(*args, **kwargs))
+        tensors follow the data's device and ``batch_sizes`` stays on the CPU. A conversion refuses ``copy``, as
+        PyTorch's (it parses the arguments with ``torch._C._nn._parse_to``)."""
+        data = self.data.to(*args, **kwargs)
+        if data is self.data:
+            return self
+        _C._parse_to(*args, **kwargs)
+        return self._with_data(data)
 
     def cuda(self, device=None, non_blocking=False):
         """This sequence's data on a CUDA device."""
@@ -121,7 +126,7 @@ def invert_permutation(permutation):
 def _lengths_tensor(lengths):
     """``lengths`` (a list or a 1-D CPU tensor) as an int64 tensor, with PyTorch's check."""
     if not isinstance(lengths, Tensor):
-        return creation.tensor(numpy.asarray(lengths).astype(numpy.int64).reshape(-1), device="cpu")
+        return creation.tensor(numpy.asarray(lengths).astype(numpy.int64), device="cpu")
     _require_cpu_lengths(lengths)
     return lengths if lengths.dtype is _dtype.int64 else lengths.to(_dtype.int64)
 
@@ -163,6 +168,8 @@ def _pack_padded_sequence(input, lengths, batch_first):
                            "sidestep this requirement if you do not need ONNX exportability.")
     if input.ndim < 2:
         raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {batch_dim})")
+    if input.numel() == 0:
+        raise RuntimeError("Cannot pack empty tensors.")
     if lengths.size != input.shape[batch_dim]:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got {lengths.size} "
                            f"(batch_size={input.shape[batch_dim]})")
@@ -202,7 +209,10 @@ def _pad_packed_sequence(data, batch_sizes, batch_first, padding_value, total_le
         if total_length < max_length:
             raise ValueError("Expected total_length to be at least the length of the longest sequence in input, but "
                              f"got total_length={total_length} and max sequence length being {max_length}")
-        max_length = total_length
+        if not isinstance(total_length, (int, numpy.integer)) or isinstance(total_length, bool):
+            raise TypeError("_pad_packed_sequence(): argument 'total_length' (position 5) must be int, not "
+                            f"{type(total_length).__name__}")
+        max_length = int(total_length)
     batch = int(batch_sizes[0])
     offsets = numpy.cumsum(batch_sizes) - batch_sizes
     columns = numpy.arange(batch)
@@ -228,6 +238,9 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     sequences = tuple(sequences)
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
+    for i, s in enumerate(sequences):
+        if not isinstance(s, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(s).__name__}")
     if padding_side not in ("left", "right"):
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     first = sequences[0]

@@ -1,0 +1,106 @@
+"""torch.nn.utils differences found by the nn.utils sweep, each compared with PyTorch: packing refusals and
+PackedSequence.to's copy refusal, the norms clip_grad_norm_ takes (linalg.vector_norm of each gradient in
+16-bit floats too), clip_grads_with_norm_ of a number, parameters_to_vector's views and devices, and
+``.data =`` of an integer tensor on a parameter."""
+import numpy
+import pytest
+
+from tests.oracle import same_outcome
+
+
+def t(lib, shape, seed=0, dtype="float32", requires_grad=False):
+    values = numpy.random.default_rng(seed).uniform(-2, 2, shape)
+    return lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=requires_grad)
+
+
+def rnn(lib):
+    return lib.nn.utils.rnn
+
+
+@pytest.mark.parametrize("shape,lengths", [((0, 2), [1, 1]), ((3, 0, 2), []), ((3, 2, 0), [2, 1]),
+                                           ((3, 2), 2), ((3, 2), [[2, 1]])])
+def test_pack_padded_sequence_refusals(shape, lengths):
+    """ember packed empty tensors (or failed on their indices) and flattened lengths of other ranks; PyTorch
+    refuses both."""
+    same_outcome(lambda lib: rnn(lib).pack_padded_sequence(lib.zeros(shape), lengths).data)
+
+
+@pytest.mark.parametrize("total_length", [4.0, True, 4])
+def test_pad_packed_sequence_total_length_type(total_length):
+    same_outcome(lambda lib: rnn(lib).pad_packed_sequence(rnn(lib).pack_padded_sequence(lib.ones(3, 2), [3, 2]),
+                                                          total_length=total_length)[0])
+
+
+@pytest.mark.parametrize("others", [[1, 2], ["a"], [None]])
+def test_pad_sequence_of_non_tensors(others):
+    same_outcome(lambda lib: rnn(lib).pad_sequence([lib.ones(2)] + others))
+    same_outcome(lambda lib: rnn(lib).pad_sequence(others))
+
+
+@pytest.mark.parametrize("args,kwargs", [((), {"device": "cpu", "copy": True}), (("float64",), {"copy": True}),
+                                         (("float64",), {}), (("float32",), {"copy": True}), ((), {"copy": False})])
+def test_packed_sequence_to_copy(args, kwargs):
+    """PyTorch parses a converting PackedSequence.to's arguments with _parse_to, which refuses copy=True (a
+    conversion that changes nothing returns the sequence before that)."""
+    def run(lib):
+        packed = rnn(lib).pack_padded_sequence(t(lib, (3, 3, 2)), [3, 1, 2], enforce_sorted=False)
+        moved = packed.to(*(getattr(lib, a) for a in args), **kwargs)
+        return f"{moved is packed} {moved.data.dtype} {moved.sorted_indices.tolist()} {moved.batch_sizes.tolist()}"
+    same_outcome(lambda lib: run(lib).replace(lib.__name__, "torch"))
+
+
+def gradients(lib, dtype, special=None):
+    rng = numpy.random.default_rng(0)
+    params = []
+    for shape in [(3, 4), (5,), (2, 2, 2)]:
+        param = lib.nn.Parameter(lib.tensor(rng.uniform(-1, 1, shape), dtype=getattr(lib, dtype)))
+        param.grad = lib.tensor(rng.uniform(-3, 3, shape), dtype=getattr(lib, dtype))
+        params.append(param)
+    return params
+
+
+@pytest.mark.parametrize("norm_type", [2.5, 3, 1, float("inf")])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_clip_grad_norm_of_16_bit_gradients(norm_type, dtype):
+    """ember raised 16-bit gradients to the power in their own precision; PyTorch's vector_norm accumulates in
+    float32 and rounds once."""
+    def run(lib):
+        params = gradients(lib, dtype)
+        norm = lib.nn.utils.clip_grad_norm_(params, max_norm=1.5, norm_type=norm_type)
+        return [norm] + [p.grad for p in params]
+    same_outcome(run)
+
+
+@pytest.mark.parametrize("tensors", ["int", "none", "mixed"])
+def test_get_total_norm_inputs(tensors):
+    """An integer tensor gets vector_norm's refusal; None in the list AttributeError on its device; a float64
+    tensor among float32 ones is stacked by dtype groups and promoted."""
+    def run(lib):
+        given = {"int": [lib.ones(3, dtype=lib.int64)], "none": [None, lib.ones(3)],
+                 "mixed": [lib.ones(3), t(lib, 4, 1, "float64"), t(lib, 2, 2)]}[tensors]
+        return lib.nn.utils.get_total_norm(given, 3.0)
+    same_outcome(run)
+
+
+def test_clip_grads_with_norm_of_a_number():
+    """A Python number as total_norm reaches torch.clamp, which refuses it with TypeError."""
+    same_outcome(lambda lib: lib.nn.utils.clip_grads_with_norm_(gradients(lib, "float32"), 2.0, 5.0))
+
+
+def test_parameters_to_vector_views():
+    """PyTorch views each parameter as one row (a transposed one fails); a meta parameter beside a CPU one is no
+    device mismatch for its check (both host devices), so cat refuses it."""
+    same_outcome(lambda lib: lib.nn.utils.parameters_to_vector([lib.arange(6.).view(2, 3).t()]))
+    same_outcome(lambda lib: lib.nn.utils.parameters_to_vector([lib.ones(2), lib.ones(2, device="meta")]))
+    same_outcome(lambda lib: lib.nn.utils.vector_to_parameters(numpy.ones(3), [lib.ones(3)]))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "float64", "complex64", "bfloat16"])
+def test_data_of_a_parameter_set_to_another_dtype(dtype):
+    """``.data =`` a tensor that cannot require gradients is refused on one that does (vector_to_parameters of an
+    integer vector); float and complex data are taken."""
+    def run(lib):
+        param = lib.nn.Parameter(lib.ones(2))
+        lib.nn.utils.vector_to_parameters(lib.ones(2, dtype=getattr(lib, dtype)), [param])
+        return param
+    same_outcome(run)
