@@ -23,8 +23,16 @@ dispatch_check = [None]
 refuses the subclass's gradients where the node's formula would read their arrays."""
 
 
+transforms_active = [None]
+"""Set by ``ember.func``: a function telling whether a function transform (vmap, grad, ...) is running."""
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Computes the gradients of ``tensors`` with respect to the graph's leaves and accumulates them in ``.grad``."""
+    if transforms_active[0] is not None and transforms_active[0]():
+        raise RuntimeError("backward() called inside a functorch transform. This is not supported, please use "
+                           "functorch.grad or functorch.vjp instead or call backward() outside of functorch "
+                           "transforms.")
     tensors = (tensors,) if isinstance(tensors, (Tensor, GradientEdge)) else tuple(tensors)
     grads = _root_grads(tensors, grad_tensors)
     if inputs is not None:

@@ -4,7 +4,7 @@ While one runs, a dispatch hook checks the user ``autograd.Function``s it applie
 import contextlib
 
 from .. import _alias
-from ..autograd import _jvp, function as _function
+from ..autograd import _jvp, engine as _engine, function as _function
 from . import _vmap
 
 _depth = [0]   # grad / vjp / jvp / functionalize calls now running their function
@@ -43,6 +43,9 @@ def running(forward=False, vmapped=False, func=None, args=()):
 def transforms_active():
     """True inside any function transform, as PyTorch's functorch levels answer."""
     return bool(_depth[0] or _vmap._levels)
+
+
+_engine.transforms_active[0] = transforms_active   # backward() refuses to run inside a transform, as PyTorch's
 
 
 def user_function(cls):

@@ -136,10 +136,35 @@ def _tensor_outputs(leaves, api):
             raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(o)}")
 
 
-def _split_aux(result, api):
+def _split_aux(result, api, check_aux=True):
+    """(output, aux) of a ``has_aux`` function's result; ``check_aux``: refuse an aux that is not tensors now."""
     if not (isinstance(result, tuple) and len(result) == 2):
         raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
+    if check_aux:
+        _tensor_aux(result[1])
     return result
+
+
+def _tensor_aux(aux):
+    """PyTorch's check that a ``has_aux`` function's aux holds only tensors (in tuples, lists and dicts)."""
+    for leaf in tree_flatten(aux)[0]:
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
+
+
+def _differentiable_outputs(leaves):
+    """vjp's check that every output has a floating-point or complex dtype (jacrev's too, being made of vjp)."""
+    for o in leaves:
+        if not (o.is_floating_point() or o.is_complex()):
+            raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
+                               f"with dtype {o.dtype}")
+
+
+def _differentiable_primals(leaves):
+    """make_dual's check that every primal has a floating-point or complex dtype (jvp's and jacfwd's)."""
+    for p in leaves:
+        if isinstance(p, Tensor) and not (p.is_floating_point() or p.is_complex()):
+            raise ValueError(f"Expected primal to be floating point or complex, but got: {p.dtype}")
 
 
 def _refuse_complex(name, tree, is_input):
@@ -155,6 +180,9 @@ def _grads(outputs, inputs, cotangents, create_graph):
     if not needs:
         return [i.detach() * 0 for i in inputs]
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    for _, c in pairs:   # autograd.grad's check, which PyTorch's transforms reach
+        if c is not None and not isinstance(c, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(c).__name__}")
     grads = _autograd_grad([o for o, _ in pairs], inputs, [c for _, c in pairs], retain_graph=True,
                            create_graph=create_graph, allow_unused=True)
     return [g if g is not None else i.detach() * 0 for g, i in zip(grads, inputs)]
@@ -187,10 +215,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 result = func(*args, **kwargs)
             aux = None
             if has_aux:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
-                                       "(output, aux) if has_aux is True")
-                result, aux = result
+                result, aux = _split_aux(result, "grad_and_value(f)(*args)", check_aux=False)
             if not isinstance(result, Tensor):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
                                    f"{type(result)}")
@@ -200,6 +225,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
             inputs = [a for n in nums for a in rebuilds[n][0]]
             outer = outer or _captured_tracking([result], inputs, grad_enabled)
             grads = _grads([result], inputs, [None], create_graph=outer)
+            if has_aux:
+                _tensor_aux(aux)
         out, start = [], 0
         for n in nums:
             aliases, rebuild = rebuilds[n]
@@ -241,10 +268,7 @@ def vjp(func, *primals, has_aux=False):
     out_leaves, out_spec = tree_flatten(result)
     _tensor_outputs(out_leaves, "vjp(f, *primals)")
     outer = outer or _captured_tracking(out_leaves, aliases, grad_enabled)
-    for o in out_leaves:
-        if not (o.is_floating_point() or o.is_complex()):
-            raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
-                               f"with dtype {o.dtype}")
+    _differentiable_outputs(out_leaves)
 
     def vjp_fn(cotangents, retain_graph=True, create_graph=None):
         cot_leaves, cot_spec = tree_flatten(cotangents)
@@ -307,9 +331,13 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                                "This is not allowed with strict=True.")
         if _captured_tracking(out_leaves, aliases, grad_enabled):
             outer = differentiating = True
-        dummies = [_alias(o.detach().new_zeros(o.shape)) for o in out_leaves]
-        vjps = _grads(out_leaves, aliases, dummies, create_graph=True)
-        tangents_out = _grads(vjps, dummies, tangent_leaves, create_graph=differentiating)
+        floats = [o for o in out_leaves if o.is_floating_point() or o.is_complex()]
+        dummies = [_alias(o.detach().new_zeros(o.shape)) for o in floats]
+        vjps = _grads(floats, aliases, dummies, create_graph=True)
+        products = iter(_grads(vjps, dummies, tangent_leaves, create_graph=differentiating))
+        # integer and bool outputs have no derivative: PyTorch gives them zero tangents of their dtype
+        tangents_out = [next(products) if o.is_floating_point() or o.is_complex() else o.detach().new_zeros(o.shape)
+                        for o in out_leaves]
     widest = _widest_tangent(leaves, tangent_leaves)
     if widest is not None:
         tangents_out = [t.to(promote_types(t.dtype, widest)) if t.is_floating_point() else t for t in tangents_out]
@@ -366,6 +394,8 @@ def _jacobian(func, argnums, has_aux, name, column_products, randomness="same"):
         single, nums = _argnums_tuple(argnums, len(args), name)
         args = list(args)
         _refuse_complex(name, [args[n] for n in nums], True)
+        if name == "jacfwd":
+            _differentiable_primals(_flatten([args[n] for n in nums])[0])
         outer = _outer_tracking(_flatten([args[n] for n in nums])[0])
         grad_enabled = is_grad_enabled()
         with enable_grad():
@@ -383,6 +413,8 @@ def _jacobian(func, argnums, has_aux, name, column_products, randomness="same"):
                 result, aux = _split_aux(result, api)
             out_leaves, out_rebuild = _flatten(result)
             _tensor_outputs(out_leaves, api)
+            if name == "jacrev":
+                _differentiable_outputs(out_leaves)
             _refuse_complex(name, out_leaves, False)
             outer = outer or _captured_tracking(out_leaves, aliases, grad_enabled)
             per_output = [column_products(out, aliases, outer) for out in out_leaves]
