@@ -754,6 +754,8 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fills self with samples from N(mean, std**2)."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    if self.numel() == 0:   # PyTorch's kernel, which refuses other dtypes, does not run
+        return self
     n = _float_fill(self, "normal_kernel_cpu")
     engine = _engine(generator)
     return _fill_in_place(self, lambda out: _normal(engine, n, self.dtype, float(mean), float(std),
@@ -855,6 +857,8 @@ def exponential_(self, lambd=1.0, *, generator=None):
     """Fills self with samples from the exponential distribution of rate ``lambd``."""
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    if self.numel() == 0:   # PyTorch's kernel, which refuses other dtypes, does not run
+        return self
     _require_continuous("Exponential", self, _dtype.scalar_type_name(self.dtype))
     n = _float_fill(self, "exponential_cpu")
     if self.is_meta:
@@ -868,6 +872,8 @@ def geometric_(self, p, *, generator=None):
     """Fills self with the number of Bernoulli(p) trials up to and including the first success."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    if self.numel() == 0:   # PyTorch's kernel, which refuses complex dtypes, does not run
+        return self
     refuse_complex("geometric_cpu", self)
     if self.is_meta:
         return self
@@ -891,6 +897,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fills self with samples whose logarithm is N(mean, std**2)."""
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    if self.numel() == 0:   # PyTorch's kernel, which refuses other dtypes, does not run
+        return self
     refuse_complex("log_normal_cpu", self)
     n = _float_fill(self, "log_normal_cpu")
     if self.is_meta:
