@@ -75,7 +75,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                                "supported together. Please either set `strict=False` or `vectorize=False`.")
-        result = tuple(_jacobian_of_output(i, out, inputs, create_graph, strict) for i, out in enumerate(outputs))
+        if vectorize and not sum(o.nelement() for o in outputs) and any(o.requires_grad for o in outputs):
+            raise IndexError("index 0 is out of bounds for dimension 0 with size 0")   # PyTorch's empty batch
+        result = tuple(_jacobian_of_output(i, out, inputs, create_graph, strict, vectorize)
+                       for i, out in enumerate(outputs))
         if vectorize and create_graph:
             result = _one_tensor_per_input(result, outputs, inputs)
         result = tuple(_grad_postprocess(per_input, create_graph) for per_input in result)
@@ -165,8 +168,11 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 # --- Jacobian rows and columns ------------------------------------------------------------------------------------
-def _jacobian_of_output(i, out, inputs, create_graph, strict):
-    """Output ``i``'s Jacobian blocks, one per input, stacked from one vector-Jacobian product per output element."""
+def _jacobian_of_output(i, out, inputs, create_graph, strict, vectorize=False):
+    """Output ``i``'s Jacobian blocks, one per input, stacked from one vector-Jacobian product per output element
+    (``vectorize``: PyTorch's rows of all outputs at once, where an empty output's blocks are empty)."""
+    if vectorize and not out.nelement():
+        return tuple(_make(xp_of(x._data).zeros(tuple(out.shape) + tuple(x.shape), x._data.dtype)) for x in inputs)
     rows = tuple([] for _ in inputs)
     for k in range(out.nelement()):
         grads = _autograd_grad((out,), inputs, (_basis(out, k),), retain_graph=True, create_graph=create_graph)
