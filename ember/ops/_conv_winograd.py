@@ -39,14 +39,28 @@ at 7x7 1.3x; 256 at 8x8 0.92x, but ResNet-18's 64-channel 8x8 stage at batch 32 
 14x14 0.85x)."""
 
 
-def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
-    """Whether a convolution of ``weight_shape`` over an input of ``input_shape`` (N, C, H, W) runs here."""
+FORWARD_MIN_CHANNELS = 64
+"""Fewest input and output channels for a forward that no weight gradient follows (an evaluation: nothing is kept
+for the gradients, whose passes set ``MIN_CHANNELS``), over maps of ``FORWARD_MIN_SIZE`` or more. One thread, forward
+alone, against the path they took before (ms): (8, 64, 56, 56) to 64 channels 26.8 -> 21.4 (ResNet-18-224's first
+stage), (8, 96, 56, 56) to 64 40.4 -> 28.1, (16, 128, 32, 32) to 64 34.4 -> 25.8, (4, 64, 112, 112) to 64 55.8 ->
+43.1, batch 1 at 56x56 2.76 -> 2.25."""
+FORWARD_MIN_SIZE = 24
+"""Fewest output rows and columns for ``FORWARD_MIN_CHANNELS``: over smaller maps the tiles' extra row and column
+cost what the products save, and from 16x16 down ``_conv_winograd_tiles`` takes them (one thread, 64 -> 64 channels
+at batch 32: 17x17 9.7 -> 10.1 ms, 24x24 17.7 -> 17.1, 32x32 at batch 16 16.5 -> 13.9)."""
+
+
+def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype, forward_only=False):
+    """Whether a convolution of ``weight_shape`` over an input of ``input_shape`` (N, C, H, W) runs here; with
+    ``forward_only``, its forward with no weight gradient to follow (thinner convolutions too)."""
     if xp is not numpy or len(weight_shape) != 4 or tuple(weight_shape[2:]) != (3, 3) or groups != 1:
         return False
     if any(s != 1 for s in stride) or any(d != 1 for d in dilation) or numpy.dtype(dtype).char not in "fd":
         return False
-    out = [s + 2 * p - 2 for s, p in zip(input_shape[2:], padding)]
-    return input_shape[0] > 0 and min(weight_shape[:2]) >= MIN_CHANNELS and min(out) >= MIN_SIZE
+    out, channels = [s + 2 * p - 2 for s, p in zip(input_shape[2:], padding)], min(weight_shape[:2])
+    thin = forward_only and channels >= FORWARD_MIN_CHANNELS and min(out) >= FORWARD_MIN_SIZE
+    return input_shape[0] > 0 and (thin or channels >= MIN_CHANNELS and min(out) >= MIN_SIZE)
 
 
 def _tiles(size, padding):

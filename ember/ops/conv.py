@@ -6,9 +6,10 @@ K kernel offsets and P output positions, built with one strided copy per kernel 
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
 only padding are left out. Four kinds take their own algorithms: depthwise convolutions (banded matmuls,
 ``_conv_depthwise``) and 1x1 ones over larger maps (``_conv_pointwise``), both in the (N, C, *s) layout with no
-moves, wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``), stride-1 ones of 5x5 and larger
-kernels over small maps (discrete Fourier transforms as matmuls, ``_conv_fourier``; with Winograd's, the
-transform-domain algorithms ``_transform`` picks), and the other ungrouped float32/float64 ones over larger maps (the
+moves, wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``; with no weight gradient to follow,
+also thinner ones over larger maps), stride-1 ones of 5x5 and larger kernels over small maps (discrete Fourier
+transforms as matmuls, ``_conv_fourier``; with Winograd's, the transform-domain algorithms ``_transform`` picks), and
+the other ungrouped float32/float64 ones over larger maps (the
 batch-first layout below), whose columns are cut, multiplied and added back a block of samples at a time while they
 stay in cache (``_conv_blocked``); those with few output channels over small maps take channels-last columns, one
 row per sample's position (``_conv_channels_last``); a forward with no weight gradient to follow over small maps
@@ -282,6 +283,9 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
         y = _biased(xp, _conv_pointwise.forward(xp, x, w, groups), bias)
         return (y, None, None) if keep else y
     algorithm = _transform(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype)
+    if algorithm is None and not keep and _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups,
+                                                                 x.shape, x.dtype, forward_only=True):
+        algorithm = _conv_winograd
     if algorithm is not None:
         if _finite(x, w):
             y, source = algorithm.forward(x, w, padding)
