@@ -263,6 +263,25 @@ anomaly_enabled = [False]
 """Whether anomaly detection is on (``anomaly_mode`` sets it)."""
 
 
+def keep_versions(result, *tensors):
+    """Has the backward of ``result``'s node refuse ``tensors`` once changed in place, as PyTorch's version check on
+    what its nodes save: for ops whose node holds a tensor's array itself (index, mask and target inputs; index
+    outputs) rather than saving the tensor. Arguments that are not tensors are skipped; returns ``result``."""
+    node = result.grad_fn
+    kept = tuple((t, t._version_counter[0]) for t in tensors if isinstance(t, Tensor))
+    if node is not None and kept:
+        node._kept_versions = node._kept_versions + kept
+    return result
+
+
+def check_kept_versions(node):
+    """Raises PyTorch's error if a tensor ``keep_versions`` recorded for ``node`` was changed in place since."""
+    for tensor, version in node._kept_versions:
+        if tensor._version_counter[0] != version:
+            mask_type = f"{tensor.device.type.upper()}BoolType" if tensor._data.dtype == numpy.bool_ else None
+            raise _modified_error(tensor, tensor._version_counter, version, mask_type)
+
+
 def _modified_error(tensor, counter, version, type_name=None):
     """PyTorch's error for a saved tensor changed in place since it was saved, naming it by type (``type_name``, or
     ``tensor.type()``) and size and, where it has one, by the op whose output it now is (``which is output 0 of

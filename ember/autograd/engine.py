@@ -14,6 +14,7 @@ from collections import OrderedDict
 from .._backend import xp_of
 from .._tensor import Tensor, _make, _wrap, add_hook
 from . import anomaly_mode
+from ._saved import check_kept_versions
 from .function import (AccumulateGrad, GradientEdge, Node, _as_array, _ndarray, current_grad_fn, dispatch_hooks,
                        registry)
 from .grad_mode import state
@@ -456,6 +457,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                         shape, dtype = node._output_meta[nr]
                         output_grads[nr] = _make(node.xp.zeros(shape, dtype))
         try:
+            if node._kept_versions:
+                check_kept_versions(node)
             if on_arrays:   # input_grads are arrays
                 input_grads = function.array_backward(node, g)
             else:

@@ -83,6 +83,7 @@ class Node(FunctionCtx):
     _output_hooks = None
     _retained = None
     _non_differentiable = ()
+    _kept_versions = ()   # (tensor, version) pairs whose arrays the node holds (_saved.keep_versions)
     _trace = None
     _hooked = False       # set once any hook or retain_grad is registered: the engine's fast path checks only this
     _backward_on_arrays = False   # a Primitive's node with an array_backward

@@ -12,6 +12,7 @@ from .. import _compat, _dtype, _meta
 from .._warnings import warn
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import OVERLAP_MESSAGE, assign_inplace, check_inplace_allowed, inplace_method, overlaps, writeable
@@ -410,19 +411,8 @@ def _one_dim_adjacent(advanced):
 def _keep_index_versions(result, key):
     """Has the backward of ``result``'s node refuse the index tensors of ``key`` once changed in place (its key holds
     their arrays), as PyTorch's version check on the indices it saves."""
-    node = result.grad_fn
     tensors = [k for k in (key if isinstance(key, tuple) else (key,)) if isinstance(k, Tensor) and not _selects(k)]
-    if node is not None and tensors:
-        node.index_versions = [(t, t._version_counter[0]) for t in tensors]
-    return result
-
-
-def _check_index_versions(ctx):
-    for tensor, version in getattr(ctx, "index_versions", ()):
-        if tensor._version_counter[0] != version:
-            from ..autograd._saved import _modified_error
-            mask_type = f"{tensor.device.type.upper()}BoolType" if tensor.dtype is _dtype.bool_ else None
-            raise _modified_error(tensor, tensor._version_counter, version, mask_type)
+    return keep_versions(result, *tensors)
 
 
 class Index(Primitive):
@@ -435,7 +425,6 @@ class Index(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        _check_index_versions(ctx)
         return IndexAccumulate.apply(grad, ctx.shape, ctx.key)
 
 
@@ -510,7 +499,6 @@ class IndexPut(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        _check_index_versions(ctx)
         grad_a = grad_value = None
         if ctx.needs_input_grad[0]:
             grad_a = grad if ctx.accumulate else IndexPut.apply(grad, 0, ctx.key, False)
@@ -701,9 +689,10 @@ def index_select(input, dim, index, *, out=None):
     if isinstance(out, Tensor) and out.dtype is not input.dtype:
         raise RuntimeError("index_select(): self and result must have the same scalar type")
     if input.ndim == 0:
-        return write_out(out, reshape(Index.apply(reshape(input, 1), advanced_key((array,))), ()),   # 0-d, as PyTorch
-                         "index_select")
-    return write_out(out, IndexSelect.apply(input, array, dim), "index_select")
+        result = reshape(Index.apply(reshape(input, 1), advanced_key((array,))), ())   # 0-d, as PyTorch
+    else:
+        result = IndexSelect.apply(input, array, dim)
+    return write_out(out, keep_versions(result, index), "index_select")
 
 
 def _check_source(name, input, dim, array, source, error=RuntimeError):
@@ -730,7 +719,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
         raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
                            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
     result = _put_along(input, dim, array, source if alpha == 1 else source * alpha, True)
-    return write_out(out, name_node(result, "IndexAddBackward0", (input, source)), "index_add")
+    return write_out(out, keep_versions(name_node(result, "IndexAddBackward0", (input, source)), index), "index_add")
 
 
 def _put_along(input, dim, array, source, accumulate):
@@ -754,7 +743,8 @@ def index_copy(input, dim, index, source, *, out=None):
                            f"{_dtype.scalar_type_name(input.dtype)} and (source) "
                            f"{_dtype.scalar_type_name(source.dtype)}")
     result = _put_along(input, dim, array, source, False)
-    return write_out(out, name_node(result, "IndexCopyBackward0", (input, source)), "index_copy")
+    return write_out(out, keep_versions(name_node(result, "IndexCopyBackward0", (input, source)), index),
+                     "index_copy")
 
 
 @tensor_method
@@ -774,7 +764,7 @@ def index_fill(input, dim, index, value):
         result = reshape(IndexPut.apply(reshape(input, 1), value, advanced_key((array,)), False), ())
     else:
         result = IndexPut.apply(input, value, _key(dim, array), False)
-    return name_node(result, f"IndexFillBackward{len(inputs) - 1}", inputs)
+    return keep_versions(name_node(result, f"IndexFillBackward{len(inputs) - 1}", inputs), index)
 
 
 for _function in (index_add, index_copy, index_fill):
@@ -814,9 +804,10 @@ def masked_select(input, mask):
     if mask.dtype is not _dtype.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     _meta.refuse_data_dependent("masked_select", input, mask)
-    original = input
+    original, given_mask = input, mask
     input, mask = broadcast_tensors(input, mask)
-    return name_node(Index.apply(input, advanced_key((mask._data,))), "MaskedSelectBackward0", (original,))
+    result = Index.apply(input, advanced_key((mask._data,)))
+    return keep_versions(name_node(result, "MaskedSelectBackward0", (original,)), given_mask)
 
 
 @tensor_method
@@ -827,14 +818,14 @@ def masked_scatter(input, mask, source):
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
                            f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(source.dtype)}")
     _bool_mask("masked_scatter_", mask)
-    original = input
+    original, given_mask = input, mask
     input, mask = broadcast_tensors(input, mask)
     count = int(mask._data.sum())
     if count > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
     values = reshape(source, -1)[:count]
-    return name_node(IndexPut.apply(input, values, advanced_key((mask._data,)), False), "MaskedScatterBackward0",
-                     (original, source))
+    result = IndexPut.apply(input, values, advanced_key((mask._data,)), False)
+    return keep_versions(name_node(result, "MaskedScatterBackward0", (original, source)), given_mask)
 
 
 for _function in (masked_fill, masked_scatter):
@@ -856,7 +847,7 @@ def _flat_index(input, index):
 def take(input, index):
     """The elements of the flattened ``input`` at ``index``, shaped like ``index``."""
     result = Index.apply(reshape(input, -1), advanced_key((_flat_index(input, index),)))
-    return name_node(result, "TakeBackward0", (input,))
+    return keep_versions(name_node(result, "TakeBackward0", (input,)), index)
 
 
 @tensor_method
@@ -887,7 +878,7 @@ def _put(input, index, source, accumulate=False):
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source "
                            f"with {source.numel()} elements and index with {array.size} elements")
     flat = IndexPut.apply(reshape(input, -1), reshape(source, -1), advanced_key((array,)), bool(accumulate))
-    return name_node(reshape(flat, input.shape), "PutBackward0", (input, source))
+    return keep_versions(name_node(reshape(flat, input.shape), "PutBackward0", (input, source)), index)
 
 
 put = composite("put", batch_inside=True)(_put)   # seen whole: a trace records the index as an input

@@ -61,3 +61,51 @@ def test_index_versions(name):
         assert mine[2].replace("ember.", "torch.") == theirs[2]
     else:
         assert len(mine) == len(theirs) and all((a == b).all() for a, b in zip(mine, theirs))
+
+
+def _through(op, make_index):
+    """Runs ``op(x, index)``, changes the index in place (a mask flipped, positions moved), then backward: the
+    gradient of x, or PyTorch's version error."""
+    def run(L):
+        x = L.arange(12.0).reshape(4, 3).requires_grad_()
+        index = make_index(L)
+        y = op(L, x, index)
+        if index.dtype is L.bool:
+            index.logical_not_()
+        else:
+            index.sub_(index).add_(1)
+        (y * L.arange(float(y.numel())).reshape(y.shape)).sum().backward()
+        return x.grad
+    return run
+
+
+def _positions_2(L):
+    return L.tensor([0, 2])
+
+
+def _mask_3(L):
+    return L.tensor([True, False, True])
+
+
+# ember's nodes for these hold the index or mask array itself: changed in place, it used to route the gradient to
+# the wrong elements without a word (autograd._saved.keep_versions now has the engine check it, as PyTorch does).
+HELD_INDICES = {
+    "index_select": (lambda L, x, i: x.index_select(0, i), _positions_2),
+    "index_select of a 0-d input": (lambda L, x, i: x[0, 0].index_select(0, i[:1]), _positions_2),
+    "take": (lambda L, x, i: x.take(i), _positions_2),
+    "put": (lambda L, x, i: x.put(i, x[0, :2] * 3), _positions_2),
+    "index_add": (lambda L, x, i: x.index_add(0, i, x[:2] * 3), _positions_2),
+    "index_copy": (lambda L, x, i: x.index_copy(0, i, x[:2] * 3), _positions_2),
+    "index_fill": (lambda L, x, i: x.index_fill(0, i, 0.0), _positions_2),
+    "masked_select": (lambda L, x, m: x.masked_select(m), _mask_3),
+    "masked_scatter": (lambda L, x, m: x.masked_scatter(m, x * 3), _mask_3),
+}
+
+
+@pytest.mark.parametrize("name", HELD_INDICES)
+def test_held_index_changed_in_place(name):
+    op, make_index = HELD_INDICES[name]
+    mine, theirs = outcome(ember, _through(op, make_index)), outcome(torch, _through(op, make_index))
+    assert theirs[0] == "error"
+    assert mine[:2] == theirs[:2]
+    assert mine[2].replace("ember.", "torch.") == theirs[2]
