@@ -308,18 +308,16 @@ def getitem(cls, level, args, kwargs):
 
 # --- the matmul family, linear, einsum ------------------------------------------------------------------------------
 def _matrices(a, b, level):
-    """Physical operands for a batched matmul with the batch first; which vector dims to drop afterwards."""
+    """Physical operands for a batched matmul with the batch first, vectors made matrices (a left one a row, a right
+    one a column, batched or not: the primitive's backward takes matrices); which vector dims to drop afterwards."""
     drop = []
     operands = []
     for x, vector_dim in ((a, -2), (b, -1)):
-        if _is_batched(x, level):
-            value = _front(x, level)
-            if x.dim() == 1:
-                value = value.unsqueeze(vector_dim)
-                drop.append(vector_dim)
-            operands.append((value, max(x.dim(), 2)))
-        else:
-            operands.append((x, None))
+        value, rank = (_front(x, level), max(x.dim(), 2)) if _is_batched(x, level) else (x, None)
+        if x.dim() == 1:
+            value = value.unsqueeze(vector_dim)
+            drop.append(vector_dim)
+        operands.append((value, rank))
     rank = max(r if r is not None else x.dim() for (x, r) in operands)
     physical = [x if r is None else x.reshape(level.size, *(1,) * (rank - r), *x.shape[1:]) for x, r in operands]
     return physical, drop

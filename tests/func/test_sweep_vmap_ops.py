@@ -1,0 +1,48 @@
+"""Ops under vmap that a differential sweep against PyTorch 2.13 found apart: the matmul family with a batched vector
+times an unbatched vector (dot, vdot, inner, @ gave a trailing dim of 1). Each program runs on ember and on torch."""
+import numpy as np
+import pytest
+
+from tests.optim.sweep import check
+
+_RNG = np.random.default_rng(0)
+_SHAPES = {"vector": (2,), "matrix": (4, 2), "matrix.T": (2, 4), "stack": (5, 4, 2), "stack.T": (5, 2, 4)}
+_ARRAYS = {name: _RNG.standard_normal(shape) for name, shape in _SHAPES.items()}
+_PAIRS = [("vector", "vector"), ("vector", "matrix.T"), ("matrix", "vector"), ("vector", "stack.T"),
+          ("stack", "vector"), ("matrix", "matrix.T"), ("stack", "matrix.T")]
+
+
+def _matmul(L, left, right, batched, in_dims):
+    def operand(name, is_batched):
+        value = _ARRAYS[name]
+        if is_batched:
+            value = np.stack([value * (k + 1) for k in range(3)], in_dims)
+        return L.tensor(value, requires_grad=True)
+    a, b = operand(left, batched != "right"), operand(right, batched != "left")
+    dims = (in_dims if batched != "right" else None, in_dims if batched != "left" else None)
+    out = L.vmap(L.matmul, in_dims=dims)(a, b)
+    grads = L.autograd.grad(out.square().sum(), (a, b))
+    return out, grads
+
+
+@pytest.mark.parametrize("in_dims", [0, -1])
+@pytest.mark.parametrize("batched", ["left", "right", "both"])
+@pytest.mark.parametrize("pair", _PAIRS, ids="@".join)
+def test_vmap_matmul_shapes_as_torch(pair, batched, in_dims):
+    check(lambda L: _matmul(L, *pair, batched, in_dims), warns=False)
+
+
+VECTOR_PRODUCTS = {
+    "dot": lambda L, r, w: L.dot(r, w), "dot, unbatched left": lambda L, r, w: L.dot(w, r),
+    "vdot": lambda L, r, w: L.vdot(r, w), "inner": lambda L, r, w: L.inner(r, w), "@": lambda L, r, w: r @ w,
+    "mv": lambda L, r, w: L.mv(r.expand(3, 2), w), "matmul of a view": lambda L, r, w: r[::-1] @ w,
+}
+
+
+@pytest.mark.parametrize("name", VECTOR_PRODUCTS)
+def test_vmap_vector_products_as_torch(name):
+    def program(L):
+        x = L.tensor(np.arange(6.0).reshape(3, 2))
+        w = L.tensor([1.0, -2.0], dtype=L.float64)
+        return L.vmap(lambda r: VECTOR_PRODUCTS[name](L, r, w))(x)
+    check(program, warns=False)
