@@ -6,6 +6,9 @@ def norm_except_dim(v, dim):
     """The 2-norm of ``v`` over every dim but ``dim``, kept as size-1 dims; dim=-1 means the norm of all of ``v``."""
     if dim == -1:
         return (v * v).sum().sqrt()
+    if not -v.ndim <= dim < v.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-v.ndim}, {v.ndim - 1}], but got "
+                         f"{dim})")
     dim = dim % v.ndim
     others = tuple(d for d in range(v.ndim) if d != dim)
     return (v * v).sum(others, keepdim=True).sqrt() if others else v.abs()

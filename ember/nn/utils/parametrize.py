@@ -10,7 +10,7 @@ from ..modules.container import ModuleDict, ModuleList
 from ..parameter import Parameter
 
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
-           "remove_parametrizations", "type_before_parametrizations"]
+           "remove_parametrizations", "type_before_parametrizations", "transfer_parametrizations_and_params"]
 
 _cache_enabled = 0
 _cache = {}
@@ -37,8 +37,10 @@ def _register_parameter_or_buffer(module, name, value):
 
 
 def _set_data(original, value):
-    """Replaces ``original``'s values (and shape) by ``value``'s, keeping the same tensor object."""
-    original.data = value.detach()
+    """Points ``original`` at ``value``'s storage (``set_``, under no_grad), keeping the same tensor object, as
+    PyTorch's ``_maybe_set``: optimizers holding ``original`` see the new values (another dtype is refused)."""
+    with no_grad():
+        original.set_(value)
 
 
 class ParametrizationList(ModuleList):
@@ -49,7 +51,7 @@ class ParametrizationList(ModuleList):
             raise ValueError("ParametrizationList requires one or more modules.")
         super().__init__(modules)
         self.unsafe = unsafe
-        original_shape, original_dtype = tuple(original.shape), original.dtype
+        original_shape, original_dtype = original.shape, original.dtype
         with no_grad():
             new = original
             for module in reversed(self):
@@ -67,15 +69,16 @@ class ParametrizationList(ModuleList):
             if original.dtype != new.dtype:
                 raise ValueError("When `right_inverse` outputs one tensor, it may not change the dtype.\n"
                                  f"original.dtype: {original.dtype}\nright_inverse(original).dtype: {new.dtype}")
-            with no_grad():
-                _set_data(original, new)
+            if original.device != new.device:
+                raise ValueError("When `right_inverse` outputs one tensor, it may not change the device.\n"
+                                 f"original.device: {original.device}\nright_inverse(original).device: {new.device}")
+            _set_data(original, new)
             _register_parameter_or_buffer(self, "original", original)
         else:
             for i, value in enumerate(new):
                 if not isinstance(value, Tensor):
                     raise ValueError("'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...)."
                                      f" Got element {i} of the sequence with type {type(value).__name__}.")
-                value = value.detach()
                 if isinstance(original, Parameter):
                     value = Parameter(value, original.requires_grad)
                 value.requires_grad_(original.requires_grad)
@@ -98,10 +101,20 @@ class ParametrizationList(ModuleList):
                                      f"`original` has dtype {self.original.dtype}")
                 _set_data(self.original, value)
             else:
-                if not isinstance(value, Sequence) or len(value) != self.ntensors:
-                    raise ValueError(f"'right_inverse' must return a sequence of {self.ntensors} tensors.")
+                if not isinstance(value, Sequence):
+                    raise ValueError(f"'right_inverse' must return a sequence of tensors. Got {type(value).__name__}.")
+                if len(value) != self.ntensors:
+                    raise ValueError(f"'right_inverse' must return a sequence of tensors of length {self.ntensors}. "
+                                     f"Got a sequence of length {len(value)}.")
                 for i, tensor in enumerate(value):
-                    _set_data(getattr(self, f"original{i}"), tensor)
+                    original_i = getattr(self, f"original{i}")
+                    if not isinstance(tensor, Tensor):
+                        raise ValueError("'right_inverse' must return a sequence of tensors or reference-type "
+                                         f"opaques. Got element {i} of type {type(tensor).__name__}.")
+                    if original_i.dtype != tensor.dtype:
+                        raise ValueError(f"Tensor {i} returned by `right_inverse` has dtype {tensor.dtype} while "
+                                         f"`original{i}` has dtype {original_i.dtype}")
+                    _set_data(original_i, tensor)
 
     def forward(self):
         if self.is_tensor:
@@ -114,15 +127,41 @@ class ParametrizationList(ModuleList):
 
 
 def _check_consistent(value, shape, dtype):
+    """PyTorch's checks that a new parametrization list gives a tensor of the original's shape and dtype."""
     if not isinstance(value, Tensor):
         raise ValueError(f"A parametrization must return a tensor. Got {type(value).__name__}.")
     if value.dtype != dtype:
-        raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless the `unsafe` "
-                         f"flag is enabled.\nunparametrized dtype: {dtype}\nparametrized dtype: {value.dtype}")
-    if tuple(value.shape) != tuple(shape):
-        raise ValueError("Registering a parametrization may not change the shape of the tensor, unless the `unsafe` "
-                         f"flag is enabled.\nunparametrized shape: {tuple(shape)}\nparametrized shape: "
-                         f"{tuple(value.shape)}")
+        raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless `unsafe` flag "
+                         f"is enabled.\nunparametrized dtype: {dtype}\nparametrized dtype: {value.dtype}")
+    if value.shape != shape:
+        raise ValueError("Registering a parametrization may not change the shape of the tensor, unless `unsafe` flag "
+                         f"is enabled.\nunparametrized shape: {shape}\nparametrized shape: {value.shape}")
+
+
+def _check_appended(parametrization, tensor_name, current):
+    """PyTorch's checks that a parametrization appended to ``current``'s list, and its right_inverse, map tensors of
+    ``current``'s shape and dtype to such tensors."""
+    value = parametrization(current)
+    if not isinstance(value, Tensor):
+        raise ValueError(f"A parametrization must return a tensor. Got {type(value).__name__}.")
+    for what, want, got in (("dtype", current.dtype, value.dtype), ("shape", current.shape, value.shape)):
+        if want != got:
+            raise ValueError(f"Registering a parametrization may not change the {what} of the tensor, unless the "
+                             f"`unsafe` flag is enabled.\nmodule.{tensor_name}.{what}: {want}\n"
+                             f"parametrization(module.{tensor_name}).{what}: {got}")
+    if not hasattr(parametrization, "right_inverse"):
+        return
+    try:
+        inverse = parametrization.right_inverse(value)
+    except NotImplementedError:
+        return
+    if not isinstance(inverse, Tensor):
+        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(inverse).__name__}")
+    for what, want, got in (("dtype", current.dtype, inverse.dtype), ("shape", current.shape, inverse.shape)):
+        if want != got:
+            raise ValueError(f"The tensor returned by parametrization.right_inverse must have the same {what} as "
+                             f"module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
+                             f"module.{tensor_name}.{what}: {want}\nreturned {what}: {got}")
 
 
 def _inject_new_class(module):
@@ -152,8 +191,7 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     parametrization.train(module.training)
     if is_parametrized(module, tensor_name):
         if not unsafe:
-            current = getattr(module, tensor_name)
-            _check_consistent(parametrization(current), current.shape, current.dtype)
+            _check_appended(parametrization, tensor_name, getattr(module, tensor_name))
         module.parametrizations[tensor_name].append(parametrization)
         module.parametrizations[tensor_name].unsafe |= unsafe
     elif tensor_name in module._buffers or tensor_name in module._parameters:
@@ -188,10 +226,22 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
         original = parametrizations.original
         if leave_parametrized:
             with no_grad():
-                _set_data(original, getattr(module, tensor_name))
+                value = getattr(module, tensor_name)
+            if type(original) is Tensor:
+                _set_data(original, value)
+            else:
+                try:
+                    _set_data(original, value)
+                except RuntimeError as error:
+                    raise RuntimeError(
+                        "Calling remove_parametrizations() with leave_parametrized=True for a parameter that is an "
+                        "instance of a tensor subclass requires set_() to be implemented correctly for the tensor "
+                        "subclass.Alternatively, one can opt into the swap_tensors pathEither set "
+                        "leave_parametrized=False or provide a working implementationfor set_() in the tensor subclass "
+                        "or set torch.__future__.set_swap_module_params_on_conversion(True).") from error
     elif leave_parametrized:
         value = getattr(module, tensor_name)
-        original = Parameter(value.detach(), value.requires_grad) if value.requires_grad else value.detach()
+        original = Parameter(value) if value.requires_grad else value
     else:
         raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in "
                          "terms of a sequence of tensors.")
@@ -207,3 +257,26 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
 def type_before_parametrizations(module):
     """The module's class as it was before any parametrization was registered."""
     return module.__class__.__bases__[0] if is_parametrized(module) else type(module)
+
+
+def transfer_parametrizations_and_params(from_module, to_module, tensor_name=None):
+    """Registers ``from_module``'s parametrizations (all, or those of ``tensor_name``) on ``to_module`` and shares
+    their originals with it (a missing tensor is first made a Parameter of the parametrized value); returns
+    ``to_module``. Nothing happens when ``from_module`` is not parametrized."""
+    if not is_parametrized(from_module):
+        return to_module
+    for name in (from_module.parametrizations if tensor_name is None else [tensor_name]):
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(getattr(from_module, name)))
+        source = from_module.parametrizations[name]
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        if hasattr(source, "original"):
+            target.original = source.original
+        else:
+            i = 0
+            while hasattr(source, f"original{i}"):
+                setattr(target, f"original{i}", getattr(source, f"original{i}"))
+                i += 1
+    return to_module
