@@ -31,10 +31,23 @@ on 15x15 15.2 -> 13.9)."""
 MIN_COVER = 0.8
 """Fewest outputs per output the tiles compute: odd maps compute a row and a column more (one thread: 512 -> 512
 channels on 7x7 maps, 49 of 64, at batch 8 20.3 -> 21.4 ms, 64 -> 64 at batch 32 1.95 -> 2.28; 64 -> 128 on 9x9,
-81 of 100, 5.38 -> 5.33, on 11x11 7.82 -> 7.93)."""
+81 of 100, 5.38 -> 5.33, on 11x11 7.82 -> 7.93; measured with the weight's transform paid every call: wide layers
+now take 7x7 maps, ``WIDE``)."""
 
 MIN_CHANNELS = 64
 """Fewest input and output channels: below, the transforms' passes cost more than the products they save."""
+
+WIDE = 160
+"""Channels, as C O / (C + O), from which maps the tiles cover with fewer than ``MIN_COVER`` of their outputs are
+taken too, down to ``WIDE_COVER`` and from ``WIDE_MIN_TILES`` tiles: with the transform kept, the products saved
+outweigh the extra row and column. One thread, thread CPU, ms, the columns against the tiles on 7x7 maps (49 of 64
+outputs): 512 -> 512 channels at batch 8 20.2 -> 15.8 (ResNet-18-224's last stage), batch 4 10.4 -> 9.3, batch 2 (32
+tiles) 6.1 -> 7.3; 384 -> 384 at batch 8 11.6 -> 9.4, 512 -> 256 10.7 -> 8.5; 256 -> 256 (128) 5.2-6.3 -> 4.9-6.0 in
+four runs (even within the host's noise: left out); on 5x5 maps (25 of 36) 512 -> 512 10.9 -> 10.4 (left out)."""
+WIDE_COVER = 0.75
+"""Fewest outputs per output the tiles compute for ``WIDE`` convolutions (7x7 maps' 49 of 64)."""
+WIDE_MIN_TILES = 64
+"""Fewest tiles for ``WIDE`` convolutions over maps under ``MIN_COVER``."""
 
 MIN_TILES = 32
 """Fewest tiles (samples x tiles per map): with fewer, the 16 products are too thin for the transformed weight they
@@ -59,8 +72,11 @@ def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dt
     if not 0 < min(out) <= max(out) <= MAX_SIZE:
         return False
     th, tw = (out[0] + 1) // 2, (out[1] + 1) // 2
-    return (min(weight_shape[:2]) >= MIN_CHANNELS and input_shape[0] * th * tw >= MIN_TILES
-            and out[0] * out[1] >= MIN_COVER * 4 * th * tw)
+    tiles, cover, (o, c) = input_shape[0] * th * tw, out[0] * out[1] / (4 * th * tw), weight_shape[:2]
+    if min(o, c) < MIN_CHANNELS:
+        return False
+    return tiles >= MIN_TILES and cover >= MIN_COVER or (
+        o * c >= WIDE * (o + c) and tiles >= WIDE_MIN_TILES and cover >= WIDE_COVER)
 
 
 ALIGN = 16

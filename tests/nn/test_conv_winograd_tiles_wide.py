@@ -1,0 +1,59 @@
+"""Wide 3x3 convolutions over odd maps that the exact tiles cover with fewer than ``MIN_COVER`` of their outputs
+(ResNet-18-224's 512-channel 7x7 layers in an evaluation) take the tiles where C O / (C + O) reaches
+``_conv_winograd_tiles.WIDE``, with ``WIDE_MIN_TILES`` tiles and ``WIDE_COVER``: which shapes do, PyTorch's values in
+float32 and float64 (a bias, batch 4, padding 0 and 1), the columns' values to float64 round-off with the same bits
+on 1 and 3 threads."""
+import numpy
+import pytest
+import torch
+
+import ember
+from ember.ops import _conv_winograd_tiles
+from tests.oracle import assert_fast_path_matches, count_calls, sample
+
+F32, F64 = numpy.float32, numpy.float64
+
+
+@pytest.mark.parametrize("x_shape,w_shape,padding,taken", [
+    ((8, 512, 7, 7), (512, 512, 3, 3), 1, True),     # ResNet-18-224's last stage: 49 of 64 outputs
+    ((4, 512, 7, 7), (512, 512, 3, 3), 1, True),     # 64 tiles
+    ((2, 512, 7, 7), (512, 512, 3, 3), 1, False),    # 32 tiles
+    ((8, 512, 7, 7), (256, 512, 3, 3), 1, True),     # C O / (C + O) 171
+    ((8, 256, 7, 7), (256, 256, 3, 3), 1, False),    # 128
+    ((8, 512, 5, 5), (512, 512, 3, 3), 1, False),    # 25 of 36 outputs
+    ((8, 512, 9, 9), (512, 512, 3, 3), 1, True),     # 81 of 100: MIN_COVER's
+    ((8, 512, 9, 9), (512, 512, 3, 3), 0, True),     # 7x7 output
+])
+def test_which_shapes_take_the_tiles(x_shape, w_shape, padding, taken):
+    assert _conv_winograd_tiles.applies(numpy, w_shape, (1, 1), (padding,) * 2, (1, 1), 1, x_shape, F32) is taken
+
+
+def _conv(lib, x, w, bias=None, padding=1):
+    with lib.no_grad():
+        args = [lib.tensor(a) for a in (x, w) + (() if bias is None else (bias,))]
+        return lib.nn.functional.conv2d(*args, padding=padding).numpy()
+
+
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+def test_matches_torch(dtype, monkeypatch):
+    calls = count_calls(monkeypatch, _conv_winograd_tiles, ("forward",))
+    tolerance = 2e-4 if dtype == F32 else 1e-10
+    x, w = sample((4, 320, 7, 7), dtype, seed=1), sample((320, 320, 3, 3), dtype, seed=2) / 30
+    b = sample((320,), dtype, seed=3)
+    for bias, padding, source in ((None, 1, x), (b, 1, x), (None, 0, numpy.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))))):
+        got, want = (_conv(lib, source, w, bias, padding) for lib in (ember, torch))
+        assert got.dtype == want.dtype and got.shape == want.shape == (4, 320, 7, 7)
+        numpy.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+    assert calls == {"forward": 3}
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_matches_the_columns(threads, monkeypatch):
+    monkeypatch.setattr(ember.ops._parallel, "MIN_ELEMENTS", 64)
+    x, w = sample((4, 320, 7, 7), F64, seed=4), sample((320, 320, 3, 3), F64, seed=5) / 30
+    calls = count_calls(monkeypatch, _conv_winograd_tiles, ("forward",))
+
+    def run(fast):
+        monkeypatch.setattr(_conv_winograd_tiles, "WIDE", 160 if fast else 10 ** 9)
+        return [_conv(ember, x, w)]
+    assert_fast_path_matches(run, threads, calls, {"forward": 1})
