@@ -5,6 +5,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from ..autograd import grad_mode
+from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, dispatch_hooks, shown_node
 from .._tensor import _make
 from . import _buffers, _parallel
@@ -98,4 +99,4 @@ def fused_cross_entropy(input, target, weight, ignore_index, reduction, label_sm
     if int(labels.view(labels.dtype.str.replace("i", "u")).max()) >= classes or 0 <= ignore_index < classes and \
             bool((labels == ignore_index).any()):
         return None
-    return name_node(CrossEntropyRows.apply(input, labels, reduction), "NllLossBackward0")
+    return keep_versions(name_node(CrossEntropyRows.apply(input, labels, reduction), "NllLossBackward0"), target)

@@ -7,6 +7,7 @@ from .. import _dtype, _compat
 from .._backend import xp_of
 from .._tensor import _make
 from . import _buffers
+from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import _not_implemented, refuse_complex_selection
 from ._util import (argument_error, holomorphic_backward, name_node, quiet, row_major_result, tensor_method, wrap_dim,
@@ -333,7 +334,8 @@ def _cumulative_extreme(input, dim, smallest):
     kind = _cummin if smallest else _cummax
     if input.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
-    return kind(name_node(values, "CumminBackward0" if smallest else "CummaxBackward0"), _make(indices))
+    indices = _make(indices)
+    return kind(keep_versions(name_node(values, "CumminBackward0" if smallest else "CummaxBackward0"), indices), indices)
 
 
 @tensor_method

@@ -4,6 +4,7 @@ import numpy
 from .. import _compat, _dtype
 from .._backend import xp_of
 from .._tensor import _make
+from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import no_grad
 from . import _buffers
@@ -65,11 +66,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     flat = input.reshape(-1)
     if sparse and weight.requires_grad:   # its weight gradient is a sparse tensor
         from ..sparse._embedding import SparseEmbedding
-        return SparseEmbedding.apply(weight, flat, padding_idx, scale_grad_by_freq).reshape(
-            tuple(input.shape) + (weight.shape[1],))
+        return keep_versions(SparseEmbedding.apply(weight, flat, padding_idx, scale_grad_by_freq).reshape(
+            tuple(input.shape) + (weight.shape[1],)), input)
     if padding_idx is not None or scale_grad_by_freq:
         weight = _GradientMask.apply(weight, flat, padding_idx, scale_grad_by_freq)
-    return name_node(_Rows.apply(weight, input._data), "EmbeddingBackward0")
+    return keep_versions(name_node(_Rows.apply(weight, input._data), "EmbeddingBackward0"), input)
 
 
 def _renorm_rows(weight, indices, max_norm, norm_type):
@@ -201,7 +202,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         embedding(_make(ids), weight, None, max_norm, norm_type)   # renormalizes the used rows in place
     if scale_grad_by_freq:
         weight = _GradientMask.apply(weight, _make(ids), None, True)
-    return EmbeddingBag.apply(weight, per_sample_weights, *_bags(xp, ids, starts, padding_idx), mode)
+    result = EmbeddingBag.apply(weight, per_sample_weights, *_bags(xp, ids, starts, padding_idx), mode)
+    return keep_versions(result, input.reshape(-1) if input.ndim == 2 else input, offsets)   # as PyTorch saves them
 
 
 def _bags(xp, ids, starts, padding_idx):

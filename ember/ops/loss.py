@@ -8,6 +8,7 @@ import numpy
 from .. import _dtype
 from .._warnings import transparent, warn
 from .._tensor import Tensor
+from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._kernel_dtypes import require_common_dtype, require_dtype
@@ -36,7 +37,8 @@ def _node_named(name, inputs=("input", "target"), saved=("self", "target", "redu
     """Shows the final node of the decorated loss under PyTorch's name for it (``NllLossBackward0``, ...): the
     loss is composed from other ops, but its ``grad_fn`` reads as PyTorch's fused loss does, its
     ``next_functions`` listing the arguments named in ``inputs`` (those PyTorch's node takes) and its ``_saved_*``
-    attributes the arguments PyTorch's node saves (``saved``: ``self`` is the input, ``reduction`` its enum)."""
+    attributes the arguments PyTorch's node saves (``saved``: ``self`` is the input, ``reduction`` its enum), whose
+    tensors backward then refuses once changed in place, as PyTorch's version check does."""
     def decorate(loss_function):
         signature = inspect.signature(loss_function)
 
@@ -49,8 +51,9 @@ def _node_named(name, inputs=("input", "target"), saved=("self", "target", "redu
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             arguments = bound.arguments
-            return name_node(result, name, [arguments[key] for key in inputs],
-                             {key: _saved_argument(arguments, key) for key in saved})
+            shown = {key: _saved_argument(arguments, key) for key in saved}
+            name_node(result, name, [arguments[key] for key in inputs], shown)
+            return keep_versions(result, *shown.values())   # PyTorch checks what its node saves
         return named
     return decorate
 

@@ -12,6 +12,7 @@ import numpy
 
 from .. import _dtype, _compat
 from .._tensor import _make
+from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import _buffers, _parallel, _quantized
@@ -315,6 +316,8 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
         result = tuple(_like_2d_pool(r, original) for r in result) if return_indices else \
             _like_2d_pool(result, original)
     _pool_node(result[0] if return_indices else result, n, "MaxPool{}DWithIndicesBackward0", original)
+    if return_indices:
+        keep_versions(*result)   # PyTorch's node saves the indices it returns
     return result
 
 
@@ -644,7 +647,10 @@ def _adaptive_max(n, input, output_size, return_indices):
     if n == 1:
         values, index = _like_2d_pool(values, original), _like_2d_pool(index, original)
     _pool_node(values, n, "AdaptiveMaxPool{}DBackward0", original)
-    return (values, index.long()) if return_indices else values
+    if not return_indices:
+        return values
+    index = index.long()
+    return keep_versions(values, index), index
 
 
 @composite("adaptive_max_pool1d")

@@ -8,6 +8,7 @@ import numpy
 from .. import _dtype, _compat, _meta, return_types
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import _not_implemented, exact_out_dtype, refuse_complex
 from ._util import (_as_view, argument_error, holomorphic_backward, int_arg, name_node, quiet, tensor_method, wrap_dim,
@@ -161,9 +162,11 @@ def pick_along(input, dim, keepdim, index_of):
     indices = index_of(source._data, d).astype(_INT64, copy=False)
     values = TakeAlongDim.apply(source, indices, d)
     if keepdim and input.ndim:
-        return values, _make(indices)
-    shape = _dropped_shape(input.shape, (d,))
-    return values.reshape(shape), _make(indices.reshape(shape))
+        indices = _make(indices)
+    else:
+        shape = _dropped_shape(input.shape, (d,))
+        values, indices = values.reshape(shape), _make(indices.reshape(shape))
+    return keep_versions(values, indices), indices   # the node holds the indices the caller gets
 
 
 def _nan_mask(array):

@@ -7,6 +7,7 @@ import numpy
 from .. import _compat, _dtype, _meta
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from ..autograd._saved import keep_versions
 from ..autograd.function import composite
 from . import _parallel, _std_sort
 from ._kernel_dtypes import _not_implemented, refuse_complex, refuse_complex_selection
@@ -86,7 +87,9 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
         argument_error()   # PyTorch's parser refuses it (sort(0, 'a'))
         raise TypeError(f"sort(): descending must be a bool, not {type(descending).__name__}")
     values, indices = _sorted_along(input, dim, descending, stable)
-    return write_tuple(out, _sort(name_node(values, "SortBackward0", (input,)), _make(indices)), exact=True)
+    indices = _make(indices)
+    return write_tuple(out, _sort(keep_versions(name_node(values, "SortBackward0", (input,)), indices), indices),
+                       exact=True)
 
 
 @tensor_method
@@ -201,7 +204,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     values = TakeAlongDim.apply(source, indices, d)
     if input.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
-    return write_tuple(out, _topk(name_node(values, "TopkBackward0", (input,)), _make(indices)), exact=True)
+    indices = _make(indices)
+    return write_tuple(out, _topk(keep_versions(name_node(values, "TopkBackward0", (input,)), indices), indices),
+                       exact=True)
 
 
 def _kth_ties(array, indices, axis, k):
@@ -248,7 +253,9 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if not keepdim or input.ndim == 0:
         shape = tuple(s for i, s in enumerate(input.shape) if i != d)
         values, indices = values.reshape(shape), indices.reshape(shape)
-    return write_tuple(out, _kthvalue(name_node(values, "KthvalueBackward0", (input,)), _make(indices)), "kthvalue")
+    indices = _make(indices)
+    return write_tuple(out, _kthvalue(keep_versions(name_node(values, "KthvalueBackward0", (input,)), indices),
+                                      indices), "kthvalue")
 
 
 # --- unique ----------------------------------------------------------------------------------------------------
