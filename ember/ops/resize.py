@@ -8,7 +8,7 @@ import warnings
 import numpy
 
 from .._warnings import warn
-from .. import _runtime
+from .. import _memory_format, _runtime
 from .._backend import xp_of
 from .._tensor import Tensor
 from ..autograd.grad_mode import check_inference_write
@@ -21,7 +21,8 @@ from .shape import keyword_sizes
 
 @tensor_method
 def resize_(self, *sizes, memory_format=None, **keywords):
-    """Gives this tensor the shape ``sizes`` in place, keeping its leading elements; returns self."""
+    """Gives this tensor the shape ``sizes`` in place, keeping its leading elements (laid out in ``memory_format``);
+    returns self."""
     if keywords:
         sizes = keyword_sizes(sizes, keywords, "size", "resize_")
     check_inference_write(self)
@@ -37,7 +38,13 @@ def resize_(self, *sizes, memory_format=None, **keywords):
         grown = xp_of(flat).zeros(count, data.dtype) if fill is None else xp_of(flat).full(count, fill, data.dtype)
         grown[:flat.size] = flat
         flat = grown
-    self._data = flat[:count].reshape(shape)
+    if memory_format is _memory_format.preserve_format:
+        raise RuntimeError("Unsupported memory formatPreserve")
+    order = None if memory_format is None else memory_format.order(len(shape))
+    if order is None:
+        self._data = flat[:count].reshape(shape)
+    else:   # the kept elements lie in the format's order (PyTorch restrides the tensor)
+        self._data = flat[:count].reshape([shape[axis] for axis in order]).transpose(tuple(numpy.argsort(order)))
     self._version_counter[0] += 1
     return self
 

@@ -104,3 +104,30 @@ def test_data_of_a_parameter_set_to_another_dtype(dtype):
         lib.nn.utils.vector_to_parameters(lib.ones(2, dtype=getattr(lib, dtype)), [param])
         return param
     same_outcome(run)
+
+
+@pytest.mark.parametrize("memory_format", ["channels_last", "contiguous_format", "preserve_format",
+                                           "channels_last_3d"])
+@pytest.mark.parametrize("module", ["Conv2d", "ConvTranspose2d", "Conv3d"])
+def test_convert_weight_memory_format(memory_format, module):
+    """PyTorch resizes the cloned weight in the format, which refuses preserve_format (ember took it); strides as
+    torch's."""
+    def run(lib):
+        conv = getattr(lib.nn, module)(2, 3, 2)
+        convert = lib.nn.utils.convert_conv3d_weight_memory_format if module == "Conv3d" else \
+            lib.nn.utils.convert_conv2d_weight_memory_format
+        convert(conv, getattr(lib, memory_format))
+        return f"{conv.weight.stride()} {conv.weight.is_contiguous()}"
+    same_outcome(run)
+
+
+@pytest.mark.parametrize("memory_format", ["channels_last", "contiguous_format", "preserve_format",
+                                           "channels_last_3d"])
+@pytest.mark.parametrize("size", [(2, 3, 2, 2), (1, 3, 2, 2), (2, 3, 1, 2, 2)])
+def test_resize_in_memory_format(memory_format, size):
+    """resize_ lays the kept elements out in the format (it ignored the argument)."""
+    def run(lib):
+        x = lib.arange(30.)
+        x.resize_(size, memory_format=getattr(lib, memory_format))
+        return f"{x.stride()} {x.flatten().tolist()}"
+    same_outcome(run)

@@ -6,7 +6,8 @@ __all__ = ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_
 
 def _convert(module, kinds, memory_format):
     if isinstance(module, kinds):
-        module.weight.data = module.weight.detach().clone(memory_format=memory_format)
+        weight = module.weight.detach().clone(memory_format=memory_format)
+        module.weight.data = weight.resize_(weight.size(), memory_format=memory_format)   # as PyTorch (its checks)
     for child in module.children():
         _convert(child, kinds, memory_format)
     return module
