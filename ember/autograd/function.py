@@ -283,22 +283,30 @@ class Node(FunctionCtx):
             self._saved = None
             self._freed = True
 
-    def _snapshot_input(self, tensor, copy_array):
+    def _snapshot_input(self, tensor, copy_array, whole_views=False):
         """Replaces saved references to ``tensor`` by a copy (made by ``copy_array``): an in-place op is about to
-        overwrite its memory. What saved-tensor hooks packed from ``tensor`` itself is packed again from the copy."""
+        overwrite its memory. What saved-tensor hooks packed from ``tensor`` itself is packed again from the copy.
+        ``whole_views``: saved views of all of ``tensor``'s elements too (the batch-first view a vmap batching rule
+        computed on)."""
         if not self._saved:
             return
         entries = list(self._saved)
         for i, entry in enumerate(entries):
             if entry is None:
                 continue
-            if entry[0] == "tensor" and entry[1] is tensor:
-                copy = _make(copy_array(tensor._data), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
+            if entry[0] == "tensor" and (entry[1] is tensor or whole_views and _whole_view(entry[1], tensor)):
+                saved = entry[1]
+                copy = _make(copy_array(saved._data), saved.requires_grad, saved.grad_fn, saved._output_nr)
                 entries[i] = ("tensor", copy, 0)
             elif entry[0] == "packed" and entry[1].source == id(tensor):
                 copy = _make(copy_array(tensor._data), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
                 entries[i] = ("packed", _pack(entry[1].hooks, copy, "tensor", self, None), 0)
         self._saved = tuple(entries)
+
+
+def _whole_view(saved, tensor):
+    """Whether ``saved`` is a view of all of ``tensor``'s elements (it shares its version counter and size)."""
+    return saved._version_counter is tensor._version_counter and saved._data.size == tensor._data.size
 
 
 def _saved_arguments(node):

@@ -654,6 +654,10 @@ def assign_inplace(cls, level, args, kwargs):
         # as PyTorch: the batched result cannot be written into the one tensor all examples share
         raise _unbatched_target_error(self, result, level)
     if _is_batched(result, level):
+        node = result._value.grad_fn
+        if node is not None:   # the op's saved batch-first view of self keeps the values from before the write
+            from ..ops import _buffers
+            node._snapshot_input(self._value, _buffers.copy, whole_views=True)
         source = result._value.movedim(result._bdim, self._bdim)
     else:
         source = result.reshape((1,) * (self.dim() - result.dim()) + tuple(result.shape)).unsqueeze(self._bdim)

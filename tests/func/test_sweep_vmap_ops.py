@@ -1,5 +1,7 @@
 """Ops under vmap that a differential sweep against PyTorch 2.13 found apart: the matmul family with a batched vector
-times an unbatched vector (dot, vdot, inner, @ gave a trailing dim of 1). Each program runs on ember and on torch."""
+times an unbatched vector (dot, vdot, inner, @ gave a trailing dim of 1); in-place ops whose backward reads the
+original self (sin_, mul_) differentiated through vmap (the saved batch-first view of self was overwritten). Each
+program runs on ember and on torch."""
 import numpy as np
 import pytest
 
@@ -46,3 +48,38 @@ def test_vmap_vector_products_as_torch(name):
         w = L.tensor([1.0, -2.0], dtype=L.float64)
         return L.vmap(lambda r: VECTOR_PRODUCTS[name](L, r, w))(x)
     check(program, warns=False)
+
+
+_X = _RNG.standard_normal((3, 4))
+
+
+def _model_with_inplace_relu(L):
+    L.manual_seed(0)
+    model = L.nn.Sequential(L.nn.Linear(4, 3), L.nn.ReLU(inplace=True), L.nn.Linear(3, 1))
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    loss = L.func.grad(lambda p, x: L.func.functional_call(model, p, (x,)).sum())
+    return L.vmap(loss, in_dims=(None, 0))(params, L.tensor(_X, dtype=L.float32))
+
+
+def _backward_through_vmap(L, f, in_dims=0):
+    x = L.tensor(_X if in_dims == 0 else _X.T.copy(), requires_grad=True)
+    return L.autograd.grad(L.vmap(f, in_dims=in_dims)(x).square().sum(), x)
+
+
+INPLACE = {
+    "vmap(grad), sin_": lambda L: L.vmap(L.func.grad(lambda x: x.clone().sin_().sum()))(L.tensor(_X)),
+    "vmap(grad), mul_": lambda L: L.vmap(L.func.grad(lambda x: (x * 1).mul_(x).sum()))(L.tensor(_X)),
+    "vmap(grad), add_ then exp_": lambda L: L.vmap(L.func.grad(lambda x: (x * 1).add_(x).exp_().sum()))(
+        L.tensor(_X)),
+    "vmap(jacrev), sin_": lambda L: L.vmap(L.func.jacrev(lambda x: x.clone().sin_()))(L.tensor(_X)),
+    "backward through vmap, sin_": lambda L: _backward_through_vmap(L, lambda r: (r * 1).sin_()),
+    "backward through vmap in_dims=1, tanh_": lambda L: _backward_through_vmap(L, lambda r: (r * 2).tanh_(), 1),
+    "backward through vmap, div_ by a batched tensor": lambda L: _backward_through_vmap(
+        L, lambda r: (r * 1).div_(r.exp())),
+    "per-sample grads, ReLU(inplace=True)": _model_with_inplace_relu,
+}
+
+
+@pytest.mark.parametrize("name", INPLACE)
+def test_vmap_inplace_ops_differentiate_as_torch(name):
+    check(INPLACE[name], warns=False)
