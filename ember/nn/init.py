@@ -9,6 +9,11 @@ import ember
 from .._warnings import warn as _warn   # stacklevel past the __torch_function__ dispatch wrappers
 from ..autograd.grad_mode import no_grad
 
+__all__ = ["calculate_gain", "constant", "constant_", "dirac", "dirac_", "eye", "eye_", "kaiming_normal",
+           "kaiming_normal_", "kaiming_uniform", "kaiming_uniform_", "normal", "normal_", "ones_", "orthogonal",
+           "orthogonal_", "sparse", "sparse_", "trunc_normal_", "uniform", "uniform_", "xavier_normal",
+           "xavier_normal_", "xavier_uniform", "xavier_uniform_", "zeros_"]
+
 _DISPATCHED = ("uniform_", "normal_", "constant_", "kaiming_uniform_")
 
 

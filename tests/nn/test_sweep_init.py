@@ -1,7 +1,9 @@
 """torch.nn.init differences found by the nn.init sweep, each compared with PyTorch: normal-type fills of empty
 tensors of dtypes their kernels refuse (PyTorch runs no kernel, so no refusal), and the fan mode error's text."""
 import pytest
+import torch
 
+import ember
 from tests.oracle import same_outcome
 
 
@@ -30,3 +32,14 @@ def test_random_fills_of_empty_tensors(method, args, dtype):
 def test_fan_mode_error(call):
     same_outcome(lambda lib: getattr(lib.nn.init, call)(lib.empty(3, 4), mode="fan_x"))
     same_outcome(lambda lib: lib.nn.init._calculate_correct_fan(lib.empty(3, 4), "bad"))
+
+
+@pytest.mark.parametrize("namespace", ["nn.init", "nn.utils"])
+def test_star_import_names(namespace):
+    """``from torch.nn.init import *`` gives PyTorch's __all__ (ember had exported its helpers' imports too)."""
+    names = {}
+    for lib in (ember, torch):
+        scope = {}
+        exec(f"from {lib.__name__}.{namespace} import *", scope)   # noqa: S102 (the star import under test)
+        names[lib.__name__] = sorted(set(scope) - {"__builtins__"})
+    assert names["ember"] == names["torch"]
