@@ -250,9 +250,13 @@ def _grouped_weight(xp, w, groups, live):
     offsets = math.prod(w.shape[2:])
     if len(live) < offsets:
         taken = [k for k, _ in live]
-        # mode "clip": the offsets are in range, and with the default "raise" NumPy writes into a copy of ``out``
-        w = _parallel.map_chunks(lambda part, whole: xp.take(whole, taken, axis=2, out=part, mode="clip"),
-                                 _buffers.empty(xp, (out_channels, in_channels, len(live)), w.dtype),
+        if len(taken) == 1:   # one strided copy (1x1 maps' centre tap): take ran 2.5x slower, 0.29 against 0.12 ms
+            def gather(part, whole):   # for a 512 x 512 weight at one thread
+                xp.copyto(part[:, :, 0], whole[:, :, taken[0]])
+        else:   # mode "clip": the offsets are in range, and with the default "raise" NumPy writes into a copy of out
+            def gather(part, whole):
+                xp.take(whole, taken, axis=2, out=part, mode="clip")
+        w = _parallel.map_chunks(gather, _buffers.empty(xp, (out_channels, in_channels, len(live)), w.dtype),
                                  w.reshape(out_channels, in_channels, offsets))
     return w.reshape(groups, out_channels // groups, in_channels * len(live))
 
