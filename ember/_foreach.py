@@ -133,6 +133,9 @@ def _foreach_lerp_(self, tensors1, weight):
 def _foreach_norm(self, ord=2, dtype=None):
     """The vector ``ord``-norm of each tensor, as 0-d tensors."""
     _check(self)
+    if ord == float("inf") and any(t.numel() == 0 for t in self):   # (-inf: vector_norm's own error, as PyTorch)
+        raise RuntimeError("_foreach_norm cannot compute the infinity norm on an empty tensor because the operation "
+                           "does not have an identity")
     return tuple(ember.linalg.vector_norm(t, ord, dtype=dtype) for t in self)
 
 

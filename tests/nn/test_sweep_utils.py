@@ -131,3 +131,40 @@ def test_resize_in_memory_format(memory_format, size):
         x.resize_(size, memory_format=getattr(lib, memory_format))
         return f"{x.stride()} {x.flatten().tolist()}"
     same_outcome(run)
+
+
+@pytest.mark.parametrize("call", ["norm", "value"])
+@pytest.mark.parametrize("foreach", [None, True, False])
+def test_clip_foreach_on_meta(call, foreach):
+    """PyTorch takes the foreach path on CPU and CUDA only: foreach=True on meta gradients is refused."""
+    def run(lib):
+        param = lib.nn.Parameter(lib.ones(3, device="meta"))
+        param.grad = lib.ones(3, device="meta")
+        clip = lib.nn.utils.clip_grad_norm_ if call == "norm" else lib.nn.utils.clip_grad_value_
+        result = clip([param], 1.0, foreach=foreach)
+        return str(None if result is None else (tuple(result.shape), result.device.type))
+    same_outcome(run)
+
+
+@pytest.mark.parametrize("norm_type", ["inf", "-inf", 2.0])
+@pytest.mark.parametrize("foreach", [None, False])
+def test_clip_grad_norm_of_an_empty_gradient(norm_type, foreach):
+    """The foreach norm (the default on the CPU) has its own message for the infinity norm of nothing."""
+    def run(lib):
+        param = lib.nn.Parameter(lib.zeros(0))
+        param.grad = lib.zeros(0)
+        return lib.nn.utils.clip_grad_norm_([param], 1.0, norm_type, foreach=foreach)
+    same_outcome(run)
+
+
+@pytest.mark.parametrize("kwargs", [{"memory_format": "preserve_format"}, {"dtype": "float64"}, {}])
+def test_packed_sequence_cpu_arguments(kwargs):
+    def run(lib):
+        packed = rnn(lib).pack_sequence([lib.ones(2), lib.ones(1)], enforce_sorted=False)
+        moved = packed.cpu(**{k: getattr(lib, v) for k, v in kwargs.items()})
+        return [moved.data, moved.sorted_indices]
+    same_outcome(run)
+
+
+def test_weight_norm_of_an_uninitialized_parameter():
+    same_outcome(lambda lib: lib.nn.utils.weight_norm(lib.nn.LazyLinear(3)).weight_g)

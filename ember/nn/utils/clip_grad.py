@@ -2,6 +2,7 @@
 import types
 import warnings
 
+from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import tensor
 
@@ -9,7 +10,6 @@ __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_n
 
 
 def _as_list(tensors):
-    from ..._tensor import Tensor
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
 
 
@@ -20,13 +20,25 @@ def _public(name):
     return ember.linalg.vector_norm if name == "vector_norm" else getattr(ember, name)
 
 
+def _takes_foreach(device, tensors, foreach):
+    """Whether PyTorch's clipping takes the ``torch._foreach_*`` path for ``tensors`` on ``device``: when asked, or
+    by default for plain tensors and parameters on a CPU or CUDA device (foreach=True elsewhere is refused)."""
+    from ..parameter import Parameter
+    supported = device.type in ("cpu", "cuda")
+    if foreach is None:
+        return supported and all(type(t) in (Tensor, Parameter) for t in tensors)
+    if foreach and not supported:
+        raise RuntimeError(f"foreach=True was passed, but can't use the foreach API on {device.type} tensors")
+    return bool(foreach)
+
+
 def _grouped(tensors):
     """``tensors`` grouped by (device, dtype) in first-seen order, as PyTorch's ``_group_tensors_by_device_and_dtype``
     (the norms are stacked in this order)."""
     groups = {}
     for t in tensors:
         groups.setdefault((t.device, t.dtype), []).append(t)
-    return list(groups.values())
+    return [(device, group) for (device, _), group in groups.items()]
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -39,7 +51,12 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     first_device = tensors[0].device
     vector_norm = _public("vector_norm")
     with no_grad():
-        norms = [vector_norm(t, norm_type) for group in _grouped(tensors) for t in group]
+        norms = []
+        for device, group in _grouped(tensors):
+            if _takes_foreach(device, group, foreach):
+                norms.extend(_public("_foreach_norm")(group, norm_type))
+            else:
+                norms.extend(vector_norm(t, norm_type) for t in group)
         total_norm = vector_norm(_public("stack")([norm.to(first_device) for norm in norms]), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan().logical_or(total_norm.isinf())):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
@@ -57,10 +74,13 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         return
     with no_grad():
         coefficient = _public("clamp")(max_norm / (total_norm + 1e-6), max=1.0)
-        for group in _grouped(grads):
-            on_device = coefficient.to(group[0].device)
-            for grad in group:
-                grad.mul_(on_device)
+        for device, group in _grouped(grads):
+            if _takes_foreach(device, group, foreach):
+                _public("_foreach_mul_")(group, coefficient.to(device))
+            else:
+                on_device = coefficient.to(device)
+                for grad in group:
+                    grad.mul_(on_device)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -86,7 +106,12 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamps every gradient of ``parameters`` to [-clip_value, clip_value] in place."""
     clip_value = float(clip_value)
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     with no_grad():
-        for p in _as_list(parameters):
-            if p.grad is not None:
-                p.grad.clamp_(min=-clip_value, max=clip_value)
+        for device, group in _grouped(grads):
+            if _takes_foreach(device, group, foreach):
+                _public("_foreach_clamp_min_")(group, -clip_value)
+                _public("_foreach_clamp_max_")(group, clip_value)
+            else:
+                for grad in group:
+                    grad.clamp_(min=-clip_value, max=clip_value)

@@ -53,13 +53,17 @@ class PackedSequence(PackedSequence_):
         _C._parse_to(*args, **kwargs)
         return self._with_data(data)
 
-    def cuda(self, device=None, non_blocking=False):
-        """This sequence's data on a CUDA device."""
-        return self._with_data(self.data.cuda(device, non_blocking))
+    def cuda(self, *args, **kwargs):
+        """This sequence's data on a CUDA device (``Tensor.cuda``'s arguments)."""
+        if self.data.new_empty(0).to(*args, **kwargs).is_cuda:
+            return self.to(*args, **kwargs)
+        return self.to(*args, **{**kwargs, "device": "cuda"})
 
-    def cpu(self):
-        """This sequence's data on the CPU."""
-        return self._with_data(self.data.cpu())
+    def cpu(self, *args, **kwargs):
+        """This sequence's data on the CPU (``Tensor.cpu``'s arguments)."""
+        if self.data.new_empty(0).to(*args, **kwargs).device.type == "cpu":
+            return self.to(*args, **kwargs)
+        return self.to(*args, **{**kwargs, "device": "cpu"})
 
     def pin_memory(self):
         """This sequence with its tensors in page-locked memory (where the backend has such memory)."""
