@@ -114,6 +114,12 @@ class Tensor(TensorBase):
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
+    def _all_data(self):
+        """The array of every example's values (inside vmap, the physical one; ``_data`` there is one example's), for
+        checks over a whole input (non-finite values, singular factors)."""
+        return self._data
+
+    @property
     def dtype(self):
         """The element type."""
         return _dtype.from_numpy(self._data.dtype)

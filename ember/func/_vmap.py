@@ -43,6 +43,10 @@ class BatchedTensor(Tensor):
         return example.view(_Example) if isinstance(example, numpy.ndarray) else example   # CuPy: unguarded
 
     @property
+    def _all_data(self):
+        return self._value._all_data
+
+    @property
     def requires_grad(self):
         return self._value.requires_grad
 

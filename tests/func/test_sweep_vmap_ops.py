@@ -1,10 +1,13 @@
 """Ops under vmap that a differential sweep against PyTorch 2.13 found apart: the matmul family with a batched vector
 times an unbatched vector (dot, vdot, inner, @ gave a trailing dim of 1); in-place ops whose backward reads the
-original self (sin_, mul_) differentiated through vmap (the saved batch-first view of self was overwritten). Each
-program runs on ember and on torch."""
+original self (sin_, mul_) differentiated through vmap (the saved batch-first view of self was overwritten); linalg
+ops whose checks read the input's values (svd, svdvals, eigvals, cond, lu_factor, logdet) ran them on one example's
+data, which vmap refuses. Each program runs on ember and on torch."""
 import numpy as np
 import pytest
+import torch
 
+import ember
 from tests.optim.sweep import check
 
 _RNG = np.random.default_rng(0)
@@ -83,3 +86,36 @@ INPLACE = {
 @pytest.mark.parametrize("name", INPLACE)
 def test_vmap_inplace_ops_differentiate_as_torch(name):
     check(INPLACE[name], warns=False)
+
+
+_M = _RNG.standard_normal((3, 4, 4))
+LINALG = {
+    "svd": lambda L, A: L.linalg.svd(A)[1], "svdvals": lambda L, A: L.linalg.svdvals(A),
+    "torch.svd": lambda L, A: L.svd(A)[1], "eigvals": lambda L, A: L.linalg.eigvals(A).abs().sort().values,
+    "cond": lambda L, A: L.linalg.cond(A), "nuclear norm": lambda L, A: L.linalg.matrix_norm(A, "nuc"),
+    "lu_factor": lambda L, A: L.linalg.lu_factor(A)[0],
+    "lu_factor_ex, check_errors": lambda L, A: L.linalg.lu_factor_ex(A, check_errors=True).LU,
+    "logdet": lambda L, A: (A @ A.mT + L.eye(4, dtype=A.dtype)).logdet(), "logdet, negative": lambda L, A: A.logdet(),
+}
+
+
+@pytest.mark.parametrize("name", LINALG)
+def test_vmap_linalg_value_checks_as_torch(name):
+    check(lambda L: L.vmap(lambda A: LINALG[name](L, A))(L.tensor(_M)), warns=False)
+    if name not in ("lu_factor", "lu_factor_ex, check_errors"):
+        check(lambda L: L.vmap(L.func.grad(lambda A: LINALG[name](L, A).nan_to_num().sum()))(L.tensor(_M)),
+              warns=False, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["svdvals", "cond", "lu_factor"])
+def test_vmap_linalg_checks_see_every_example_as_torch(name):
+    """A non-finite (or singular) last example fails the op's check (ember's message names no batch element)."""
+    bad = _M.copy()
+    bad[2] = np.nan if name != "lu_factor" else 0.0
+    errors = []
+    for L in (torch, ember):
+        with pytest.raises(RuntimeError) as error:
+            L.vmap(lambda A, L=L: LINALG[name](L, A))(L.tensor(bad))
+        errors.append(error.value)
+    assert type(errors[1]).__name__.lstrip("_") == type(errors[0]).__name__.lstrip("_")
+    assert str(errors[0]).endswith(str(errors[1]).split(": ", 1)[1].split(" is zero")[-1])

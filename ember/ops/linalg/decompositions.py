@@ -337,7 +337,7 @@ def _skew(x):
 
 
 def _check_finite(A, message):
-    if not bool(_xp(A).isfinite(A._data).all()):
+    if not bool(_xp(A).isfinite(A._all_data).all()):   # every example's, inside vmap
         raise LinAlgError(message)
 
 

@@ -4,6 +4,7 @@ from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive
 from .._util import name_node, tensor_method, write_out
+from ..pointwise.rounding import where
 from ._common import _check_matrix, _conj, _mH, _write_outs, _xp
 from .decompositions import SVD
 from .products import matmul
@@ -116,8 +117,7 @@ def logdet(input):
     """log(det(input)): NaN for a negative determinant, -inf for a singular matrix."""
     _check_matrix(input, "logdet", low_precision="logdet")
     sign, logabsdet = Slogdet.apply(input)
-    xp = _xp(input)
     if input.dtype.is_complex:   # the phase too is differentiable: log(sign) is i arg(det)
         return logabsdet + sign.log()
-    nan_where_negative = _make(xp.where(sign._data < 0, xp.nan, 0).astype(logabsdet._data.dtype))
+    nan_where_negative = where(sign < 0, float("nan"), 0.0).to(logabsdet.dtype)   # per example, inside vmap
     return name_node(logabsdet + nan_where_negative, "WhereBackward0")   # PyTorch's where(sign < 0, nan, logabsdet)

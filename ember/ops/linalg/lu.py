@@ -144,7 +144,7 @@ def _factor(A, pivot, name):
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """(LU, pivots, info) of A = P L U with partial pivoting; info > 0 marks an exactly singular U."""
     lu, pivots, info = _factor(A, pivot, "linalg.lu_factor_ex")
-    if check_errors and bool((info._data > 0).any()):
+    if check_errors and bool((info._all_data > 0).any()):   # every example's, inside vmap
         raise RuntimeError("torch.linalg.lu_factor_ex: U is singular (info > 0)")
     return write_tuple(out, LUFactorEx(lu, pivots, info))
 
@@ -153,7 +153,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 def lu_factor(A, *, pivot=True, out=None):
     """(LU, pivots): L and U packed in one matrix and LAPACK's 1-based row pivots, with A = P L U."""
     lu, pivots, info = _factor(A, pivot, "linalg.lu_factor")
-    bad = info._data.reshape(-1)
+    bad = info._all_data.reshape(-1)   # every example's, inside vmap
     if bad.size and bool((bad > 0).any()):
         first = int(bad[bad > 0][0]) - 1
         raise RuntimeError(f"torch.linalg.lu_factor: U[{first},{first}] is zero and using it on lu_solve would result "
