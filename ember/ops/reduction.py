@@ -196,9 +196,8 @@ class Sum(Primitive):
             if len(dims) == 1 and dims[0] == a.ndim - 1 and a.ndim > 1 and a.shape[-1] < 8 and dtype is None \
                     and a.size > _SMALL and a.dtype.kind == "f":
                 return _sum_short_last(a, keepdim)
-            if len(dims) == 1 and dims[0] != a.ndim - 1 and a.shape[dims[0]] > _BLOCK and dtype is None \
-                    and a.dtype == numpy.float32:
-                return _cascade_sum(a, dims[0], keepdim)
+            if dtype is None and a.dtype == numpy.float32 and _adds_rows(a.shape, dims):
+                return _cascade_sum(a, dims[0], keepdim) if len(dims) == 1 else _sum_dims(a, dims, keepdim)
             return _add_reduce(a, dims, dtype, None, keepdim)
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
@@ -237,6 +236,38 @@ def _cascade_sum(a, axis, keepdim):
                                                               True)], axis)
         a = partial
     return _add_reduce(a, axis, None, None, keepdim)
+
+
+def _trailing(ndim, dims):
+    """How many of the last dims of an ``ndim``-d array ``dims`` holds, counted from the last."""
+    count, given = 0, {d % ndim for d in dims}
+    while count < ndim and ndim - 1 - count in given:
+        count += 1
+    return count
+
+
+def _adds_rows(shape, dims):
+    """Whether NumPy would add more than _BLOCK whole rows one after another in summing over ``dims``: it sums the
+    last axis (or a run of reduced last axes) pairwise, but any other reduced axis row after row."""
+    trailing = _trailing(len(shape), dims)
+    return math.prod(shape[d] for d in dims if d % len(shape) < len(shape) - trailing) > _BLOCK
+
+
+def _sum_dims(a, dims, keepdim):
+    """A float32 sum over several dims with PyTorch's accuracy (NumPy's row-after-row adds of a long non-last axis
+    lose ~n ulps: 1.8e-5 relative for 3,000 rows): the reduced last axes first (pairwise, merged into one when
+    contiguous), then each other reduced axis cascaded."""
+    ndim = a.ndim
+    dims = sorted(d % ndim for d in dims)
+    kept_shape = tuple(1 if d in dims else n for d, n in enumerate(a.shape))
+    trailing = _trailing(ndim, dims)
+    if trailing and a.flags.c_contiguous:
+        a = _add_reduce(a.reshape(a.shape[:ndim - trailing] + (-1,)), -1)
+    elif trailing:
+        a = _add_reduce(a, tuple(range(ndim - trailing, ndim)))
+    for d in reversed(dims[:len(dims) - trailing]):
+        a = _cascade_sum(a, d, False) if a.shape[d] > _BLOCK else _add_reduce(a, d)
+    return a.reshape(kept_shape) if keepdim else a
 
 
 def sum_array(a, axis, keepdims=False):

@@ -73,9 +73,17 @@ class SquaredDeviations(Primitive):
     def forward(ctx, a, dims, keepdim, scale=1.0):
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.save_for_backward(a)
-        count = math.prod(a.shape[d] for d in dims)
-        centered = a - (a * scale).sum(axis=dims, keepdims=True) / count / scale   # empty: 0/0, without a warning
-        return ctx.xp.asarray((centered * centered).sum(axis=dims, keepdims=keepdim))
+        xp, count = ctx.xp, math.prod(a.shape[d] for d in dims)
+        wide = xp.float64   # the sums accumulate in float64, as PyTorch's
+        mean = (a if scale == 1.0 else a * scale).sum(axis=dims, keepdims=True, dtype=wide) / count / scale
+        centered = a - mean.astype(a.dtype)   # empty: 0/0, without a warning
+        # The corrected two-pass sum (Chan, Golub, LeVeque): the deviations' own sum takes out what rounding the
+        # mean put in. NumPy sums a non-last axis element by element, so float32 sums would lose ~n ulps.
+        residual = centered.sum(axis=dims, keepdims=keepdim, dtype=wide)
+        correction = residual * residual / count
+        squares = (centered * centered).sum(axis=dims, keepdims=keepdim, dtype=wide)
+        squares = xp.where(xp.isfinite(correction), squares - correction, squares)   # huge inputs: torch's inf
+        return xp.asarray(xp.maximum(squares, 0.0) if count else squares).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
