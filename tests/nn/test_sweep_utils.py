@@ -168,3 +168,28 @@ def test_packed_sequence_cpu_arguments(kwargs):
 
 def test_weight_norm_of_an_uninitialized_parameter():
     same_outcome(lambda lib: lib.nn.utils.weight_norm(lib.nn.LazyLinear(3)).weight_g)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("foreach", [None, False])
+def test_clip_grads_with_norm_of_16_bit_gradients(dtype, foreach):
+    """The float32 clip coefficient multiplies 16-bit gradients as PyTorch's kernel reads a 0-d tensor: in float32,
+    rounded once (ember rounded the coefficient to 16 bits first)."""
+    def run(lib):
+        params = gradients(lib, dtype)
+        lib.nn.utils.clip_grads_with_norm_(params, 2.0, lib.tensor(5.0), foreach)
+        return [p.grad for p in params]
+    same_outcome(run)
+
+
+@pytest.mark.parametrize("op", ["mul", "div", "mul_", "div_", "rmul"])
+@pytest.mark.parametrize("scalar_dtype", ["float32", "float64", "int64", "bool"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_16_bit_tensor_by_a_0d_tensor(op, scalar_dtype, dtype):
+    def run(lib):
+        x = t(lib, (40,), 3, dtype)
+        scalar = lib.tensor(0.3999999 if scalar_dtype.startswith("float") else 3, dtype=getattr(lib, scalar_dtype))
+        if op == "rmul":
+            return scalar * x
+        return getattr(x, op)(scalar)
+    same_outcome(run)

@@ -117,12 +117,17 @@ def _in_float32(function, a, b):
 
 def _reduced_scalar(input, other, kernel):
     """``other`` as the float a 16-bit float tensor ``input`` is multiplied or divided by (see ``_in_float32``), or
-    None when these are other operands; a float8 ``input`` raises PyTorch's error for ``kernel`` (no float8 loop)."""
+    None when these are other operands; a float8 ``input`` raises PyTorch's error for ``kernel`` (no float8 loop).
+    A 0-d tensor (not complex, needing no gradient) is such a scalar too: PyTorch's kernel reads it in float32,
+    not rounded to the 16-bit result dtype first."""
     if type(other) in (float, int) and isinstance(input, Tensor):
         if is_reduced(input._data):
             return float(other)
         if input._data.dtype.char in _FLOAT8_CHARS:
             raise _not_implemented(kernel, input)
+    elif (type(other) is Tensor and other.ndim == 0 and isinstance(input, Tensor) and is_reduced(input._data)
+          and not other.requires_grad and not other.dtype.is_complex and other.device.type != "meta"):
+        return float(other.item())
     return None
 
 
