@@ -2,6 +2,10 @@
 PyTorch: the consistency errors' texts (a new list, and a parametrization appended to one), right_inverse's
 sequence checks, remove_parametrizations of a dtype-changing unsafe parametrization (set_ refuses it),
 transfer_parametrizations_and_params, and weight_norm's dim range."""
+import copy
+import io
+import pickle
+
 import numpy
 import pytest
 import torch
@@ -132,3 +136,20 @@ def test_weight_norm_dim_range(dim, api):
             lib.nn.utils.parametrizations.weight_norm(module, dim=dim)
         return module.weight
     same_outcome(run)
+
+
+@pytest.mark.parametrize("how", ["pickle", "save", "deepcopy"])
+def test_copying_a_parametrized_module(how):
+    """PyTorch's parametrized class refuses pickling (and so torch.save of the module) but deep-copies."""
+    def run(lib):
+        module = linear(lib)
+        lib.nn.utils.parametrize.register_parametrization(
+            module, "weight", parametrization(lib, FORWARDS["scale"], INVERSES["half"]))
+        if how == "pickle":
+            return str(len(pickle.dumps(module)))
+        if how == "save":
+            lib.save(module, io.BytesIO())
+            return "saved"
+        replica = copy.deepcopy(module)
+        return state(lib, replica) + str(replica.parametrizations.weight.original is module.parametrizations.weight.original)
+    same_text(run)

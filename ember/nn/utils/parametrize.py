@@ -1,7 +1,9 @@
 """Parametrizations: a tensor of a module computed on access from stored originals (PyTorch's
 ``torch.nn.utils.parametrize``). The module's class is swapped for a subclass holding a property per tensor, and the
 originals live in ``module.parametrizations[name]`` (state_dict keys ``parametrizations.<name>.original``)."""
+import copyreg
 from collections.abc import Sequence
+from copy import deepcopy
 from contextlib import contextmanager
 
 from ..._tensor import Tensor
@@ -165,9 +167,31 @@ def _check_appended(parametrization, tensor_name, current):
 
 
 def _inject_new_class(module):
-    """Swaps the module's class for a fresh subclass, so properties added to it affect this module only."""
+    """Swaps the module's class for a fresh subclass, so properties added to it affect this module only. As
+    PyTorch's, the subclass refuses pickling (save the state_dict instead) and deep-copies its instance dict."""
     cls = module.__class__
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {})
+
+    def default_deepcopy(self, memo):
+        replica = memo.get(id(self))
+        if replica is not None:
+            return replica
+        replica = self.__new__(self.__class__)
+        memo[id(self)] = replica
+        replica.__dict__ = deepcopy(self.__dict__, memo)
+        for slot in copyreg._slotnames(self.__class__):
+            if hasattr(self, slot):
+                setattr(replica, slot, deepcopy(getattr(self, slot), memo))
+        return replica
+
+    def getstate(self):
+        raise RuntimeError("Serialization of parametrized modules is only supported through state_dict(). See:\n"
+                           "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
+                           "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training")
+
+    members = {"__getstate__": getstate}
+    if not hasattr(cls, "__deepcopy__"):
+        members["__deepcopy__"] = default_deepcopy
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), members)
 
 
 def _inject_property(module, tensor_name):
