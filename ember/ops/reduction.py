@@ -270,13 +270,13 @@ def _sum_dims(a, dims, keepdim):
     return a.reshape(kept_shape) if keepdim else a
 
 
-def sum_array(a, axis, keepdims=False):
-    """An array's sum over one ``axis`` in Sum's order of adds (a float32 one along a long axis that is not the last
-    cascades), for array paths that must give the Tensor op's bits."""
-    axis %= a.ndim
-    if type(a) is numpy.ndarray and axis != a.ndim - 1 and a.shape[axis] > _BLOCK and a.dtype == numpy.float32:
-        return _cascade_sum(a, axis, keepdims)
-    return a.sum(axis, keepdims=keepdims)
+def sum_array(a, dims, keepdims=False):
+    """An array's sum over ``dims`` (a dim or a tuple) in Sum's order of adds (a float32 one that NumPy would add row
+    after row cascades), for array paths that must give the Tensor op's bits or its accuracy."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if type(a) is numpy.ndarray and a.dtype == numpy.float32 and _adds_rows(a.shape, dims):
+        return _cascade_sum(a, dims[0] % a.ndim, keepdims) if len(dims) == 1 else _sum_dims(a, dims, keepdims)
+    return a.sum(axis=dims, keepdims=keepdims)
 
 
 def _sum_short_last(a, keepdim):

@@ -9,7 +9,7 @@ from .. import _dtype
 from .._backend import xp_of
 from ..autograd.function import Primitive
 from ._util import argument_error, name_node, quiet, tensor_method, write_out
-from .reduction import _constant, _count, _reduction_dims, _unsqueeze_to, mean
+from .reduction import _constant, _count, _reduction_dims, _unsqueeze_to, mean, sum_array
 from .tuple_out import write_tuple
 
 __all__ = ["std", "var", "std_mean", "var_mean"]
@@ -74,16 +74,16 @@ class SquaredDeviations(Primitive):
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.save_for_backward(a)
         xp, count = ctx.xp, math.prod(a.shape[d] for d in dims)
-        wide = xp.float64   # the sums accumulate in float64, as PyTorch's
-        mean = (a if scale == 1.0 else a * scale).sum(axis=dims, keepdims=True, dtype=wide) / count / scale
-        centered = a - mean.astype(a.dtype)   # empty: 0/0, without a warning
+        mean = sum_array(a if scale == 1.0 else a * scale, dims, True) / count / scale   # empty: 0/0, no warning
+        centered = a - mean
         # The corrected two-pass sum (Chan, Golub, LeVeque): the deviations' own sum takes out what rounding the
-        # mean put in. NumPy sums a non-last axis element by element, so float32 sums would lose ~n ulps.
-        residual = centered.sum(axis=dims, keepdims=keepdim, dtype=wide)
+        # mean put in; float32 sums cascade where NumPy would add rows one after another (as PyTorch's stay
+        # within a few ulps: a variance over a long non-last axis was 1e5x off for data near 1e6).
+        residual = sum_array(centered, dims, keepdim)
         correction = residual * residual / count
-        squares = (centered * centered).sum(axis=dims, keepdims=keepdim, dtype=wide)
+        squares = sum_array(centered * centered, dims, keepdim)
         squares = xp.where(xp.isfinite(correction), squares - correction, squares)   # huge inputs: torch's inf
-        return xp.asarray(xp.maximum(squares, 0.0) if count else squares).astype(a.dtype, copy=False)
+        return xp.asarray(xp.maximum(squares, 0) if count else squares, dtype=a.dtype)
 
     @staticmethod
     def backward(ctx, grad):
