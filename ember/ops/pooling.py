@@ -394,10 +394,11 @@ def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
                 raise ValueError(f'invalid output_size "{given}" (dim {d} must be between {spatial[d] - stride[d]} '
                                  f'and {spatial[d] + stride[d]})')
         spatial = tuple(given)
-    invalid = (indices < 0) | (indices >= math.prod(spatial))
-    if bool(invalid.any()):   # PyTorch's kernel names the last it meets
-        last = invalid.numel() - 1 - int(invalid.flatten().flip(0).int().argmax())
-        raise RuntimeError(f"Found an invalid max index: {int(indices.flatten()[last])} "
+    flat = indices._all_data.reshape(-1)   # every example's, inside vmap
+    invalid = (flat < 0) | (flat >= math.prod(spatial))
+    if invalid.any():   # PyTorch's kernel names the last it meets
+        last = invalid.size - 1 - int(invalid[::-1].argmax())
+        raise RuntimeError(f"Found an invalid max index: {int(flat[last])} "
                            f"(output volumes are of size {'x'.join(map(str, spatial))})")
     output = ScatterFlat.apply(input, indices, spatial, True)
     return output.squeeze(0) if unbatched else output

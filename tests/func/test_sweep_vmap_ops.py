@@ -2,7 +2,9 @@
 times an unbatched vector (dot, vdot, inner, @ gave a trailing dim of 1); in-place ops whose backward reads the
 original self (sin_, mul_) differentiated through vmap (the saved batch-first view of self was overwritten); linalg
 ops whose checks read the input's values (svd, svdvals, eigvals, cond, lu_factor, logdet) ran them on one example's
-data, which vmap refuses. Each program runs on ember and on torch."""
+data, which vmap refuses; binary_cross_entropy's range check and max_unpool's index check (they branched on a
+batched tensor), and binary_cross_entropy of a NaN probability (PyTorch refuses it). Each program runs on ember and on
+torch."""
 import numpy as np
 import pytest
 import torch
@@ -119,3 +121,36 @@ def test_vmap_linalg_checks_see_every_example_as_torch(name):
         errors.append(error.value)
     assert type(errors[1]).__name__.lstrip("_") == type(errors[0]).__name__.lstrip("_")
     assert str(errors[0]).endswith(str(errors[1]).split(": ", 1)[1].split(" is zero")[-1])
+
+
+def _unpool(L, pooled_input):
+    return L.vmap(lambda x: L.nn.functional.max_unpool2d(*L.nn.functional.max_pool2d(x, 2, return_indices=True), 2))(
+        L.tensor(pooled_input, requires_grad=True))
+
+
+_POOLED = _RNG.standard_normal((3, 1, 2, 4, 4))
+_PROBABILITIES = np.array([[0.5, 0.25], [0.75, 1.0], [0.0, 0.5]])
+VALUE_CHECKS = {
+    "binary_cross_entropy": lambda L: L.vmap(L.nn.functional.binary_cross_entropy)(
+        L.tensor(_PROBABILITIES, requires_grad=True), L.tensor(_PROBABILITIES[::-1].copy())),
+    "binary_cross_entropy, one example out of range": lambda L: L.vmap(L.nn.functional.binary_cross_entropy)(
+        L.tensor(_PROBABILITIES * 1.5), L.tensor(_PROBABILITIES)),
+    "binary_cross_entropy, a target out of range": lambda L: L.vmap(L.nn.functional.binary_cross_entropy)(
+        L.tensor(_PROBABILITIES), L.tensor(_PROBABILITIES - 0.5)),
+    "vmap(grad) of binary_cross_entropy": lambda L: L.vmap(L.func.grad(
+        lambda p, t: L.nn.functional.binary_cross_entropy(p.sigmoid(), t)))(L.tensor(_PROBABILITIES),
+                                                                          L.tensor(_PROBABILITIES)),
+    "binary_cross_entropy, NaN input": lambda L: L.nn.functional.binary_cross_entropy(
+        L.tensor([0.5, float("nan")]), L.tensor([0.5, 0.5])),
+    "binary_cross_entropy, NaN target": lambda L: L.nn.functional.binary_cross_entropy(
+        L.tensor([0.5, 0.5]), L.tensor([0.5, float("nan")])),
+    "max_unpool2d": lambda L: _unpool(L, _POOLED),
+    "max_unpool2d, an index out of range in one example": lambda L: L.vmap(
+        lambda x, i: L.nn.functional.max_unpool2d(x, i, 2))(L.ones(2, 1, 1, 1, 2),
+                                                            L.tensor([[[[[0, 1]]]], [[[[1, 9]]]]])),
+}
+
+
+@pytest.mark.parametrize("name", VALUE_CHECKS)
+def test_vmap_value_checks_of_losses_and_pooling_as_torch(name):
+    check(VALUE_CHECKS[name], warns=False)
