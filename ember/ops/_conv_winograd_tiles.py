@@ -1,7 +1,7 @@
 """Winograd F(2x2, 3x3) forwards over small maps, channels-last, with exactly the tiles the output needs: the 3x3
 stride-1 convolutions of ResNet-18's and VGG's 16x16 to 2x2 maps at batch 32 that ``_conv_winograd`` leaves (fewer
-than its channels, or narrower maps) when no weight gradient follows (an evaluation, a frozen weight), with 2.25x fewer
-multiplications than the columns' product. The transformed weight is kept between calls with the same weight bits.
+than its channels, or narrower maps), and wide ones it takes (``GRID_CHANNELS``), when no weight gradient follows (an
+evaluation, a frozen weight), with 2.25x fewer multiplications than the columns' product. The transformed weight is kept between calls with the same weight bits.
 
 ``_conv_winograd`` keeps a grid one tile longer each way so that its whole-array transforms are shifts of flat arrays:
 on an 8x8 map that is 25 tiles for 16 (its products then cost more than they save). Here the padded input is laid out
@@ -77,6 +77,22 @@ def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dt
         return False
     return tiles >= MIN_TILES and cover >= MIN_COVER or (
         o * c >= WIDE * (o + c) and tiles >= WIDE_MIN_TILES and cover >= WIDE_COVER)
+
+
+GRID_CHANNELS = 80
+"""Channels, as C O / (C + O), from which the tiles take the maps that ``_conv_winograd`` takes too (10x10 to 16x16
+with 128 channels or more each way), whose grid is a tile longer each way (64 tiles for a 14x14 map's 49). One
+thread, thread CPU, ms, ``_conv_winograd`` against the tiles: 256 -> 256 channels on 14x14 maps at batch 8 15.4-16.6
+-> 12.8-12.9 (ResNet-18-224's third stage), on 12x12 12.5 -> 9.5, on 16x16 19.4 -> 16.5; 512 -> 512 on 10x10 33.8 ->
+22.9; 128 -> 256 on 14x14 8.6-9.5 -> 7.2-7.8; batch 1, 256 on 14x14, 3.0 -> 2.1; but 128 -> 128 (64) on 14x14 at batch
+8 4.5 -> 4.8 and on 16x16 at batch 32 23.5 -> 24.6-25.3 (at batch 32 on 14x14 20.7 -> 18.1, at 16 on 16x16 12.1 ->
+11.4)."""
+
+
+def before_grid(weight_shape):
+    """Whether a forward with no weight gradient to follow takes the tiles where ``_conv_winograd`` also applies."""
+    o, c = weight_shape[:2]
+    return o * c >= GRID_CHANNELS * (o + c)
 
 
 ALIGN = 16

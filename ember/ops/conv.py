@@ -287,9 +287,13 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
         y = _biased(xp, _conv_pointwise.forward(xp, x, w, groups), bias)
         return (y, None, None) if keep else y
     algorithm = _transform(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype)
-    if algorithm is None and not keep and _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups,
-                                                                 x.shape, x.dtype, forward_only=True):
-        algorithm = _conv_winograd
+    if not keep:   # no weight gradient to follow: nothing to keep for it
+        if _conv_winograd_tiles.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype) and \
+                (algorithm is None or _conv_winograd_tiles.before_grid(w.shape)) and _finite(x, w):
+            return _biased(xp, _conv_winograd_tiles.forward(x, w, padding), bias)
+        if algorithm is None and _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups, x.shape,
+                                                        x.dtype, forward_only=True):
+            algorithm = _conv_winograd
     if algorithm is not None:
         if _finite(x, w):
             y, source = algorithm.forward(x, w, padding)
@@ -297,9 +301,6 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
         else:   # the columns' path, keeping nothing: the weight gradient takes the algorithm's or cuts its own
             y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, bias=bias), None
         return (y, source, None) if keep else y
-    if not keep and _conv_winograd_tiles.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype) \
-            and _finite(x, w):   # no weight gradient to follow: nothing to keep for it
-        return _biased(xp, _conv_winograd_tiles.forward(x, w, padding), bias)
     return _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=keep, bias=bias)
 
 

@@ -2,7 +2,8 @@
 (ResNet-18-224's 512-channel 7x7 layers in an evaluation) take the tiles where C O / (C + O) reaches
 ``_conv_winograd_tiles.WIDE``, with ``WIDE_MIN_TILES`` tiles and ``WIDE_COVER``: which shapes do, PyTorch's values in
 float32 and float64 (a bias, batch 4, padding 0 and 1), the columns' values to float64 round-off with the same bits
-on 1 and 3 threads."""
+on 1 and 3 threads. Wide ones over 10x10 to 16x16 maps take the tiles before ``_conv_winograd``'s grid
+(``GRID_CHANNELS``)."""
 import numpy
 import pytest
 import torch
@@ -55,5 +56,37 @@ def test_matches_the_columns(threads, monkeypatch):
 
     def run(fast):
         monkeypatch.setattr(_conv_winograd_tiles, "WIDE", 160 if fast else 10 ** 9)
+        return [_conv(ember, x, w)]
+    assert_fast_path_matches(run, threads, calls, {"forward": 1})
+
+
+@pytest.mark.parametrize("x_shape,w_shape,tiles", [
+    ((1, 160, 12, 12), (160, 160, 3, 3), True),    # C O / (C + O) 80: the tiles before _conv_winograd's grid
+    ((1, 128, 12, 12), (256, 128, 3, 3), True),    # 85
+    ((1, 128, 12, 12), (128, 128, 3, 3), False),   # 64: _conv_winograd's grid
+])
+def test_wide_maps_both_winograds_take(x_shape, w_shape, tiles, monkeypatch):
+    """Maps of 10x10 to 16x16 that ``_conv_winograd`` takes from 128 channels: wide layers' forwards with no weight
+    gradient take the tiles instead, with PyTorch's values; a weight gradient keeps the grid (it keeps its transformed
+    input for the weight gradient)."""
+    calls = count_calls(monkeypatch, _conv_winograd_tiles, ("forward",))
+    grids = count_calls(monkeypatch, ember.ops._conv_winograd, ("forward",))
+    x, w = sample(x_shape, F64, seed=6), sample(w_shape, F64, seed=7) / 30
+    got, want = (_conv(lib, x, w) for lib in (ember, torch))
+    numpy.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    assert (calls, grids) == (({"forward": 1}, {}) if tiles else ({}, {"forward": 1}))
+    wt = ember.tensor(w, requires_grad=True)
+    ember.nn.functional.conv2d(ember.tensor(x), wt, padding=1).sum().backward()
+    assert grids == {"forward": 1 + (not tiles)}
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_wide_maps_match_the_grid(threads, monkeypatch):
+    monkeypatch.setattr(ember.ops._parallel, "MIN_ELEMENTS", 64)
+    x, w = sample((2, 160, 14, 14), F64, seed=8), sample((160, 160, 3, 3), F64, seed=9) / 30
+    calls = count_calls(monkeypatch, _conv_winograd_tiles, ("forward",))
+
+    def run(fast):
+        monkeypatch.setattr(_conv_winograd_tiles, "GRID_CHANNELS", 80 if fast else 10 ** 9)
         return [_conv(ember, x, w)]
     assert_fast_path_matches(run, threads, calls, {"forward": 1})
