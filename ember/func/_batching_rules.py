@@ -102,7 +102,8 @@ def _dims_at(position):
 
 for _name, _position in {"Sum": 1, "Amax": 1, "Logsumexp": 1, "Softmax": 1, "LogSoftmax": 1, "Prod": 1, "Cumsum": 1,
                          "Logcumsumexp": 1, "Cumprod": 1, "ReverseCumsum": 1, "Flip": 1, "Unbind": 1, "Split": 1,
-                         "VectorNorm": 2, "PowerNorm": 2, "Roll": 2, "SquaredDeviations": 1}.items():
+                         "VectorNorm": 2, "PowerNorm": 2, "Roll": 2, "SquaredDeviations": 1,
+                         "FftC2C": 1, "FftR2C": 1, "FftC2R": 1}.items():
     rules[_name] = _dims_at(_position)
 
 

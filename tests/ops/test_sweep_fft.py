@@ -4,6 +4,7 @@ message), a 0-d input's dims, an empty ``dim``/``s``, a single int as ``s``/``di
 forms' ``dim``; fftfreq/rfftfreq's dtypes, sizes and float16 rounding; fftshift of 0-d inputs. Each case runs on
 both libraries: the same values and dtype, or the same exception type and message."""
 import math
+import warnings
 
 import pytest
 
@@ -89,3 +90,15 @@ def test_shifts(name, dim, shape):
 
 def test_shift_of_a_list_is_a_type_error():
     same_listing(lambda L: L.fft.fftshift([1, 2, 3]))
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "irfft2", "fftn", "ihfftn"])
+def test_vmap_batches_the_transforms(name):
+    from ember.func import _vmap
+    before = dict(_vmap.fallback_calls)
+    for in_dims in (0, 1):
+        with warnings.catch_warnings():   # (PyTorch has no batching rule for ihfftn: it warns)
+            warnings.simplefilter("ignore")
+            same_outcome(lambda L, in_dims=in_dims: L.func.vmap(getattr(L.fft, name), in_dims=in_dims)(
+                _input(L, name in ("ifft", "irfft", "hfft", "irfft2"))).resolve_conj(), rtol=1e-12, atol=1e-12)
+    assert _vmap.fallback_calls == before   # the primitives' batching rules ran, not the per-example loop
