@@ -487,9 +487,10 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 class Hardtanh(Primitive):
     """x clamped to [low, high] in one pass, written into x itself with ``into``. Its gradient passes where
-    low < x < high, as PyTorch's hardtanh_backward, read from the saved result (the same test). Written in place,
-    it keeps that test's one-byte mask instead: PyTorch keeps a copy of the input there (so a later in-place change
-    of the result is no error), which the mask stands for at a quarter of the memory and without the copy."""
+    low < x < high, as PyTorch's hardtanh_backward, read from the saved input (so, as in PyTorch, a later in-place
+    change of the result is no error, and one of the input is). Written in place, it keeps that test's one-byte
+    mask instead: PyTorch keeps a copy of the input there, which the mask stands for at a quarter of the memory and
+    without the copy."""
 
     @staticmethod
     def forward(ctx, a, low, high, into):
@@ -502,18 +503,18 @@ class Hardtanh(Primitive):
                                                        _buffers.empty(xp, result.shape, bool), result))
         else:
             ctx.bounds = low, high
-            ctx.save_for_backward(result)
+            ctx.save_for_backward(a)   # the same test as on the result
         return result
 
     @staticmethod
     def backward(ctx, grad):
-        result, = ctx.saved_tensors   # only a mask of it is read: no gradient flows to it
-        return HardtanhGrad.apply(grad, result.detach(), *ctx.bounds), None, None, None
+        a, = ctx.saved_tensors   # only a mask of it is read: no gradient flows to it
+        return HardtanhGrad.apply(grad, a.detach(), *ctx.bounds), None, None, None
 
     @staticmethod
     def array_backward(ctx, grad):
-        result, = ctx.saved_arrays
-        return _hardtanh_grad(ctx.xp, grad, result, *ctx.bounds)
+        a, = ctx.saved_arrays
+        return _hardtanh_grad(ctx.xp, grad, a, *ctx.bounds)
 
 
 class HardtanhGrad(Primitive):

@@ -391,8 +391,8 @@ class GRULayer(Primitive):
                 h_next *= z
                 h_next += new
                 h = h_next
-        if keep:
-            ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, gates, hidden, output)
+        if keep:   # a copy of the hidden states: the output returned may be changed in place, as in PyTorch
+            ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, gates, hidden, output.copy())
             ctx.layout = blocks, order
         return output, _final(xp, output, h0, blocks, reverse)
 
@@ -724,7 +724,8 @@ class RNNLayer(Primitive):
                 else:
                     xp.maximum(a, 0, out=a)
                 h = a
-        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, output)
+        # a copy of the hidden states where backward reads them: the output returned may be changed in place
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, output.copy() if any(ctx.needs_input_grad) else output)
         ctx.layout, ctx.nonlinearity = (blocks, order), nonlinearity
         # 16-bit inputs: the projection accumulated in float32; the results are rounded once, to the input's dtype
         result = output if output.dtype == x.dtype else output.astype(x.dtype)
