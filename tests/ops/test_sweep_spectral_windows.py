@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from tests.oracle import check_error, same_outcome
+from tests.oracle import check_error, same_listing, same_outcome
 
 WINDOWS = ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
 
@@ -29,6 +29,17 @@ def test_window_arguments(name):
             if (name, dtype) != ("kaiser_window", "float16"):   # (its I0 in float32 differs by an ulp before rounding)
                 same_outcome(lambda L, dtype=dtype, length=length: getattr(L, name)(length, dtype=getattr(L, dtype)),
                              rtol=0)
+
+
+OPTIONS = {"long": lambda L: {"dtype": L.long}, "strided": lambda L: {"dtype": L.int32, "layout": L.strided},
+           "pinned": lambda L: {"dtype": L.uint8, "pin_memory": True}, "sparse": lambda L: {"layout": L.sparse_coo},
+           "requires_grad": lambda L: {"dtype": L.bool, "requires_grad": True}}
+
+
+@pytest.mark.parametrize("name", ["hann_window", "kaiser_window"])
+@pytest.mark.parametrize("options", OPTIONS)
+def test_window_option_errors_print_the_options(name, options):
+    same_listing(lambda L: getattr(L, name)(4, **OPTIONS[options](L)))
 
 
 def test_kaiser_window_of_a_large_beta():
