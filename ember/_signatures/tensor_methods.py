@@ -217,7 +217,7 @@ METHODS = {
     'type': ['object dtype = None, bool non_blocking = False, *, torch.memory_format memory_format = None'],
     'type_as': 'Tensor other',
     'unfold': 'int dimension, int size, int step',
-    'uniform_': 'float from_ = 0, float to = 1, *, torch.Generator generator = None',
+    'uniform_': 'float from = 0, float to = 1, *, torch.Generator generator = None',
     'unsqueeze_': 'int dim',
     'untyped_storage': '',
     'view': ['torch.dtype dtype',

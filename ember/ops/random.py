@@ -17,9 +17,10 @@ import numpy
 
 from .._warnings import transparent, warn
 from .. import _alias, _backend, _dtype, _meta
+from .._dtype_info import finfo
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, dispatch_hooks
-from ..autograd.grad_mode import state
+from ..autograd.grad_mode import check_inference_write, state
 from . import _samplers
 from .creation import _dtype_arg, _factory, _like, _like_layout, _requires_grad_arg
 from ._inplace import assign_inplace
@@ -523,8 +524,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     if not tensors:
         if size is None:
             raise TypeError("normal() missing required argument 'size' when mean and std are numbers")
-        if std < 0:
-            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        if not std >= 0:   # (NaN too)
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         d = _float_dtype(dtype, "normal_kernel_cpu")
         shape = shape_arg((size,))
         if _on_meta(device):
@@ -534,8 +535,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     if isinstance(std, Tensor):
         if (std._data < 0).any():
             raise RuntimeError("normal expects all elements of std >= 0.0")
-    elif std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    elif not std >= 0:   # (NaN too)
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     d = mean.dtype if isinstance(mean, Tensor) else std.dtype
     _float_dtype(d, "normal_kernel_cpu")
     shape = tuple(numpy.broadcast_shapes(*(t.shape for t in tensors)))
@@ -730,6 +731,7 @@ def _fill_fast(self, samples):
 def _fill_in_place(self, sample):
     """Fills self with ``sample(out)``: float32 and float64 samplers write straight into self's array (``out``)
     when the direct path applies, others return their samples (``out`` None) for ``_fill_fast``."""
+    check_inference_write(self)
     if self.is_meta:   # no data to fill, no numbers drawn
         return self
     data = _direct_target(self)
@@ -752,8 +754,8 @@ def _float_fill(self, kernel):
 @_vmappable
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fills self with samples from N(mean, std**2)."""
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    if not std >= 0:   # (NaN too)
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if self.numel() == 0:   # PyTorch's kernel, which refuses other dtypes, does not run
         return self
     n = _float_fill(self, "normal_kernel_cpu")
@@ -785,11 +787,30 @@ def _bounds(op, args, kwargs, defaults):
 def uniform_(self, *args, generator=None, **kwargs):
     """Fills self with samples from the uniform distribution on [from, to) (default [0, 1))."""
     low, high = _bounds("uniform_", args, kwargs, (0.0, 1.0))
+    if not all(isinstance(bound, (numbers.Real, Tensor)) for bound in (low, high)):
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.raise_for("uniform_", args, kwargs, method=True)
     n = _float_fill(self, "check_uniform_bounds")
-    if low > high:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
+    low, high = _check_uniform_bounds(self.dtype, float(low), float(high))
     engine = _engine(generator)
     return _fill_in_place(self, lambda out: _uniform(engine, n, self.dtype, float(low), float(high), out))
+
+
+def _check_uniform_bounds(d, low, high):
+    """PyTorch's check_uniform_bounds for a fill of dtype ``d`` (a complex one's real parts): both bounds within the
+    dtype's range, ordered, and their difference finite in it; returns them clamped to the range."""
+    if d.is_complex:
+        d = _dtype.float64 if d is _dtype.complex128 else _dtype.float32
+    info = finfo(d)
+    for name, bound in (("from", low), ("to", high)):
+        if not info.min <= bound <= info.max:
+            raise RuntimeError(f"{name} is out of bounds for {cpp_type_name(d)}")
+    if low > high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low:g} > to={high:g}")
+    if high - low > info.max:
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{_dtype.scalar_type_name(d)}>::max(), but "
+                           f"found to={high:g} and from={low:g} which result in to-from to exceed the limit")
+    return low, high
 
 
 def _random_upper(d):
@@ -855,8 +876,8 @@ def _require_continuous(distribution, self, type_name):
 @_vmappable
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fills self with samples from the exponential distribution of rate ``lambd``."""
-    if lambd <= 0:
-        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    if not lambd > 0:   # (NaN too)
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     if self.numel() == 0:   # PyTorch's kernel, which refuses other dtypes, does not run
         return self
     _require_continuous("Exponential", self, _dtype.scalar_type_name(self.dtype))
@@ -871,7 +892,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
 def geometric_(self, p, *, generator=None):
     """Fills self with the number of Bernoulli(p) trials up to and including the first success."""
     if not 0 < p < 1:
-        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
     if self.numel() == 0:   # PyTorch's kernel, which refuses complex dtypes, does not run
         return self
     refuse_complex("geometric_cpu", self)
@@ -884,6 +905,8 @@ def geometric_(self, p, *, generator=None):
 @_vmappable
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fills self with samples from the Cauchy distribution."""
+    if not sigma > 0:   # (NaN too)
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
     _require_continuous("Cauchy", self, cpp_type_name(self.dtype))
     n = _float_fill(self, "cauchy_cpu")
     if self.is_meta:
@@ -895,8 +918,8 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 @_vmappable
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fills self with samples whose logarithm is N(mean, std**2)."""
-    if std <= 0:
-        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    if not std > 0:   # (NaN too)
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
     if self.numel() == 0:   # PyTorch's kernel, which refuses other dtypes, does not run
         return self
     refuse_complex("log_normal_cpu", self)

@@ -43,3 +43,44 @@ def test_star_import_names(namespace):
         exec(f"from {lib.__name__}.{namespace} import *", scope)   # noqa: S102 (the star import under test)
         names[lib.__name__] = sorted(set(scope) - {"__builtins__"})
     assert names["ember"] == names["torch"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "float64", "complex64"])
+@pytest.mark.parametrize("bounds", [(0, float("inf")), (-float("inf"), 0), (-3e38, 3e38), (float("nan"), 1),
+                                    (0, 1e6), (-1e308, 1e308), (3.0, 1.0), (0.1, 0.05), (0, 0), ("x", 1), (0, "y"),
+                                    (1 + 2j, 2)])
+def test_uniform_bounds(dtype, bounds):
+    """PyTorch's check_uniform_bounds: both bounds in the dtype's range, ordered, their difference finite, and
+    numbers (ember drew infinities, failed in recursion or compared strings)."""
+    def run(lib):
+        lib.manual_seed(0)
+        return lib.nn.init.uniform_(lib.empty(3, dtype=getattr(lib, dtype)), *bounds)
+    same_outcome(run)
+
+
+def test_uniform_bound_keyword_error():
+    same_outcome(lambda lib: lib.empty(3).uniform_(**{"from": "x"}))
+
+
+@pytest.mark.parametrize("call", ["normal_", "log_normal_", "exponential_", "cauchy_", "normal"])
+@pytest.mark.parametrize("spread", [float("nan"), -1.0, 0.0])
+def test_random_spread_checks(call, spread):
+    """A NaN std/lambda/sigma fails PyTorch's checks (ember drew NaNs); cauchy_ checks its sigma."""
+    def run(lib):
+        if call == "normal":
+            return lib.normal(0.0, spread, (3,))
+        x = lib.zeros(3)
+        return getattr(x, call)(spread) if call == "exponential_" else getattr(x, call)(0.0, spread)
+    same_outcome(run)
+
+
+@pytest.mark.parametrize("fill", ["normal_", "uniform_", "bernoulli_", "kaiming_uniform_", "xavier_normal_"])
+def test_random_fill_of_an_inference_tensor(fill):
+    """Filling an inference tensor outside inference_mode is refused (normal_, uniform_ and bernoulli_ filled it)."""
+    def run(lib):
+        with lib.inference_mode():
+            x = lib.zeros(3, 4)
+        if fill.endswith("_") and hasattr(lib.nn.init, fill) and fill not in ("normal_", "uniform_"):
+            return getattr(lib.nn.init, fill)(x)
+        return getattr(x, fill)()
+    same_outcome(run)
