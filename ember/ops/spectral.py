@@ -258,10 +258,14 @@ def _c2r_transform(input, dims, norm, forward, last):
 def _c2c_n(input, s, dim, norm, forward, out):
     """fft2, ifft2, fftn and ifftn (of real inputs too, made complex)."""
     dims, sizes = _dims_and_sizes(input, s, dim)
-    input = _resize(_promoted(input, require_complex=True), dims, sizes)
+    input = _resize(_promoted(input, require_complex=not (forward and dims)), dims, sizes)
     norm = _norm(norm)
     _check_out(out, "fftn", True)
-    return write_out(out, FftC2C.apply(input, dims, norm, forward) if dims else input.clone(), "_fft_c2c")
+    if not dims:
+        return write_out(out, input.clone(), "_fft_c2c")
+    if not input.dtype.is_complex:   # a real input's full spectrum straight from the real transform: faster
+        return write_out(out, FftR2C.apply(input, dims, norm, False), "_fft_c2c")
+    return write_out(out, FftC2C.apply(input, dims, norm, forward), "_fft_c2c")
 
 
 def _rfftn(input, s, dim, norm, out):
