@@ -256,7 +256,8 @@ def _c2r_transform(input, dims, norm, forward, last):
 
 
 def _c2c_n(input, s, dim, norm, forward, out):
-    """fft2, ifft2, fftn and ifftn (a real input made complex, but for the forward transforms of real inputs)."""
+    """fft2, ifft2, fftn and ifftn; a real input is made complex, except that its forward transform is the real one's
+    full spectrum."""
     dims, sizes = _dims_and_sizes(input, s, dim)
     input = _resize(_promoted(input, require_complex=not (forward and dims)), dims, sizes)
     norm = _norm(norm)
