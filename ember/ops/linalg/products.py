@@ -506,7 +506,16 @@ class Einsum(Primitive):
         equation, operands = args[-1], args[:-1]
         ctx.equation = equation
         ctx.save_for_backward(*operands)
-        if len(operands) == 1:   # a view where the equation only permutes or takes a diagonal, as PyTorch's
+        if len(operands) == 1:
+            subscripts, output = equation.split("->")
+            summed = tuple(i for i, letter in enumerate(subscripts) if letter not in output)
+            if summed and len(set(subscripts)) == len(subscripts):   # a sum: Sum's adds (einsum's lose ~n ulps)
+                from ..reduction import sum_array   # (reduction imports linalg)
+                kept = [letter for letter in subscripts if letter in output]
+                total = sum_array(operands[0], summed)
+                order = [kept.index(letter) for letter in output]
+                return ctx.xp.ascontiguousarray(ctx.xp.transpose(total, order)) if total.ndim > 1 else total
+            # a view where the equation only permutes or takes a diagonal, as PyTorch's
             return ctx.xp.einsum(equation, *operands)
         # PyTorch's products give row-major results in the common orders ("bij,bjk->bik"), which code views
         # (Longformer's context.view(...)); NumPy's come out in its contraction's own layout
