@@ -13,7 +13,8 @@ the other ungrouped float32/float64 ones over larger maps (the
 batch-first layout below), whose columns are cut, multiplied and added back a block of samples at a time while they
 stay in cache (``_conv_blocked``); those with few output channels over small maps take channels-last columns, one
 row per sample's position (``_conv_channels_last``); a forward with no weight gradient to follow over small maps
-(ResNet's and VGG's 16x16 to 4x4 ones) takes Winograd's tiles channels-last (``_conv_winograd_tiles``). The forward
+(ResNet's and VGG's 16x16 to 4x4 ones) takes Winograd's tiles channels-last (``_conv_winograd_tiles``), and over
+tiny maps (2x2) one product by the convolution's dense matrix (``_conv_dense``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
 from a pool (``_buffers``) reused across steps. A float32/float64 bias is added by the forward primitive itself, in
 place on an output it owns (no second output array).
@@ -36,8 +37,8 @@ from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import (_blas, _buffers, _conv_blocked, _conv_channels_last, _conv_depthwise, _conv_fourier, _conv_pointwise,
-               _conv_winograd, _conv_winograd_tiles, _parallel)
+from . import (_blas, _buffers, _conv_blocked, _conv_channels_last, _conv_dense, _conv_depthwise, _conv_fourier,
+               _conv_pointwise, _conv_winograd, _conv_winograd_tiles, _parallel)
 from ._kernel_dtypes import FLOATING, cpp_type_name, legacy_type_name, require_dtype
 from ._util import holomorphic_backward, name_node, quiet
 
@@ -288,6 +289,11 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
         return (y, None, None) if keep else y
     algorithm = _transform(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype)
     if not keep:   # no weight gradient to follow: nothing to keep for it
+        if _conv_dense.applies(xp, w.shape, groups, x.shape, x.dtype,
+                               _live_offsets(kernel, stride, dilation, out, padding, size)):
+            y = _conv_dense.forward(x, w, stride, padding, dilation, out)
+            if y is not None:
+                return _biased(xp, y, bias)
         if _conv_winograd_tiles.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype) and \
                 (algorithm is None or _conv_winograd_tiles.before_grid(w.shape)) and _finite(x, w):
             return _biased(xp, _conv_winograd_tiles.forward(x, w, padding), bias)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import _conv_winograd_tiles, _kept
+from ember.ops import _conv_dense, _conv_winograd_tiles, _kept
 from tests.oracle import assert_fast_path_matches, count_calls, noncontiguous, sample
 
 F32, F64 = numpy.float32, numpy.float64
@@ -57,8 +57,9 @@ def _same_as_torch(got, x, w, tolerance=1e-4):
 
 @pytest.fixture(autouse=True)
 def admitted(monkeypatch):
-    """Small layers take the tiles."""
+    """Small layers take the tiles (2x2 maps not the dense matrix, ``_conv_dense``)."""
     monkeypatch.setattr(_conv_winograd_tiles, "MIN_TILES", 1)
+    monkeypatch.setattr(_conv_dense, "MIN_BATCH", 10 ** 9)
 
 
 def test_built_once_per_weight_and_again_when_its_bits_change(kept):
@@ -177,6 +178,7 @@ def test_the_resnet_2x2_layer_matches_the_columns_path(threads, monkeypatch):
     round-off and the same bits on any number of threads, the transform kept or built."""
     monkeypatch.undo()
     monkeypatch.setattr(_kept, "_KEPT", {})
+    monkeypatch.setattr(_conv_dense, "MIN_BATCH", 10 ** 9)
     monkeypatch.setattr(ember.ops._parallel, "MIN_ELEMENTS", 64)
     monkeypatch.setattr(ember.ops._blas, "SPLIT_WORK", 1 << 10)
     calls = count_calls(monkeypatch, _conv_winograd_tiles, ("forward",))
