@@ -1,8 +1,8 @@
 """Forwards over tiny maps by the convolution's dense matrix (``_conv_dense``: ResNet-18's and VGG's 2x2 maps in an
 evaluation): which convolutions take it, PyTorch's values in float32 and float64 (1-D to 3-D, stride, padding,
 dilation, a bias, odd maps, non-contiguous inputs, the matrix rebuilt after the weight changes in place), the columns'
-values to float64 round-off with the same bits on 1 and 3 threads, and non-finite operands or a weight gradient on
-the columns' path."""
+values to float64 round-off with the same bits on 1 and 3 threads, a frozen weight with the input's gradient, and
+non-finite operands or a weight gradient on the columns' path."""
 import numpy
 import pytest
 import torch
@@ -110,5 +110,19 @@ def test_a_weight_gradient_keeps_the_columns(monkeypatch):
         y.backward(lib.tensor(numpy.cos(numpy.arange(y.numel())).reshape(tuple(y.shape))))
         results.append((y.detach().numpy(), wt.grad.numpy()))
     assert calls == {}
+    for got, want in zip(*results):
+        numpy.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_frozen_weight_and_the_input_gradient(monkeypatch):
+    calls = count_calls(monkeypatch, _conv_dense, ("forward",))
+    x, w = sample((16, 6, 2, 2), F64, seed=12), sample((5, 6, 3, 3), F64, seed=13)
+    results = []
+    for lib in (ember, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, lib.tensor(w), padding=1)
+        y.backward(lib.tensor(numpy.sin(numpy.arange(y.numel())).reshape(tuple(y.shape))))
+        results.append((y.detach().numpy(), xt.grad.numpy()))
+    assert calls == {"forward": 1}
     for got, want in zip(*results):
         numpy.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
