@@ -203,6 +203,19 @@ def dynamic_shape(cls, level, args, kwargs):
                        "need this feature.")
 
 
+@register("masked_select")
+def masked_select(cls, level, args, kwargs):
+    """The same elements of every example (an unbatched mask); a batched mask is refused, as PyTorch refuses it: the
+    examples would select different numbers of elements."""
+    input, mask = args
+    if _is_batched(mask, level):
+        raise RuntimeError("vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) We cannot support "
+                           "this because for each batch this would return a differently shaped Tensor. Please file an "
+                           "issue at https://github.com/pytorch/pytorch/issues if you need this feature.")
+    selected = cls.apply(_front_at_rank(input, level, mask.dim()), mask)
+    return _out(selected.reshape(level.size, selected.numel() // level.size), level)
+
+
 @register("one_hot")
 def one_hot(cls, level, args, kwargs):
     """The classes of every example checked and encoded at once; ``num_classes`` must be given, as in PyTorch."""

@@ -11,7 +11,7 @@ import functools
 
 import numpy
 
-from .. import _alias
+from .. import _alias, _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd import function as _function
 
@@ -149,8 +149,13 @@ def _holds_example(items):
     return any(isinstance(o, _Example) or type(o) in (tuple, list) and _holds_example(o) for o in items)
 
 
+class _Unbatchable(RuntimeError):
+    """An ember op computed on one example's data (see ``_Example``); a composite op that raises it runs once per
+    example instead."""
+
+
 def _unbatchable(name):
-    return RuntimeError(f"vmap: an ember op computed '{name}' directly on the data of a batched tensor, outside the "
+    return _Unbatchable(f"vmap: an ember op computed '{name}' directly on the data of a batched tensor, outside the "
                         "dispatch point where batching rules run; it has no batching rule yet. Call it outside vmap "
                         "or loop over the examples.")
 
@@ -240,7 +245,10 @@ def _batching_hook(cls, args, kwargs, proceed):
         if result is not NotImplemented:
             return result
     elif getattr(cls, "trace_inside", False) or getattr(cls, "batch_inside", False):   # batch its inner ops
-        return proceed(args, kwargs)
+        try:
+            return proceed(args, kwargs)
+        except _Unbatchable:   # its body reads values (an index, a mask) out of an example: run it per example
+            pass
     return fallback(cls, level, args, kwargs)
 
 
@@ -304,9 +312,21 @@ fallback_calls = {}
 """Op name -> how many times the per-example fallback ran (for tests and profiling)."""
 
 
+_INDEXING = ("getitem", "index_put", "Index", "IndexPut")   # ops whose boolean-mask index selects per example
+
+
+def _batched_mask(items, level):
+    """Whether ``items`` (an op's arguments, its index tuples walked) hold a boolean tensor batched at ``level``."""
+    return any(type(a) is BatchedTensor and a._level == level.number and a.dtype is _dtype.bool_
+               or type(a) in (tuple, list) and _batched_mask(a, level) for a in items)
+
+
 def fallback(cls, level, args, kwargs):
     """Runs the op once per example and stacks the results: for ops without a batching rule (warns once per op)."""
     name = cls.__name__
+    if name in _INDEXING and _batched_mask(args, level):   # each example would select its own number of elements
+        raise RuntimeError("vmap: We do not support batching operators that can support dynamic shape. Attempting to "
+                           "batch over indexing with a boolean mask.")
     fallback_calls[name] = fallback_calls.get(name, 0) + 1
     if name not in _warned:   # at the caller's line outside ember, as PyTorch's C++ warning
         _warned.add(name)

@@ -833,11 +833,15 @@ for _function in (masked_fill, masked_scatter):
 
 
 # --- flat indices ---------------------------------------------------------------------------------------------------
-def _flat_index(input, index):
+def _flat_index(input, index, empty="take(): tried to take from an empty tensor"):
+    """``index`` as an array of flat positions into ``input``, with PyTorch's errors (``empty``: for an empty input)."""
     array = _index_array(index, xp_of(input._data))
     size = input.numel()
-    if array.size and (int(array.min()) < -size or int(array.max()) >= size):
-        bad = int(array.max()) if int(array.max()) >= size else int(array.min())
+    if not size and array.size:
+        raise IndexError(empty)
+    outside = ((array < -size) | (array >= size)).reshape(-1)
+    if outside.any():   # PyTorch names the first one in order
+        bad = int(array.reshape(-1)[int(outside.argmax())])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {size} elements.")
     return array
 
@@ -873,7 +877,7 @@ def _put(input, index, source, accumulate=False):
         raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
                            f"{_dtype.scalar_type_name(input.dtype)} and source.dtype = "
                            f"{_dtype.scalar_type_name(source.dtype)}")
-    array = _flat_index(input, index).reshape(-1)
+    array = _flat_index(input, index, "put_(): Tried to put elements into an empty tensor").reshape(-1)
     if array.size != source.numel():
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source "
                            f"with {source.numel()} elements and index with {array.size} elements")

@@ -3,8 +3,11 @@ times an unbatched vector (dot, vdot, inner, @ gave a trailing dim of 1); in-pla
 original self (sin_, mul_) differentiated through vmap (the saved batch-first view of self was overwritten); linalg
 ops whose checks read the input's values (svd, svdvals, eigvals, cond, lu_factor, logdet) ran them on one example's
 data, which vmap refuses; binary_cross_entropy's range check and max_unpool's index check (they branched on a
-batched tensor), and binary_cross_entropy of a NaN probability (PyTorch refuses it). Each program runs on ember and on
-torch."""
+batched tensor), and binary_cross_entropy of a NaN probability (PyTorch refuses it); composite ops whose body reads an index or mask out
+of an example (take, masked_scatter, index_put with batched indices, lstsq) now run per example, masked_select batches
+an unbatched mask and refuses a batched one, and indexing with a batched boolean mask raises PyTorch's dynamic-shape
+error; take's and put_'s range errors name the first index out of range, and an empty input gets PyTorch's error.
+Each program runs on ember and on torch."""
 import numpy as np
 import pytest
 import torch
@@ -154,3 +157,64 @@ VALUE_CHECKS = {
 @pytest.mark.parametrize("name", VALUE_CHECKS)
 def test_vmap_value_checks_of_losses_and_pooling_as_torch(name):
     check(VALUE_CHECKS[name], warns=False)
+
+
+_MASK = _X[0] > 0
+_INDEX = np.array([[0, 1], [2, 3], [-1, 1]])
+PER_EXAMPLE = {
+    "masked_select, unbatched mask": lambda L: L.vmap(lambda r: r.masked_select(L.tensor(_MASK)))(L.tensor(_X)),
+    "masked_select, unbatched mask, in_dims=1": lambda L: L.vmap(lambda r: r.masked_select(L.tensor(_MASK)),
+                                                                 in_dims=1)(L.tensor(_X.T.copy())),
+    "masked_select, broadcast mask": lambda L: L.vmap(lambda r: r.masked_select(L.tensor(np.stack([_MASK, ~_MASK]))))(
+        L.tensor(_X)),
+    "masked_select, nothing selected": lambda L: L.vmap(lambda r: r.masked_select(L.zeros(4, dtype=L.bool)))(
+        L.tensor(_X)),
+    "masked_select, batched mask": lambda L: L.vmap(lambda r: r.masked_select(r > 0))(L.tensor(_X)),
+    "masked_select, vmap(grad)": lambda L: L.vmap(L.func.grad(lambda r: r.masked_select(L.tensor(_MASK)).square()
+                                                              .sum()))(L.tensor(_X)),
+    "masked_select, nested vmap": lambda L: L.vmap(L.vmap(lambda r: r.masked_select(L.tensor(_MASK))))(
+        L.tensor(np.stack([_X, _X * 2]))),
+    "take, batched index": lambda L: L.vmap(L.take)(L.tensor(_X), L.tensor(_INDEX)),
+    "take, vmap(grad)": lambda L: L.vmap(L.func.grad(lambda x, i: x.take(i).square().sum()))(L.tensor(_X),
+                                                                                             L.tensor(_INDEX)),
+    "take, an index out of range": lambda L: L.vmap(L.take)(L.tensor(_X), L.tensor(_INDEX + 4)),
+    "masked_scatter, batched mask": lambda L: L.vmap(lambda x, m, s: x.masked_scatter(m, s))(
+        L.tensor(_X), L.tensor(_X > 0), L.tensor(_X * 10)),
+    "masked_scatter, vmap(grad)": lambda L: L.vmap(L.func.grad(
+        lambda x, s, m: x.masked_scatter(m, s).square().sum(), argnums=(0, 1)))(L.tensor(_X), L.tensor(_X * 10),
+                                                                               L.tensor(_X > 0)),
+    "index_put, batched index": lambda L: L.vmap(lambda x, i, v: x.index_put((i,), v))(
+        L.tensor(_X), L.tensor(_INDEX % 4), L.ones(3, 2)),
+    "index_put, accumulate": lambda L: L.vmap(lambda x, i, v: x.index_put((i,), v, accumulate=True))(
+        L.tensor(_X), L.tensor([[0, 0], [2, 3], [1, 2]]), L.ones(3, 2)),
+    "index_put, vmap(grad)": lambda L: L.vmap(L.func.grad(lambda x, v, i: x.index_put((i,), v).square().sum(),
+                                                          argnums=(0, 1)))(L.tensor(_X), L.ones(3, 2),
+                                                                           L.tensor(_INDEX % 4)),
+    "index_put, batched boolean mask": lambda L: L.vmap(lambda x, m: x.index_put((m,), L.tensor(1.0)))(
+        L.tensor(_X), L.tensor(_X > 0)),
+    "getitem, batched boolean mask": lambda L: L.vmap(lambda x, m: x[m])(L.tensor(_X), L.tensor(_X > 0)),
+    "getitem, unbatched boolean mask": lambda L: L.vmap(lambda x: x[L.tensor(_MASK)])(L.tensor(_X)),
+    "masked_fill, batched mask": lambda L: L.vmap(lambda x, m: x.masked_fill(m, 1.0))(L.tensor(_X),
+                                                                                     L.tensor(_X > 0)),
+    "lstsq": lambda L: L.vmap(lambda A: tuple(L.linalg.lstsq(A, A[..., :1])))(L.tensor(_M)),
+}
+
+
+@pytest.mark.parametrize("name", PER_EXAMPLE)
+def test_vmap_index_and_mask_ops_as_torch(name):
+    check(PER_EXAMPLE[name], warns=False)
+
+
+TAKE_AND_PUT = {
+    "take, two indices out of range": lambda L: L.take(L.ones(4), L.tensor([4, 5])),
+    "take, the first out of range named": lambda L: L.take(L.ones(4), L.tensor([1, 5, -7])),
+    "take from an empty tensor": lambda L: L.take(L.ones(0), L.tensor([0])),
+    "take nothing from an empty tensor": lambda L: L.take(L.ones(0), L.tensor([], dtype=L.long)),
+    "put_ into an empty tensor": lambda L: L.ones(0).put_(L.tensor([0]), L.ones(1)),
+    "put_, the first out of range named": lambda L: L.ones(3).put_(L.tensor([1, -5, 4]), L.ones(3)),
+}
+
+
+@pytest.mark.parametrize("name", TAKE_AND_PUT)
+def test_take_and_put_index_errors_as_torch(name):
+    check(TAKE_AND_PUT[name], warns=False)
