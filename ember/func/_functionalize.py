@@ -9,6 +9,7 @@ import numpy
 from .._tensor import Tensor
 from ..utils._pytree import tree_leaves, tree_map
 from . import _active
+from ._vmap import BatchedTensor
 
 __all__ = ["functionalize", "debug_unwrap"]
 
@@ -54,5 +55,10 @@ def _aliases(a, b):
 
 
 def debug_unwrap(tensor, *, recurse=True):
-    """The plain tensor inside a transform's wrapper; ember's transforms pass plain tensors, so ``tensor`` itself."""
+    """The tensor inside a vmap wrapper: a batched tensor's physical tensor, with the batch dim (``recurse``: through
+    every vmap level). ember's other transforms pass plain tensors, which come back as they are."""
+    while type(tensor) is BatchedTensor:
+        tensor = tensor._value
+        if not recurse:
+            break
     return tensor

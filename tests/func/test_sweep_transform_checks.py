@@ -1,7 +1,8 @@
 """Checks of torch.func's transforms a differential sweep against PyTorch 2.13 found apart: a has_aux function's aux
 must hold only tensors; jvp gives integer and bool outputs zero tangents of their dtype; jacrev refuses integer
 outputs and jacfwd integer inputs with vjp's and make_dual's errors; vjp_fn refuses a cotangent that is no tensor;
-backward() inside any transform raises PyTorch's error. Each program runs on ember and on torch."""
+backward() inside any transform raises PyTorch's error; debug_unwrap gives a batched tensor's physical tensor. Each
+program runs on ember and on torch."""
 import pytest
 
 from tests.optim.sweep import check
@@ -86,3 +87,20 @@ def test_vjp_cotangents_as_torch(name):
 @pytest.mark.parametrize("name", BACKWARD)
 def test_backward_inside_a_transform_as_torch(name):
     check(BACKWARD[name], warns=False)
+
+
+DEBUG_UNWRAP = {
+    "inside vmap": lambda L: L.vmap(lambda r: L.func.debug_unwrap(r) * 1)(L.ones(3, 2)),
+    "inside vmap, in_dims=1": lambda L: L.vmap(lambda r: L.func.debug_unwrap(r) * 1, in_dims=1)(
+        L.arange(6.0).reshape(2, 3)),
+    "one level of two": lambda L: L.vmap(L.vmap(lambda r: L.func.debug_unwrap(r, recurse=False) * 1))(
+        L.arange(24.0).reshape(4, 3, 2)),
+    "every level of two": lambda L: L.vmap(L.vmap(lambda r: L.func.debug_unwrap(r) * 1))(
+        L.arange(24.0).reshape(4, 3, 2)),
+    "a plain tensor": lambda L: L.func.debug_unwrap(L.ones(2, requires_grad=True)).requires_grad,
+}
+
+
+@pytest.mark.parametrize("name", DEBUG_UNWRAP)
+def test_debug_unwrap_as_torch(name):
+    check(DEBUG_UNWRAP[name], warns=False)
