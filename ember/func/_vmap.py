@@ -91,11 +91,16 @@ class BatchedTensor(Tensor):
         return batched(self._value.detach(), self._bdim, self._level)
 
     def __setitem__(self, key, value):
-        """``self[key] = value`` written into every example (basic keys: ints, slices, None, Ellipsis)."""
+        """``self[key] = value`` written into every example (basic keys: ints, slices, None, Ellipsis; or tensor keys
+        alone, written by ``index_put_``)."""
         key = key if isinstance(key, tuple) else (key,)
+        if key and all(isinstance(k, Tensor) for k in key):   # tensor indices only: PyTorch's index_put_
+            from .. import as_tensor
+            self.index_put_(key, value if isinstance(value, Tensor) else as_tensor(value, dtype=self.dtype))
+            return
         if not all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
-            raise RuntimeError("vmap: ember writes batched tensors through basic indices only (ints, slices, None, "
-                               "Ellipsis); use index_put or where for tensor indices")
+            raise RuntimeError("vmap: ember writes batched tensors through basic indices, or through tensor indices "
+                               "alone (ints, slices, None, Ellipsis; or tensors); use index_put or where for a mix")
         if isinstance(value, Tensor) and level_of(value) > self._level:
             raise RuntimeError("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
                                "Tensor `other` in extra_args that has more elements than `self`.")

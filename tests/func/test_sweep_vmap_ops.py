@@ -7,7 +7,8 @@ batched tensor), and binary_cross_entropy of a NaN probability (PyTorch refuses 
 of an example (take, masked_scatter, index_put with batched indices, lstsq) now run per example, masked_select batches
 an unbatched mask and refuses a batched one, and indexing with a batched boolean mask raises PyTorch's dynamic-shape
 error; take's and put_'s range errors name the first index out of range, and an empty input gets PyTorch's error.
-Each program runs on ember and on torch."""
+Writing through tensor keys alone (x[i] = v) inside vmap is index_put_, as PyTorch's. Each program runs on ember and
+on torch."""
 import numpy as np
 import pytest
 import torch
@@ -218,3 +219,31 @@ TAKE_AND_PUT = {
 @pytest.mark.parametrize("name", TAKE_AND_PUT)
 def test_take_and_put_index_errors_as_torch(name):
     check(TAKE_AND_PUT[name], warns=False)
+
+
+def _written(L, key, value):
+    def write(x, *rest):
+        y = x.clone()
+        y[key(L, *rest)] = value(L, x) if callable(value) else value
+        return y
+    return write
+
+
+_KEYS = np.array([[0, 1], [2, 3], [1, 1]])
+SETITEM = {
+    "batched index, a number": lambda L: L.vmap(_written(L, lambda L, i: i, 5.0))(L.tensor(_X), L.tensor(_KEYS)),
+    "batched index, batched values": lambda L: L.vmap(_written(L, lambda L, i: i, lambda L, x: x[:2] * 10))(
+        L.tensor(_X), L.tensor(_KEYS)),
+    "unbatched index": lambda L: L.vmap(_written(L, lambda L: L.tensor([0, 2]), 7.0))(L.tensor(_X)),
+    "unbatched mask": lambda L: L.vmap(_written(L, lambda L: L.tensor([True, False, True, False]), 7.0))(
+        L.tensor(_X)),
+    "batched mask": lambda L: L.vmap(_written(L, lambda L, m: m, 7.0))(L.tensor(_X), L.tensor(_X > 0)),
+    "0-d index": lambda L: L.vmap(_written(L, lambda L: L.tensor(1), 7.0))(L.tensor(_X)),
+    "vmap(grad)": lambda L: L.vmap(L.func.grad(lambda x, i: _written(L, lambda L, i: i, lambda L, x: x[:2] ** 2)(
+        x, i).square().sum()))(L.tensor(_X), L.tensor(_KEYS)),
+}
+
+
+@pytest.mark.parametrize("name", SETITEM)
+def test_vmap_setitem_with_tensor_keys_as_torch(name):
+    check(SETITEM[name], warns=False)
