@@ -29,6 +29,12 @@ VF_CALLS = {
     "_VF.unique_consecutive": "Tensor input, bool return_inverse = False, bool return_counts = False, int? dim = None",
     "_VF.unique_dim": "Tensor input, int dim, bool sorted = True, bool return_inverse = False, "
                       "bool return_counts = False",
+    # nn.utils.rnn's Python functions call these (pad_sequence through torch._C._nn)
+    "_VF.pad_sequence": 'tuple of Tensors sequences, bool batch_first = False, float padding_value = 0.0, '
+                        'str padding_side = "right"',
+    "_VF._pack_padded_sequence": "Tensor input, Tensor lengths, bool batch_first",
+    "_VF._pad_packed_sequence": "Tensor data, Tensor batch_sizes, bool batch_first, Number padding_value, "
+                                "int total_length",
 }
 
 # Ops whose Tensor arguments take Python numbers too (PyTorch's should_allow_numbers_as_tensors)

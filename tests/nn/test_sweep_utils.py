@@ -193,3 +193,57 @@ def test_16_bit_tensor_by_a_0d_tensor(op, scalar_dtype, dtype):
             return scalar * x
         return getattr(x, op)(scalar)
     same_outcome(run)
+
+
+PAD_SEQUENCE_CALLS = {
+    "trailing_broadcast": lambda lib: rnn(lib).pad_sequence([lib.ones(2, 3), lib.full((1,), 2.0)]),
+    "trailing_mismatch": lambda lib: rnn(lib).pad_sequence([lib.ones(2, 3), lib.ones(1, 2)]),
+    "more_dims": lambda lib: rnn(lib).pad_sequence([lib.ones(2), lib.ones(1, 3)]),
+    "scalar_later": lambda lib: rnn(lib).pad_sequence([lib.ones(2), lib.tensor(1.0)]),
+    "batch_first_int": lambda lib: rnn(lib).pad_sequence([lib.ones(2), lib.ones(1)], batch_first=1),
+    "padding_value_complex": lambda lib: rnn(lib).pad_sequence([lib.ones(2), lib.ones(1)], padding_value=1j),
+    "padding_value_str": lambda lib: rnn(lib).pad_sequence([lib.ones(2), lib.ones(1)], padding_value="x"),
+    "padding_value_1d": lambda lib: rnn(lib).pad_sequence([lib.ones(2), lib.ones(1)], padding_value=lib.ones(1)),
+    "padding_value_0d": lambda lib: rnn(lib).pad_sequence([lib.ones(2), lib.ones(1)], padding_value=lib.tensor(3.)),
+    "padding_side_none": lambda lib: rnn(lib).pad_sequence([lib.ones(2), lib.ones(1)], padding_side=None),
+    "not_tensors": lambda lib: rnn(lib).pad_sequence([lib.ones(2), 3]),
+}
+
+
+@pytest.mark.parametrize("call", list(PAD_SEQUENCE_CALLS))
+def test_pad_sequence_arguments(call):
+    """PyTorch copies each sequence into the padded output (broadcasting it, with copy_'s errors) after its binding
+    checked the argument types (TypeError); ember refused trailing dims that broadcast and let wrong types through
+    to other errors."""
+    same_outcome(PAD_SEQUENCE_CALLS[call])
+
+
+def packed(lib, batch_sizes, data=None):
+    return rnn(lib).PackedSequence(lib.arange(6.).view(3, 2) if data is None else data, batch_sizes)
+
+
+PACKING_CALLS = {
+    "batch_sizes_int32": lambda lib: rnn(lib).pad_packed_sequence(packed(lib, lib.tensor([2, 1], dtype=lib.int32))),
+    "batch_sizes_float": lambda lib: rnn(lib).pad_packed_sequence(packed(lib, lib.tensor([2.0, 1.0]))),
+    "batch_sizes_2d": lambda lib: rnn(lib).pad_packed_sequence(packed(lib, lib.tensor([[2, 1]]))),
+    "batch_sizes_empty": lambda lib: rnn(lib).pad_packed_sequence(packed(lib, lib.tensor([], dtype=lib.int64),
+                                                                         lib.zeros(0, 2))),
+    "pad_batch_first_int": lambda lib: rnn(lib).pad_packed_sequence(packed(lib, lib.tensor([2, 1])), batch_first=1),
+    "pad_padding_value_str": lambda lib: rnn(lib).pad_packed_sequence(packed(lib, lib.tensor([2, 1])),
+                                                                      padding_value="x"),
+    "pad_total_length_numpy": lambda lib: rnn(lib).pad_packed_sequence(packed(lib, lib.tensor([2, 1])),
+                                                                       total_length=numpy.int64(3)),
+    "pack_input_list": lambda lib: rnn(lib).pack_padded_sequence([[1.0, 2.0]], [1, 1]),
+    "pack_input_list_unsorted": lambda lib: rnn(lib).pack_padded_sequence([[1.0, 2.0]], [1, 1],
+                                                                          enforce_sorted=False),
+    "pack_batch_first_int": lambda lib: rnn(lib).pack_padded_sequence(lib.ones(3, 2), [3, 1], batch_first=1),
+    "pack_lengths_strings": lambda lib: rnn(lib).pack_padded_sequence(lib.ones(3, 2), ["a", "b"]),
+    "pack_lengths_none": lambda lib: rnn(lib).pack_padded_sequence(lib.ones(3, 2), None),
+    "pack_1d_batch_first": lambda lib: rnn(lib).pack_padded_sequence(lib.ones(3), [1, 1, 1], batch_first=True),
+}
+
+
+@pytest.mark.parametrize("call", list(PACKING_CALLS))
+def test_packing_arguments(call):
+    """The bindings' type errors, batch sizes that are not a 1-D int64 tensor, and as_tensor's errors for lengths."""
+    same_outcome(lambda lib: PACKING_CALLS[call](lib)[0])

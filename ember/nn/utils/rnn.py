@@ -3,6 +3,7 @@
 Every conversion is one gather: the positions each output row takes from are worked out on the host from the
 lengths (NumPy), then a single indexing op moves the data, so gradients flow back in one scatter.
 """
+import numbers
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -128,18 +129,25 @@ def invert_permutation(permutation):
 
 
 def _lengths_tensor(lengths):
-    """``lengths`` (a list or a 1-D CPU tensor) as an int64 tensor, with PyTorch's check."""
+    """``lengths`` (a sequence or a tensor) as an int64 tensor, as PyTorch's ``as_tensor`` / ``to`` of them."""
     if not isinstance(lengths, Tensor):
-        return creation.tensor(numpy.asarray(lengths).astype(numpy.int64), device="cpu")
-    _require_cpu_lengths(lengths)
+        return creation.as_tensor(lengths, dtype=_dtype.int64, device="cpu")
     return lengths if lengths.dtype is _dtype.int64 else lengths.to(_dtype.int64)
 
 
 def _require_cpu_lengths(lengths):
-    """PyTorch's error unless ``lengths`` is a 1-D CPU tensor."""
-    if lengths.ndim != 1 or lengths.device.type != "cpu":
+    """PyTorch's error unless ``lengths`` (or batch sizes) is a 1-D CPU int64 tensor."""
+    if lengths.ndim != 1 or lengths.device.type != "cpu" or lengths.dtype is not _dtype.int64:
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D "
                            f"{lengths.device} {_dtype.scalar_type_name(lengths.dtype)} tensor")
+
+
+def _check_binding(name, args, well_typed):
+    """PyTorch's TypeError for its binding ``name`` (``_VF._pack_padded_sequence``...) called with ``args`` where
+    ``well_typed`` (a quick test of them, false for the rarer forms such as 0-d tensor numbers) fails."""
+    if not well_typed:
+        from ... import _arg_parser   # (loaded on errors only)
+        _arg_parser.raise_for(name, args, {})
 
 
 def _batch_sizes(sorted_lengths):
@@ -151,10 +159,14 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     """Packs a padded batch (``T x B x *``, or ``B x T x *`` when ``batch_first``) of sequences of ``lengths``."""
     lengths = _lengths_tensor(lengths)
     sorted_indices = None
-    if not enforce_sorted:
+    if enforce_sorted:
+        _check_binding("_VF._pack_padded_sequence", (input, lengths, batch_first),
+                       isinstance(input, Tensor) and type(batch_first) is bool)
+    else:
         lengths, sorted_indices = sorting.sort(lengths, descending=True, stable=True)
         sorted_indices = sorted_indices.to(input.device)
-        input = indexing.index_select(input, 0 if batch_first else 1, sorted_indices)
+        input = input.index_select(0 if batch_first else 1, sorted_indices)
+        _check_binding("_VF._pack_padded_sequence", (input, lengths, batch_first), type(batch_first) is bool)
     data, batch_sizes = _pack_padded_sequence(input, lengths, batch_first)
     return PackedSequence(data, batch_sizes, sorted_indices, None)
 
@@ -171,7 +183,7 @@ def _pack_padded_sequence(input, lengths, batch_first):
                            "can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
                            "sidestep this requirement if you do not need ONNX exportability.")
     if input.ndim < 2:
-        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {batch_dim})")
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
     if lengths.size != input.shape[batch_dim]:
@@ -194,8 +206,17 @@ def _pack_padded_sequence(input, lengths, batch_first):
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """Pads a PackedSequence back to ``T x B x *`` (``B x T x *`` when ``batch_first``), in the original batch
     order; returns ``(padded, lengths)``."""
-    padded, lengths = _pad_packed_sequence(sequence.data, sequence.batch_sizes, batch_first, padding_value,
-                                           total_length)
+    max_length = sequence.batch_sizes.size(0)
+    if total_length is not None:
+        if total_length < max_length:
+            raise ValueError("Expected total_length to be at least the length of the longest sequence in input, but "
+                             f"got total_length={total_length} and max sequence length being {max_length}")
+        max_length = total_length
+    arguments = (sequence.data, sequence.batch_sizes, batch_first, padding_value, max_length)
+    _check_binding("_VF._pad_packed_sequence", arguments,
+                   type(batch_first) is bool and isinstance(padding_value, numbers.Number)
+                   and isinstance(max_length, (int, numpy.integer)) and not isinstance(max_length, bool))
+    padded, lengths = _pad_packed_sequence(*arguments[:4], int(max_length))
     if sequence.unsorted_indices is not None:
         order = sequence.unsorted_indices
         padded = indexing.index_select(padded, 0 if batch_first else 1, order)
@@ -204,19 +225,13 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 
 
 @composite("_pad_packed_sequence")
-def _pad_packed_sequence(data, batch_sizes, batch_first, padding_value, total_length):
-    """``(padded, lengths)`` of packed ``data`` in sorted batch order: one op, so that a trace replays it for
-    other batch sizes."""
-    batch_sizes = batch_sizes.numpy().astype(numpy.int64)
-    max_length = batch_sizes.size
-    if total_length is not None:
-        if total_length < max_length:
-            raise ValueError("Expected total_length to be at least the length of the longest sequence in input, but "
-                             f"got total_length={total_length} and max sequence length being {max_length}")
-        if not isinstance(total_length, (int, numpy.integer)) or isinstance(total_length, bool):
-            raise TypeError("_pad_packed_sequence(): argument 'total_length' (position 5) must be int, not "
-                            f"{type(total_length).__name__}")
-        max_length = int(total_length)
+def _pad_packed_sequence(data, batch_sizes, batch_first, padding_value, max_length):
+    """``(padded, lengths)`` of packed ``data`` in sorted batch order, ``max_length`` steps long: one op, so that
+    a trace replays it for other batch sizes."""
+    _require_cpu_lengths(batch_sizes)
+    batch_sizes = batch_sizes.numpy()
+    if not batch_sizes.size:
+        raise RuntimeError("batch_sizes can not be empty")
     batch = int(batch_sizes[0])
     offsets = numpy.cumsum(batch_sizes) - batch_sizes
     columns = numpy.arange(batch)
@@ -240,19 +255,19 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise RuntimeError(f"pad_sequence: Expected iterable for input sequences, but got arg of type: "
                            f"{type(sequences)}")
     sequences = tuple(sequences)
+    _check_binding("_VF.pad_sequence", (sequences, batch_first, padding_value, padding_side),
+                   type(batch_first) is bool and isinstance(padding_value, numbers.Real)
+                   and isinstance(padding_side, str) and all(isinstance(s, Tensor) for s in sequences))
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
-    for i, s in enumerate(sequences):
-        if not isinstance(s, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(s).__name__}")
     if padding_side not in ("left", "right"):
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     first = sequences[0]
     if first.ndim == 0:
         raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    if any(s.ndim == 0 for s in sequences):
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     lengths = numpy.array([s.shape[0] for s in sequences], dtype=numpy.int64)
-    for s in sequences[1:]:
-        _check_trailing(first, s)
     max_length = int(lengths.max())
     starts = numpy.cumsum(lengths) - lengths
     steps = numpy.arange(max_length)[None, :]
@@ -260,19 +275,31 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         steps = steps - (max_length - lengths)[:, None]
     index = numpy.where((steps >= 0) & (steps < lengths[:, None]), starts[:, None] + steps, lengths.sum())
     padding = creation.full((1,) + tuple(first.shape[1:]), padding_value, dtype=first.dtype, device=first.device)
-    pieces = [s if s.dtype is first.dtype else s.to(first.dtype) for s in sequences]
+    pieces = [_copied_shape(s if s.dtype is first.dtype else s.to(first.dtype), (s.shape[0],) + first.shape[1:])
+              for s in sequences]
     padded = rearrange.cat(pieces + [padding])[creation.tensor(index if batch_first else index.T, device=first.device)]
     return padded
 
 
-def _check_trailing(first, other):
-    if tuple(other.shape[1:]) != tuple(first.shape[1:]):
-        for dim, (a, b) in enumerate(zip(first.shape[1:], other.shape[1:]), 1):
-            if a != b:
+def _copied_shape(sequence, shape):
+    """``sequence`` broadcast to ``shape`` (its length by the first sequence's trailing dims), as PyTorch's copy_
+    into the padded output broadcasts it, with copy_'s errors."""
+    if tuple(sequence.shape) == tuple(shape):
+        return sequence
+    shape, given = tuple(shape), tuple(sequence.shape)
+    try:
+        broadcast = numpy.broadcast_shapes(shape, given)
+    except ValueError:
+        ndim = max(len(shape), len(given))
+        for i in range(1, ndim + 1):
+            a, b = shape[-i] if i <= len(shape) else 1, given[-i] if i <= len(given) else 1
+            if a != b and 1 not in (a, b):
                 raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
-                                   f"non-singleton dimension {dim}")
-        raise RuntimeError(f"pad_sequence: sequences must have the same number of dimensions, got {first.ndim} and "
-                           f"{other.ndim}")
+                                   f"non-singleton dimension {ndim - i}") from None
+        raise
+    if broadcast != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(broadcast)}")
+    return sequence.expand(shape)
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
