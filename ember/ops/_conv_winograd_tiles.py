@@ -112,8 +112,10 @@ def _scratch(dtype, *shapes):
 def _transformed_weight(w, dtype):
     """G w G^T of every (output, input) channel pair's 3x3 kernel as a new (16, C, O) array of ``dtype`` (the
     products' right operand), kept for later calls with the same weight (``_kept``: a tenth of the transform's
-    cost)."""
+    cost); None where w holds an infinity or NaN (by its sum, as ``conv._finite``)."""
     def build(w):
+        if not numpy.isfinite(w.sum()):   # checked once per weight bits, not every call (0.37 ms at 512 channels)
+            return None
         pair = w.shape[1::-1]   # (C, O)
         k, rows = _scratch(dtype, (3, 3) + pair, (4, 3) + pair)
         return _transform(w, k, rows, numpy.empty((4, 4) + pair, dtype))
@@ -160,9 +162,14 @@ def _at_pass(m, out):
 
 
 def forward(x, w, padding):
-    """y (N, O, Ho, Wo), a new array, of x (N, C, H, W) correlated with w (O, C, 3, 3) zero-padded by ``padding``."""
+    """y (N, O, Ho, Wo), a new array, of x (N, C, H, W) correlated with w (O, C, 3, 3) zero-padded by ``padding``;
+    None where w holds an infinity or NaN (the transforms would mix it into outputs its taps do not reach: the caller
+    checks x, and takes the columns for either)."""
     N, C, H, W = x.shape
     Co, dtype = w.shape[0], x.dtype
+    weight = _transformed_weight(w, dtype)
+    if weight is None:
+        return None
     (ph, pw) = padding
     Ho, Wo = H + 2 * ph - 2, W + 2 * pw - 2
     th, tw = (Ho + 1) // 2, (Wo + 1) // 2
@@ -184,7 +191,7 @@ def forward(x, w, padding):
         _at_pass(Z[:, :, a:b].swapaxes(0, 1), corners[a:b].transpose(4, 2, 0, 1, 3, 5))
         y[a:b] = corners[a:b].reshape(b - a, 2 * th, 2 * tw, Co)[:, :Ho, :Wo].transpose(0, 3, 1, 2)
     _parallel.parts(N, V.size + padded.size, transformed_input)
-    _blas.matmul(V.reshape(16, N * T, C), _transformed_weight(w, dtype), M.reshape(16, N * T, Co),
+    _blas.matmul(V.reshape(16, N * T, C), weight, M.reshape(16, N * T, Co),
                  short_on_one=True)
     _parallel.parts(N, M.size + y.size, output)
     return y

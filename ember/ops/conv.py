@@ -295,8 +295,10 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
             if y is not None:
                 return _biased(xp, y, bias)
         if _conv_winograd_tiles.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype) and \
-                (algorithm is None or _conv_winograd_tiles.before_grid(w.shape)) and _finite(x, w):
-            return _biased(xp, _conv_winograd_tiles.forward(x, w, padding), bias)
+                (algorithm is None or _conv_winograd_tiles.before_grid(w.shape)) and _finite(x):
+            y = _conv_winograd_tiles.forward(x, w, padding)   # None for a non-finite weight
+            if y is not None:
+                return _biased(xp, y, bias)
         if algorithm is None and _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups, x.shape,
                                                         x.dtype, forward_only=True):
             algorithm = _conv_winograd

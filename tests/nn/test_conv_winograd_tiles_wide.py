@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import _conv_winograd_tiles
+from ember.ops import _conv_winograd_tiles, _kept
 from tests.oracle import assert_fast_path_matches, count_calls, sample
 
 F32, F64 = numpy.float32, numpy.float64
@@ -90,3 +90,20 @@ def test_wide_maps_match_the_grid(threads, monkeypatch):
         monkeypatch.setattr(_conv_winograd_tiles, "GRID_CHANNELS", 80 if fast else 10 ** 9)
         return [_conv(ember, x, w)]
     assert_fast_path_matches(run, threads, calls, {"forward": 1})
+
+
+def test_a_non_finite_weight_takes_the_columns_until_it_is_finite(monkeypatch):
+    """The weight is checked once per weight bits, when its transform is built: an infinity in it gives PyTorch's
+    values by the columns (NaNs only where its taps reach), and the weight made finite again in place takes the tiles."""
+    monkeypatch.setattr(_kept, "_KEPT", {})
+    calls = count_calls(monkeypatch, _conv_winograd_tiles, ("forward", "_transform"))
+    x, w = sample((4, 64, 8, 8), F64, seed=10), sample((64, 64, 3, 3), F64, seed=11) / 30
+    weights = [lib.tensor(w) for lib in (ember, torch)]
+    for value in (numpy.inf, numpy.inf, 0.5, 0.5):
+        for weight in weights:
+            weight.numpy()[5, 7, 0, 2] = value   # through the shared memory
+        got, want = (lib.nn.functional.conv2d(lib.tensor(x), weight, padding=1).numpy()
+                     for lib, weight in zip((ember, torch), weights))
+        numpy.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)   # NaNs and infinities in the same places
+        assert bool(numpy.isfinite(got).all()) is (value == 0.5)
+    assert calls == {"forward": 4, "_transform": 1}
