@@ -263,6 +263,9 @@ def detach(input):
     dispatches = input.__class__._dispatches   # (`type` is Tensor.type here)
     if dispatches:   # a __torch_dispatch__ subclass: its handler detaches it (aten.detach)
         return dispatches.aten("detach", input)
+    own = input.__class__.detach   # (`type` is Tensor.type here)
+    if own is not Tensor.detach:   # a subclass detaching itself (vmap's batched tensors): torch.detach(x) too
+        return own(input)
     out = _make(input._data)
     out._version_counter = input._version_counter
     return out

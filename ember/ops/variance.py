@@ -33,7 +33,7 @@ def _correction(dim, unbiased, correction):
 def _mean_scale(input):
     """A power of two that keeps a sum of ``input``'s elements from overflowing (1 for ordinary magnitudes): what
     PyTorch's Welford ``var_mean``/``std_mean`` give, e.g. mean 1e308 and variance 0 for [1e308, 1e308]."""
-    data = input._data
+    data = input._all_data   # every example's, inside vmap (one scale for all: powers of two scale exactly)
     if data.size == 0:
         return 1.0
     with numpy.errstate(invalid="ignore"):

@@ -7,8 +7,8 @@ batched tensor), and binary_cross_entropy of a NaN probability (PyTorch refuses 
 of an example (take, masked_scatter, index_put with batched indices, lstsq) now run per example, masked_select batches
 an unbatched mask and refuses a batched one, and indexing with a batched boolean mask raises PyTorch's dynamic-shape
 error; take's and put_'s range errors name the first index out of range, and an empty input gets PyTorch's error.
-Writing through tensor keys alone (x[i] = v) inside vmap is index_put_, as PyTorch's. Each program runs on ember and
-on torch."""
+Writing through tensor keys alone (x[i] = v) inside vmap is index_put_, as PyTorch's; torch.detach(x), var_mean and
+std_mean run under vmap (they read one example's data). Each program runs on ember and on torch."""
 import numpy as np
 import pytest
 import torch
@@ -247,3 +247,21 @@ SETITEM = {
 @pytest.mark.parametrize("name", SETITEM)
 def test_vmap_setitem_with_tensor_keys_as_torch(name):
     check(SETITEM[name], warns=False)
+
+
+_HUGE = _RNG.standard_normal((3, 4, 5))
+_HUGE[1] *= 1e305
+DATA_READERS = {
+    "torch.detach": lambda L: L.vmap(L.detach)(L.tensor(_M)),
+    "torch.detach in vmap(grad)": lambda L: L.vmap(L.func.grad(lambda x: (L.detach(x) * x).sum()))(L.tensor(_M)),
+    "torch.detach of a Parameter": lambda L: L.detach(L.nn.Parameter(L.ones(2))).requires_grad,
+    "var_mean": lambda L: tuple(L.vmap(L.var_mean)(L.tensor(_M))),
+    "std_mean over a dim": lambda L: tuple(L.vmap(lambda x: L.std_mean(x, 0))(L.tensor(_M))),
+    "std_mean of huge values": lambda L: tuple(L.vmap(lambda x: L.std_mean(x, 1, keepdim=True))(L.tensor(_HUGE))),
+    "var_mean in vmap(grad)": lambda L: L.vmap(L.func.grad(lambda x: sum(L.var_mean(x, 1)).sum()))(L.tensor(_M)),
+}
+
+
+@pytest.mark.parametrize("name", DATA_READERS)
+def test_vmap_ops_reading_data_as_torch(name):
+    check(DATA_READERS[name], warns=False)
