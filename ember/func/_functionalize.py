@@ -1,7 +1,7 @@
 """``func.functionalize``: a function whose results are what PyTorch's functionalization gives when run eagerly: an
-input the function mutates is still mutated, but no output aliases it (a returned input comes back as a new tensor);
-views of inputs left unmutated stay views, unless ``remove="mutations_and_views"``, where no output aliases an
-input."""
+input the function mutates is still mutated, but no output aliases it (returned, it comes back as a new tensor; an
+unmutated input returned comes back as itself); views of inputs left unmutated stay views, unless
+``remove="mutations_and_views"``, where no output but a returned input aliases an input."""
 import functools
 
 import numpy
@@ -39,8 +39,11 @@ def functionalize(func, *, remove="mutations"):
         def fresh(output):
             if not isinstance(output, Tensor):
                 return output
-            if any(output is tensor for tensor in inputs) or \
-                    any(_aliases(output, tensor) for tensor in inputs if not any(tensor is k for k in kept)):
+            if any(output is tensor for tensor in inputs):   # an input returned: itself unless it was mutated
+                unmutated = any(output is tensor and tensor._version == version
+                                for tensor, version in zip(inputs, versions))
+                return output if unmutated else output.clone()
+            if any(_aliases(output, tensor) for tensor in inputs if not any(tensor is k for k in kept)):
                 return output.clone()
             return output
         return tree_map(fresh, outputs)

@@ -1,8 +1,8 @@
 """Checks of torch.func's transforms a differential sweep against PyTorch 2.13 found apart: a has_aux function's aux
 must hold only tensors; jvp gives integer and bool outputs zero tangents of their dtype; jacrev refuses integer
 outputs and jacfwd integer inputs with vjp's and make_dual's errors; vjp_fn refuses a cotangent that is no tensor;
-backward() inside any transform raises PyTorch's error; debug_unwrap gives a batched tensor's physical tensor. Each
-program runs on ember and on torch."""
+backward() inside any transform raises PyTorch's error; debug_unwrap gives a batched tensor's physical tensor;
+functionalize returns an unmutated input itself. Each program runs on ember and on torch."""
 import pytest
 
 from tests.optim.sweep import check
@@ -104,3 +104,27 @@ DEBUG_UNWRAP = {
 @pytest.mark.parametrize("name", DEBUG_UNWRAP)
 def test_debug_unwrap_as_torch(name):
     check(DEBUG_UNWRAP[name], warns=False)
+
+
+def _functionalized(L, func, remove="mutations", requires_grad=False):
+    x = L.arange(4.0, requires_grad=requires_grad)
+    out = L.func.functionalize(func, remove=remove)(x)
+    outs = out if isinstance(out, tuple) else (out,)
+    return [(o is x, o.data_ptr() == x.data_ptr()) for o in outs], out
+
+
+FUNCTIONALIZE = {
+    "an input returned": lambda L: _functionalized(L, lambda x: x),
+    "an input returned, mutations_and_views": lambda L: _functionalized(L, lambda x: x, "mutations_and_views"),
+    "an input requiring grad returned": lambda L: _functionalized(L, lambda x: x, requires_grad=True),
+    "a mutated input returned": lambda L: _functionalized(L, lambda x: x.add_(1)),
+    "a view returned": lambda L: _functionalized(L, lambda x: x.view(-1)),
+    "an input in a tuple": lambda L: _functionalized(L, lambda x: (x, x * 2)),
+    "a detached input": lambda L: _functionalized(L, lambda x: x.detach()),
+    "a mutated input twice in a tuple": lambda L: _functionalized(L, lambda x: (x.mul_(2), x)),
+}
+
+
+@pytest.mark.parametrize("name", FUNCTIONALIZE)
+def test_functionalize_returns_inputs_as_torch(name):
+    check(FUNCTIONALIZE[name], warns=False)
