@@ -247,3 +247,19 @@ PACKING_CALLS = {
 def test_packing_arguments(call):
     """The bindings' type errors, batch sizes that are not a 1-D int64 tensor, and as_tensor's errors for lengths."""
     same_outcome(lambda lib: PACKING_CALLS[call](lib)[0])
+
+
+@pytest.mark.parametrize("lengths", [[2, 3], [-1, 1], [5, 1], [3, 1, 1], [3]])
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_unpad_sequence_by_mask(lengths, batch_first):
+    """PyTorch selects each sequence's steps with a mask (copies; a negative length selects none, a long one all)
+    and zips strictly (ember sliced views)."""
+    def run(lib):
+        padded = t(lib, (2, 3, 2) if batch_first else (3, 2, 2))
+        pieces = rnn(lib).unpad_sequence(padded, lib.tensor(lengths), batch_first=batch_first)
+        return [*pieces, lib.tensor([piece._base is None for piece in pieces])]
+    same_outcome(run)
+
+
+def test_unpad_sequence_of_a_list_of_lengths():
+    same_outcome(lambda lib: rnn(lib).unpad_sequence(lib.ones(3, 2), [3, 1]))

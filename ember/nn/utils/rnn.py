@@ -12,7 +12,7 @@ import numpy
 from ... import _C, _dtype
 from ..._tensor import Tensor
 from ...autograd.function import composite
-from ...ops import creation, indexing, rearrange, shape, sorting
+from ...ops import creation, indexing, ranges, rearrange, shape, sorting
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
            "unpad_sequence", "pack_sequence", "unpack_sequence"]
@@ -303,17 +303,15 @@ def _copied_shape(sequence, shape):
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """Splits a padded batch back into the list of its sequences (each ``lengths[i] x *``).
+    """Splits a padded batch back into the list of its sequences: of each, the steps before ``lengths[i]`` (a
+    tensor), selected by a mask as PyTorch's (copies; a negative length gives none).
 
     Unlike PyTorch, which transposes ``padded_sequences`` in place when ``batch_first`` is False, the argument is
     left as it was."""
-    lengths = [int(n) for n in lengths]
     if not batch_first:
         padded_sequences = shape.transpose(padded_sequences, 0, 1)
-    if len(lengths) != padded_sequences.shape[0]:
-        raise ValueError(f"zip() argument 2 is {'shorter' if len(lengths) < padded_sequences.shape[0] else 'longer'}"
-                         " than argument 1")
-    return [padded_sequences[i, :n] for i, n in enumerate(lengths)]
+    steps = ranges.arange(padded_sequences.shape[1], device=lengths.device)
+    return [sequence[steps < length] for sequence, length in zip(padded_sequences, lengths, strict=True)]
 
 
 def pack_sequence(sequences, enforce_sorted=True):
