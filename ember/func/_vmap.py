@@ -426,8 +426,10 @@ def _sampling(function, args, kwargs):
     the out-of-place samplers, as PyTorch); 'error' refuses at the draw."""
     level = _levels[-1]
     name = function.__name__
-    if batched_draw_depth[0] or level.randomness == "error":
+    if batched_draw_depth[0]:
         return function(*args, **kwargs)
+    if level.randomness == "error":   # before the function reads a batched argument's values
+        refuse_random()
     if name.endswith("_"):
         return _fill_inplace(function, level, args, kwargs)
     batched_args = _top_level(args, kwargs) == level.number

@@ -600,6 +600,7 @@ def _check_distributions(weights):
 
 
 @tensor_method
+@_vmappable
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Indices sampled from the categories of each row of non-negative weights ``input`` (1-D or 2-D), drawn as
     PyTorch's CPU kernel draws them."""

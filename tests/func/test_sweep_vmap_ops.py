@@ -8,7 +8,9 @@ of an example (take, masked_scatter, index_put with batched indices, lstsq) now 
 an unbatched mask and refuses a batched one, and indexing with a batched boolean mask raises PyTorch's dynamic-shape
 error; take's and put_'s range errors name the first index out of range, and an empty input gets PyTorch's error.
 Writing through tensor keys alone (x[i] = v) inside vmap is index_put_, as PyTorch's; torch.detach(x), var_mean and
-std_mean run under vmap (they read one example's data). Each program runs on ember and on torch."""
+std_mean run under vmap (they read one example's data); multinomial draws per example with randomness='different'
+(PyTorch's draws) and randomness='error' refuses a random op before it reads its arguments. Each program runs on ember
+and on torch."""
 import numpy as np
 import pytest
 import torch
@@ -265,3 +267,31 @@ DATA_READERS = {
 @pytest.mark.parametrize("name", DATA_READERS)
 def test_vmap_ops_reading_data_as_torch(name):
     check(DATA_READERS[name], warns=False)
+
+
+def _seeded(program):
+    def run(L):
+        L.manual_seed(0)
+        return program(L)
+    return run
+
+
+RANDOM = {
+    "multinomial, randomness='different'": lambda L: L.vmap(lambda x: L.multinomial(x + 1, 2),
+                                                            randomness="different")(L.zeros(3, 4)),
+    "multinomial with replacement, a method": lambda L: L.vmap(lambda x: (x + 1).multinomial(3, replacement=True),
+                                                               randomness="different")(L.zeros(3, 4)),
+    "multinomial of batched weights, randomness='same'": lambda L: L.vmap(lambda x: L.multinomial(x + 1, 2),
+                                                                          randomness="same")(L.zeros(3, 4)),
+    "multinomial of shared weights, randomness='same'": lambda L: L.vmap(
+        lambda x: x[:2] * 0 + L.multinomial(L.ones(4), 2), randomness="same")(L.zeros(3, 4)),
+    "multinomial of shared weights, randomness='different'": lambda L: L.vmap(
+        lambda x: x[:2] * 0 + L.multinomial(L.ones(4), 2), randomness="different")(L.zeros(3, 4)),
+    "multinomial, randomness='error'": lambda L: L.vmap(lambda x: L.multinomial(x + 1, 2))(L.zeros(3, 4)),
+    "normal of a batched mean, randomness='error'": lambda L: L.vmap(lambda x: L.normal(x, 1.0))(L.zeros(3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_vmap_multinomial_as_torch(name):
+    check(_seeded(RANDOM[name]), warns=False)
