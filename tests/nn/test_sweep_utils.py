@@ -1,9 +1,11 @@
-"""torch.nn.utils differences found by the nn.utils sweep, each compared with PyTorch: packing refusals and
-PackedSequence.to's copy refusal, the norms clip_grad_norm_ takes (linalg.vector_norm of each gradient in
-16-bit floats too), clip_grads_with_norm_ of a number, parameters_to_vector's views and devices, and
-``.data =`` of an integer tensor on a parameter."""
+"""torch.nn.utils differences found by the nn.utils sweep, each compared with PyTorch: nn.utils.rnn's argument
+checks, packing refusals, PackedSequence.to/cpu and unpad_sequence's masks; clipping (the norms of 16-bit
+gradients, the foreach path and its refusals, clip_grads_with_norm_'s coefficient on 16-bit gradients);
+parameters_to_vector's views and devices and ``.data =`` of an integer tensor on a parameter; the conv weights'
+memory format (resize_ in a format); pruning with a bool amount."""
 import numpy
 import pytest
+import torch.nn.utils.prune  # noqa: F401 (import torch does not load it)
 
 from tests.oracle import same_outcome
 
@@ -263,3 +265,18 @@ def test_unpad_sequence_by_mask(lengths, batch_first):
 
 def test_unpad_sequence_of_a_list_of_lengths():
     same_outcome(lambda lib: rnn(lib).unpad_sequence(lib.ones(3, 2), [3, 1]))
+
+
+@pytest.mark.parametrize("method", ["l1_unstructured", "random_unstructured", "ln_structured", "random_structured"])
+@pytest.mark.parametrize("amount", [True, False])
+def test_prune_amount_bool(method, amount):
+    """A bool amount is an integral amount; the unstructured methods hand it to topk, which refuses a bool k."""
+    def run(lib):
+        module = lib.nn.Linear(5, 4)
+        with lib.no_grad():
+            module.weight.copy_(t(lib, (4, 5)))
+        extra = {"n": 2, "dim": 0} if method == "ln_structured" else {"dim": 0} if method == "random_structured" \
+            else {}
+        getattr(lib.nn.utils.prune, method)(module, "weight", amount, **extra)
+        return module.weight_mask
+    same_outcome(run)

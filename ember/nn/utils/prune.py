@@ -480,6 +480,8 @@ def _compute_norm(t, n, dim):
 
 def _topk_indices(values, k, largest):
     """The indices ``torch.topk(values, k, largest=largest).indices`` holds (as a set) for a 1-D tensor, on CPU."""
+    if isinstance(k, bool):   # topk's parser refuses it (an amount of True reaches topk as PyTorch's k)
+        raise TypeError("topk(): argument 'k' must be int, not bool")
     data = values.detach().cpu().numpy().reshape(-1)
     n = data.shape[0]
     if k == 0:
