@@ -7,6 +7,8 @@ import math
 
 import numpy
 
+from ._gamma64 import BERNOULLI, lgamma64
+
 _EPSILON = 2.0 ** -53
 _EULER_GAMMA = 0.5772156649015329
 _STIRLING_FROM = 10.0      # log Gamma(a) by Stirling's series from here on
@@ -16,12 +18,11 @@ _SMALL_A = 0.5             # below this, Q's own series where x is small
 
 def _zeta(k):
     """Riemann's zeta(k) for an integer k >= 2 by Euler-Maclaurin summation from n = 10."""
-    from .special import _BERNOULLI
     n = 10
     terms = [m ** -float(k) for m in range(1, n)]
     terms += [n ** (1.0 - k) / (k - 1), 0.5 * n ** -float(k)]
     rising = float(k)
-    for j, (num, den) in enumerate(_BERNOULLI[:6], 1):
+    for j, (num, den) in enumerate(BERNOULLI[:6], 1):
         terms.append(num / den / math.factorial(2 * j) * rising * n ** (-k - 2.0 * j + 1))
         rising *= (k + 2 * j - 1) * (k + 2 * j)
     return math.fsum(terms)
@@ -73,10 +74,9 @@ def _stirling_correction(a):
 
 def _log_prefactor(a, x):
     """log(x^a e^-x / Gamma(a))."""
-    from .special import _lgamma64
     large = a >= _STIRLING_FROM
     with numpy.errstate(all="ignore"):
-        plain = a * numpy.log(x) - x - _lgamma64(a)
+        plain = a * numpy.log(x) - x - lgamma64(a)
     if large.any():
         al, xl = a[large], x[large]
         plain[large] = (al * _log_ratio_excess(xl, al) + 0.5 * numpy.log(al / (2 * math.pi))
@@ -173,7 +173,6 @@ def _upper_small_a(a, x):
 
 def _temme(a, x):
     """(P, Q) by Temme's uniform expansion with its first two terms (DLMF 8.12.3-8.12.8), for huge a."""
-    from .special import _erfc_array
     u = (x - a) / a
     eta = numpy.sign(u) * numpy.sqrt(-2.0 * _log_ratio_excess(x, a))
     root = numpy.sqrt(a / 2.0)
@@ -184,7 +183,14 @@ def _temme(a, x):
     c0 = numpy.where(near, -1 / 3 + eta / 12 - 2 * eta ** 2 / 135 + eta ** 3 / 864, c0)
     c1 = numpy.where(near, -1 / 540 - eta / 288, c1)
     rest = numpy.exp(-0.5 * a * eta * eta) / numpy.sqrt(2 * math.pi * a) * (c0 + c1 / a)
-    return 0.5 * _erfc_array(-eta * root) - rest, 0.5 * _erfc_array(eta * root) + rest
+    return 0.5 * _erfc(-eta * root) - rest, 0.5 * _erfc(eta * root) + rest
+
+
+def _erfc(x):
+    """erfc of a float64 array, by the tensor op's kernel."""
+    from .._tensor import _make
+    from .pointwise import erfc
+    return erfc(_make(x))._data
 
 
 def regularized_gammas(a, x):

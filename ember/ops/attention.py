@@ -22,7 +22,7 @@ from .linalg.products import baddbmm, bmm
 from .linear import linear
 from .padding import pad
 from .rearrange import cat
-from .reduction import sum_array
+from ._summation import sum_array
 
 __all__ = []
 

@@ -10,6 +10,8 @@ from .. import _dtype, _meta
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from . import _ndtri, _parallel
+from ._gamma64 import BERNOULLI as _BERNOULLI
+from ._gamma64 import lgamma64 as _lgamma64
 from ._incomplete_gamma import regularized_gammas
 from ._inplace import inplace_method
 from ._kernel_dtypes import refuse_complex
@@ -20,11 +22,6 @@ from .pointwise import exp, sign, where
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "igamma", "igammac", "binomial",
            "_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet", "_dirichlet_grad"]
 
-_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-            -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-            1.5056327351493116e-7)   # g = 7, n = 9
-_BERNOULLI = ((1, 6), (-1, 30), (1, 42), (-1, 30), (5, 66), (-691, 2730), (7, 6), (-3617, 510), (43867, 798),
-              (-174611, 330), (854513, 138), (-236364091, 2730))   # B2, B4, ..., B24 as (numerator, denominator)
 # Euler-Maclaurin coefficients (2k)! / B_2k of the Hurwitz zeta tail.
 _ZETA_A = tuple(math.factorial(2 * k + 2) * den / num for k, (num, den) in enumerate(_BERNOULLI))
 
@@ -52,22 +49,6 @@ def _xp(array):
 
 
 # --- gamma family ------------------------------------------------------------------------------------------------
-def _abs_sinpi(xp, x):
-    """|sin(pi * x)| with the argument reduced first, so integers give exactly 0."""
-    return xp.abs(xp.sin(math.pi * (x - xp.round(x))))
-
-
-def _lgamma64(x):
-    xp = _xp(x)
-    z = xp.where(x < 0.5, 1.0 - x, x) - 1.0
-    series = _LANCZOS[0] + sum(c / (z + i) for i, c in enumerate(_LANCZOS[1:], 1))
-    t = z + 7.5
-    positive = 0.5 * math.log(2 * math.pi) + (z + 0.5) * xp.log(t) - t + xp.log(series)
-    reflected = math.log(math.pi) - xp.log(_abs_sinpi(xp, x)) - positive
-    result = xp.where(x < 0.5, reflected, positive)
-    return xp.where(xp.isinf(x), math.inf, result)
-
-
 def _digamma64(x):
     xp = _xp(x)
     reflect = x < 0.5

@@ -9,7 +9,8 @@ from .. import _dtype
 from .._backend import xp_of
 from ..autograd.function import Primitive
 from ._util import argument_error, name_node, quiet, tensor_method, write_out
-from .reduction import _constant, _count, _reduction_dims, _unsqueeze_to, mean, sum_array
+from ._summation import sum_array
+from .reduction import _constant, _count, _reduction_dims, _unsqueeze_to, mean
 from .tuple_out import write_tuple
 
 __all__ = ["std", "var", "std_mean", "var_mean"]

@@ -12,6 +12,7 @@ from .. import _blas, _buffers, _parallel
 from .._inplace import inplace_method
 from .._unary import is_reduced
 from .._kernel_dtypes import exact_out_dtype
+from .._summation import sum_array
 from .._util import name_node, quiet, shown_edge, tensor_method, warn_once, wrap_dim, write_out
 from ._common import (
     _CPP_NAMES,
@@ -510,7 +511,6 @@ class Einsum(Primitive):
             subscripts, output = equation.split("->")
             summed = tuple(i for i, letter in enumerate(subscripts) if letter not in output)
             if summed and len(set(subscripts)) == len(subscripts):   # a sum: Sum's adds (einsum's lose ~n ulps)
-                from ..reduction import sum_array   # (reduction imports linalg)
                 kept = [letter for letter in subscripts if letter in output]
                 total = sum_array(operands[0], summed)
                 order = [kept.index(letter) for letter in output]
