@@ -12,6 +12,7 @@ from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import _not_implemented, refuse_complex_selection
 from ._util import (argument_error, holomorphic_backward, name_node, quiet, row_major_result, tensor_method, wrap_dim,
                     write_out)
+from .rearrange import stack
 from .reduction import (_INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, dtype_under_out, return_type,
                         sum)
 from .tuple_out import write_tuple
@@ -213,6 +214,8 @@ class Logcumsumexp(Primitive):
         a, result = ctx.saved_tensors
         if grad.dtype.is_complex:
             return (_reverse_logcumsumexp(grad.conj().log() - result, ctx.dim) + a).exp().conj()
+        if grad.requires_grad:   # differentiated with respect to grad (jvp, jacfwd): a form linear in it
+            return _linear_in_grad(grad, a, result, ctx.dim)
         lowest = float(numpy.finfo(_dtype.as_dtype(grad.dtype).numpy).min)
         log_size = grad.abs().log()
 
@@ -220,6 +223,21 @@ class Logcumsumexp(Primitive):
             logs = log_size.where(mask, _constant(numpy.asarray(lowest, dtype=_dtype.as_dtype(grad.dtype).numpy)))
             return (_reverse_logcumsumexp(logs - result, ctx.dim) + a).exp()
         return part(grad > 0) - part(grad < 0)
+
+
+def _linear_in_grad(grad, a, result, dim):
+    """Logcumsumexp's input gradient sum_{i>=j} grad_i exp(a_j - result_i) as exp(a_j - result_j) S_j with
+    S_j = grad_j + exp(result_j - result_{j+1}) S_{j+1}: linear in grad, so its derivative with respect to grad is
+    right also where grad is 0 (the log-space form's log|grad| is not), and without overflow (result never
+    decreases along dim, so each factor is at most 1). One step per position: for differentiated gradients only."""
+    g, r = grad.movedim(dim, 0), result.movedim(dim, 0)
+    if not g.shape[0]:
+        return grad * 0
+    decay = (r[:-1] - r[1:]).exp()
+    sums = [g[-1]]
+    for j in range(g.shape[0] - 2, -1, -1):
+        sums.append(g[j] + decay[j] * sums[-1])
+    return ((a.movedim(dim, 0) - r).exp() * stack(sums[::-1])).movedim(0, dim)
 
 
 def _complex_logcumsumexp(a, dim):

@@ -1,6 +1,8 @@
 """Jacobians of 0-d and empty tensors (found by a differential sweep against PyTorch 2.13): jacrev of a 0-d output,
 jacrev/jacfwd/hessian with an empty input or output, and autograd.grad with batched grad_outputs of a 0-d output or
-of an empty batch. Each program runs on ember and on torch."""
+of an empty batch; jvp, jacfwd and hessian through logcumsumexp (its backward's log-space form, differentiated for
+the cotangent at zero as ember's forward mode does, gave NaN). Each program runs on ember and on torch."""
+import numpy as np
 import pytest
 
 from tests.optim.sweep import check
@@ -34,3 +36,32 @@ def _batched_0d(L):
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_jacobians_of_0d_and_empty_as_torch(name):
     check(PROGRAMS[name], warns=False)
+
+
+_A = np.random.default_rng(3).standard_normal((4, 5))
+_WITH_NEG_INF = _A.copy()
+_WITH_NEG_INF[:, 2] = -np.inf
+LOGCUMSUMEXP = {
+    "jvp, dim 1": lambda L: L.func.jvp(lambda x: x.logcumsumexp(1), (L.tensor(_A),), (L.tensor(_A[::-1].copy()),)),
+    "jvp, dim 0": lambda L: L.func.jvp(lambda x: x.logcumsumexp(0), (L.tensor(_A),), (L.tensor(_A[::-1].copy()),)),
+    "jvp, 0-d": lambda L: L.func.jvp(lambda x: x.logcumsumexp(0), (L.tensor(1.5, dtype=L.float64),),
+                                     (L.tensor(2.0, dtype=L.float64),)),
+    "jvp, -inf entries": lambda L: L.func.jvp(lambda x: x.logcumsumexp(1), (L.tensor(_WITH_NEG_INF),),
+                                              (L.tensor(_A),)),
+    "jvp, float32": lambda L: L.func.jvp(lambda x: x.logcumsumexp(1), (L.tensor(_A, dtype=L.float32),),
+                                         (L.tensor(_A, dtype=L.float32),)),
+    "jacfwd": lambda L: L.func.jacfwd(lambda x: x.logcumsumexp(1))(L.tensor(_A[:2])),
+    "hessian": lambda L: L.func.hessian(lambda x: (x.logcumsumexp(1) * L.tensor(_A)).sum())(L.tensor(_A)),
+    "gradient of the gradient for the cotangent": lambda L: _cotangent_derivative(L),
+}
+
+
+def _cotangent_derivative(L):
+    x, v = L.tensor(_A, requires_grad=True), L.tensor(_A + 3, requires_grad=True)
+    gradient, = L.autograd.grad(x.logcumsumexp(1), x, v, create_graph=True)
+    return L.autograd.grad(gradient.sum(), v)
+
+
+@pytest.mark.parametrize("name", LOGCUMSUMEXP)
+def test_forward_mode_of_logcumsumexp_as_torch(name):
+    check(LOGCUMSUMEXP[name], warns=False)
