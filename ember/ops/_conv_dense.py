@@ -5,7 +5,7 @@ kept between calls with the same weight bits (``_kept``); the batch's flattened 
 (C * s, O * out), is already the (N, O, *out) output: no columns cut, no weights gathered, no padding's zeros
 multiplied. The matrix has s * out entries per (input, output) channel pair where the columns' weight has the live
 kernel offsets' ``L`` and their product ``L`` multiply-adds per output and channel pair, so it applies where the
-input's positions are at most ``L``. Each output is a sum of the same products as the columns' path, in another order
+input's positions are at most ``L`` and the matrix small (``MAX_ENTRIES``). Each output is a sum of the same products as the columns' path, in another order
 (float round-off, within the dtype's tolerance of PyTorch's values).
 """
 import itertools
@@ -23,13 +23,21 @@ CPU, ms, the path before (exact Winograd tiles, kept) against this one on 2x2 ma
 at batch 32 1.54 -> 1.00, 512 -> 512 6.36 -> 4.52, 256 -> 512 3.45 -> 1.78; at batch 8 512 -> 512 2.26 -> 2.22."""
 
 
-def applies(xp, weight_shape, groups, input_shape, dtype, live):
+MAX_ENTRIES = 16
+"""Most entries of the matrix per (input, output) channel pair (input positions times output positions): 2x2 maps'
+16, the exact tiles' transformed weight's size. A 3x3 map's 81 make a matrix read from memory every call (and past
+``_kept``'s budget at 512 channels): one thread, batch 32, 256 -> 256 channels on 3x3 maps 3.8-4.1 -> 5.9-6.0 ms, 128
+1.0 -> 1.2."""
+
+
+def applies(xp, weight_shape, groups, input_shape, dtype, live, out):
     """Whether a convolution's forward with no weight gradient to follow runs here: on NumPy in float32/float64,
     ungrouped, a batch of ``MIN_BATCH`` or more, over maps of more than one position and at most as many as its
-    ``live`` kernel offsets (a 1x1 map's centre tap is gathered faster than its whole weight is compared)."""
+    ``live`` kernel offsets (a 1x1 map's centre tap is gathered faster than its whole weight is compared), with at
+    most ``MAX_ENTRIES`` matrix entries per channel pair (``out``: the output's spatial sizes)."""
     positions = math.prod(input_shape[2:])
     return (xp is numpy and groups == 1 and numpy.dtype(dtype).char in "fd" and input_shape[0] >= MIN_BATCH
-            and 1 < positions <= len(live))
+            and 1 < positions <= len(live) and positions * math.prod(out) <= MAX_ENTRIES)
 
 
 def _matrix(w, dtype, size, out, stride, padding, dilation):

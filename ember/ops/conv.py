@@ -290,7 +290,7 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
     algorithm = _transform(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype)
     if not keep:   # no weight gradient to follow: nothing to keep for it
         if _conv_dense.applies(xp, w.shape, groups, x.shape, x.dtype,
-                               _live_offsets(kernel, stride, dilation, out, padding, size)):
+                               _live_offsets(kernel, stride, dilation, out, padding, size), out):
             y = _conv_dense.forward(x, w, stride, padding, dilation, out)
             if y is not None:
                 return _biased(xp, y, bias)
