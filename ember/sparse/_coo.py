@@ -8,7 +8,7 @@ import numpy
 
 from .. import _alias, _dtype
 from .._tensor import Size, Tensor, _make
-from ._base import SparseBase
+from ._base import SparseBase, start_dispatch
 from ._layout import sparse_coo
 
 __all__ = ["SparseTensor", "sparse_coo_tensor", "check_sparse_tensor_invariants"]
@@ -58,12 +58,6 @@ def implicit_invariant_checks():
 class SparseTensor(SparseBase):
     """A sparse COO tensor (``layout=sparse_coo``)."""
 
-    @property
-    def _data(self):
-        raise NotImplementedError("Could not run this operator with arguments from the 'SparseCPU' backend: ember "
-                                  "supports sparse COO tensors in to_dense, coalesce, sparse.mm/mm/matmul, sparse.sum, "
-                                  "add, mul, t, neg and the sparse optimizers. Call .to_dense() first.")
-
     # --- what the tensor is (shape, dtype, device: SparseBase) ------------------------------------------------------
     def numel(self):
         return int(numpy.prod(self._size, dtype=numpy.int64))
@@ -99,6 +93,10 @@ class SparseTensor(SparseBase):
 
     def _nnz(self):
         return self._indices_.shape[1]
+
+    def _with_values(self, values):
+        """The same indices holding ``values`` instead."""
+        return _build(self._indices_, values, self._size, self._coalesced)
 
     def _indices(self):
         return self._indices_
@@ -323,6 +321,7 @@ def _build(indices, values, size, coalesced):
 
 
 def _build_from_dense(dense, sparse_dim=None):
+    start_dispatch()
     data = dense.detach()._data
     sparse_dim = dense.dim() if sparse_dim is None else sparse_dim
     if not 0 <= sparse_dim <= dense.dim():
@@ -359,6 +358,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     """A sparse COO tensor with ``values`` at the columns of ``indices`` (sparse_dim, nnz); ``size`` is inferred
     from the largest index when omitted."""
     from .. import tensor
+    start_dispatch()
     indices = indices if isinstance(indices, Tensor) else tensor(indices, device=device)
     values = values if isinstance(values, Tensor) else tensor(values, dtype=dtype, device=device)
     if dtype is not None and values.dtype is not dtype:

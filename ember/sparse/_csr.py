@@ -1,10 +1,12 @@
 """Sparse CSR tensors: ``crow_indices`` (rows + 1), ``col_indices`` and ``values`` of a 2-D tensor, converted to and
 from the strided and COO layouts."""
+from typing import ClassVar
+
 import numpy
 
 from .. import _alias, _dtype
 from .._tensor import Size, Tensor, _make
-from ._base import SparseBase
+from ._base import SparseBase, start_dispatch
 from ._coo import implicit_invariant_checks
 from ._layout import sparse_csr
 
@@ -14,11 +16,8 @@ __all__ = ["SparseCsrTensor", "sparse_csr_tensor", "to_sparse_csr"]
 class SparseCsrTensor(SparseBase):
     """A 2-D sparse tensor in compressed sparse row layout (``layout=sparse_csr``)."""
 
-    @property
-    def _data(self):
-        raise NotImplementedError("Could not run this operator with arguments from the 'SparseCsrCPU' backend: ember "
-                                  "supports CSR tensors in to_dense, to_sparse, matmul/mm with a dense operand and "
-                                  "their index accessors. Call .to_dense() first.")
+    _backend = "SparseCsrCPU"
+    _no_pointwise: ClassVar[dict] = {"square": None, "nan_to_num": "nan_to_num.out", "nan_to_num_": "nan_to_num_"}   # COO only
 
     @property
     def layout(self):
@@ -53,6 +52,27 @@ class SparseCsrTensor(SparseBase):
 
     def _nnz(self):
         return self._col.shape[0]
+
+    def _with_values(self, values):
+        """The same row pointers and columns holding ``values`` instead."""
+        return _build_csr(self._crow, self._col, values, self._size)
+
+    def sparse_dim(self):
+        """The two compressed dims (ember's CSR tensors are not batched)."""
+        return 2
+
+    def dense_dim(self):
+        """No dense dims (ember's CSR tensors are not hybrid)."""
+        return 0
+
+    def to(self, *args, **kwargs):
+        return self._with_values(self._values_.to(*args, **kwargs))
+
+    def clone(self, *, memory_format=None):
+        return _build_csr(self._crow.clone(), self._col.clone(), self._values_.clone(), self._size)
+
+    def detach(self):
+        return self._with_values(self._values_.detach())
 
     def _coo_indices(self):
         rows = numpy.repeat(numpy.arange(self._size[0], dtype=numpy.int64), numpy.diff(self._crow._data))
@@ -131,6 +151,7 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=Non
                       requires_grad=False, check_invariants=None):
     """A CSR tensor from row pointers, column indices and values (2-D, no dense dims)."""
     from .. import tensor
+    start_dispatch()
     crow, col = (t if isinstance(t, Tensor) else tensor(t, dtype=_dtype.int64) for t in (crow_indices, col_indices))
     values = values if isinstance(values, Tensor) else tensor(values, dtype=dtype, device=device)
     if dtype is not None and values.dtype is not dtype:
@@ -160,9 +181,13 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=Non
     from ..ops._util import warn_once
     warn_once("sparse_csr", "Sparse CSR tensor support is in beta state. If you miss a functionality in the sparse "
               "tensor support, please submit a feature request to https://github.com/pytorch/pytorch/issues.")
+    return _build_csr(_make(pointers), _make(columns), values, size)
+
+
+def _build_csr(crow, col, values, size):
     t = object.__new__(SparseCsrTensor)
     t._version_counter = [0]
-    t._crow, t._col, t._values_, t._size = _make(pointers), _make(columns), values, size
+    t._crow, t._col, t._values_, t._size = crow, col, values, tuple(size)
     return t
 
 

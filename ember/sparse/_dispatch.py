@@ -1,0 +1,130 @@
+"""How public functions reach sparse tensors: ``ember.sin(s)``, ``s.sin()``, ``F.relu(s)``, ``ember.add(s, t)`` come
+to ``SparseBase.__torch_function__``, which runs the ops PyTorch computes on the sparse layouts (zero-preserving
+pointwise ops on the stored values, dtype conversions, the layout's own methods) and otherwise the dense function,
+whose refusal to read a sparse tensor's strided data becomes PyTorch's "Could not run 'aten::<op>' with arguments
+from the 'SparseCPU' backend" error."""
+from .. import _dtype
+
+__all__ = ["NoStridedData", "torch_function"]
+
+
+class NoStridedData(NotImplementedError):
+    """A dense op asked a sparse tensor for its strided data (``_data``), which it does not have."""
+
+
+# Pointwise ops with f(0) == 0 that PyTorch computes on a sparse tensor's stored values. A nonlinear one needs each
+# index once, so it coalesces its input first (and its in-place form requires a coalesced tensor, as PyTorch's).
+_LINEAR = frozenset(("neg", "negative", "positive", "conj_physical"))
+_NONLINEAR = frozenset((
+    "abs", "absolute", "sin", "sinh", "asin", "arcsin", "asinh", "arcsinh", "tan", "tanh", "atan", "arctan", "atanh",
+    "arctanh", "sqrt", "erf", "erfinv", "expm1", "log1p", "sign", "sgn", "signbit", "floor", "ceil", "round",
+    "trunc", "fix", "frac", "relu", "square", "deg2rad", "rad2deg", "isnan", "isinf", "isposinf", "isneginf",
+    "nan_to_num"))
+_IN_PLACE = frozenset(name + "_" for name in _LINEAR | _NONLINEAR
+                      if name not in ("positive", "signbit", "isnan", "isinf", "isposinf", "isneginf"))
+_CONVERSIONS = {"half": _dtype.float16, "float": _dtype.float32, "double": _dtype.float64,
+                "bfloat16": _dtype.bfloat16, "bool": _dtype.bool_, "byte": _dtype.uint8, "char": _dtype.int8,
+                "short": _dtype.int16, "int": _dtype.int32, "long": _dtype.int64, "cfloat": _dtype.complex64,
+                "cdouble": _dtype.complex128}
+
+
+def _pointwise(name, self, args, kwargs):
+    source = self if name in _LINEAR or getattr(self, "is_sparse_csr", False) else self.coalesce()
+    return source._with_values(getattr(source._values_, name)(*args, **kwargs))
+
+
+def _pointwise_(name, self, args, kwargs):
+    if name[:-1] not in _LINEAR and self.is_sparse and not self.is_coalesced():
+        raise RuntimeError(f"{name} requires coalesced input")
+    getattr(self._values_, name)(*args, **kwargs)
+    self._version_counter[0] += 1
+    return self
+
+
+def _pow(self, exponent):
+    from .._tensor import Tensor
+    if isinstance(exponent, Tensor):
+        raise _unsupported("pow.Tensor_Tensor", self)
+    if exponent == 0:
+        raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense")
+    return _pointwise("pow", self, (exponent,), {})
+
+
+def _float_power(self, exponent):
+    if isinstance(exponent, (int, float)) and exponent == 0:
+        raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense")
+    wide = _dtype.complex128 if self.dtype.is_complex else _dtype.float64
+    return _pow(self.to(wide), exponent)
+
+
+def _len(self):
+    if not self.dim():
+        raise TypeError("len() of a 0-d tensor")
+    return self.shape[0]
+
+
+_HANDLERS = {"pow": _pow, "float_power": _float_power, "__len__": _len,
+             "element_size": lambda self: self._values_.element_size(),
+             "is_floating_point": lambda self: self.dtype.is_floating_point,
+             "is_complex": lambda self: self.dtype.is_complex}
+
+
+def _unsupported(name, tensor, kernel=None):
+    """PyTorch's error for an op a sparse layout does not run: its CSR kernels check the layout themselves, where
+    no ``kernel`` of the op is named."""
+    if tensor.is_sparse_csr and kernel is None:
+        return RuntimeError("unsupported tensor layout: SparseCsr")
+    return NotImplementedError(f"Could not run 'aten::{kernel or name}' with arguments from the '{tensor._backend}' backend. This could be because "
+            f"the operator doesn't exist for this backend (ember computes sparse tensors in their conversions, "
+            f"zero-preserving pointwise ops, add/sub/mul, mm/matmul, sparse.sum and sparse.softmax; call .to_dense() "
+            f"first).")
+
+
+def _public_name(func):
+    name = getattr(func, "__name__", "")
+    return name[2:-2] if name.startswith("__") and name.endswith("__") and name != "__len__" else name
+
+
+def torch_function(func, args, kwargs):
+    """``func(*args, **kwargs)`` where a sparse tensor is among the arguments (see the module's docstring)."""
+    from ..overrides import DisableTorchFunctionSubclass
+    from ._base import SparseBase
+    name = _public_name(func)
+    self = args[0] if args else None
+    if isinstance(self, SparseBase):
+        if name in self._no_pointwise:
+            raise _unsupported(name, self, self._no_pointwise[name])
+        if name in _LINEAR or name in _NONLINEAR:
+            return _pointwise(name, self, args[1:], kwargs)
+        if name in _IN_PLACE:
+            return _pointwise_(name, self, args[1:], kwargs)
+        if name in _CONVERSIONS and not args[1:] and not kwargs.keys() - {"memory_format"}:
+            return self.to(_CONVERSIONS[name])
+        if name == "type" and (args[1:] or "dtype" in kwargs) and isinstance((args[1:] or (kwargs["dtype"],))[0],
+                                                                            _dtype.dtype):
+            return self.to((args[1:] or (kwargs["dtype"],))[0])
+        handler = _HANDLERS.get(name) or _HANDLERS.get(getattr(func, "__name__", None))
+        if handler is not None:
+            return handler(self, *args[1:], **kwargs)
+        own = getattr(type(self), name, None)
+        if own is not None and name in _own_methods(type(self)):
+            return own(self, *args[1:], **kwargs)
+    elif name == "mul" and len(args) == 2 and isinstance(args[1], SparseBase) and not kwargs:
+        return args[1].mul(args[0])   # dense * sparse: the product is sparse, as sparse * dense
+    with DisableTorchFunctionSubclass():
+        try:
+            return func(*args, **kwargs)
+        except NoStridedData:
+            sparse = next(a for a in list(args) + list(kwargs.values()) if isinstance(a, SparseBase))
+            raise _unsupported(name, sparse) from None
+
+
+def _own_methods(cls):
+    """The names a sparse layout's class defines itself (its own add, mul, t, coalesce, ...)."""
+    found = cls.__dict__.get("_own_method_names")
+    if found is None:
+        from .._tensor import Tensor
+        found = frozenset(name for klass in cls.__mro__[:cls.__mro__.index(Tensor)] for name in vars(klass)
+                          if callable(vars(klass)[name]))
+        cls._own_method_names = found
+    return found

@@ -1,0 +1,126 @@
+"""Sparse tensors against PyTorch, found by the sparse sweep: zero-preserving pointwise ops on the stored values
+(function, method and in-place forms, coalescing as torch does), dtype conversions, and the "Could not run
+'aten::<op>' with arguments from the 'SparseCPU' backend" error of the ops sparse tensors do not support."""
+import numpy
+import pytest
+import torch
+
+import ember
+
+pytestmark = [pytest.mark.filterwarnings("ignore:Sparse invariant checks are implicitly disabled:UserWarning"),
+              pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta state:UserWarning")]
+
+DENSE = [[0.0, 2.0, 0.0], [1.0, 0.0, -3.0]]
+
+
+def coalesced(lib, dtype=None):
+    return lib.tensor(DENSE, dtype=dtype).to_sparse()
+
+
+def uncoalesced(lib):
+    return lib.sparse_coo_tensor(lib.tensor([[0, 1, 0], [2, 0, 2]]), lib.tensor([3.0, -4.0, 5.0]), (2, 3))
+
+
+def csr(lib):
+    return lib.tensor(DENSE).to_sparse_csr()
+
+
+def summary(t):
+    """What is compared: layout, dtype, shape, dense values, and for COO its nnz and coalesced flag."""
+    if isinstance(t, (ember.Tensor, torch.Tensor)):
+        dense = t.to_dense() if str(t.layout).split(".")[-1] != "strided" else t
+        extra = (t._nnz(), t.is_coalesced()) if str(t.layout).endswith("sparse_coo") else ()
+        return (str(t.layout).split(".")[-1], str(t.dtype).split(".")[-1], tuple(t.shape), extra,
+                str(dense.detach().float().numpy().round(5).tolist()) if not dense.dtype.is_complex else None)
+    return t
+
+
+def outcome(call, lib):
+    try:
+        return ("ok", summary(call(lib)))
+    except (RuntimeError, NotImplementedError, TypeError, IndexError, ValueError) as error:   # the first sentence of the message: torch's tail lists its own backends
+        return (type(error).__name__, str(error).split(" This could be")[0])
+
+
+def same(call):
+    expected, got = outcome(call, torch), outcome(call, ember)
+    assert got == expected
+
+
+def call_on(getattr, lib, name, tensor):
+    """``lib.<name>(tensor)``, looked up after the tensor is made (ember's sparse dispatch starts with the first)."""
+    return getattr(lib, name)(tensor)
+
+
+UNARY = [
+    "abs", "neg", "negative", "positive", "sin", "sinh", "asin", "asinh", "tan", "tanh", "atan", "atanh", "sqrt",
+    "erf", "erfinv", "expm1", "log1p", "sign", "sgn", "signbit", "floor", "ceil", "round", "trunc", "frac", "relu",
+    "square", "deg2rad", "rad2deg", "isnan", "isinf", "isposinf", "isneginf", "nan_to_num", "conj_physical"]
+
+
+@pytest.mark.parametrize("make", [coalesced, uncoalesced, csr], ids=["coalesced", "uncoalesced", "csr"])
+@pytest.mark.parametrize("name", UNARY)
+def test_zero_preserving_unary_ops(name, make):
+    same(lambda lib: call_on(getattr, lib, name, make(lib)))
+    same(lambda lib: getattr(make(lib), name)())
+
+
+@pytest.mark.parametrize("call", {
+    "int_sqrt": lambda lib: coalesced(lib, lib.int32).sqrt(),
+    "int_abs": lambda lib: coalesced(lib, lib.int32).abs(),
+    "F.relu": lambda lib: lib.nn.functional.relu(uncoalesced(lib)),
+    "pow": lambda lib: uncoalesced(lib).pow(2),
+    "pow_op": lambda lib: coalesced(lib) ** 3,
+    "pow_fn": lambda lib: lib.pow(coalesced(lib), 2.5),
+    "pow_0d": lambda lib: coalesced(lib).pow(lib.tensor(2.0)),
+    "pow_zero": lambda lib: coalesced(lib) ** 0,
+    "pow_tensor": lambda lib: coalesced(lib).pow(coalesced(lib)),
+    "float_power": lambda lib: coalesced(lib).float_power(2),
+    "nan_to_num_args": lambda lib: lib.nan_to_num(coalesced(lib), nan=1.0, posinf=2.0),
+    "sin_": lambda lib: coalesced(lib).sin_(),
+    "sin_uncoalesced": lambda lib: uncoalesced(lib).sin_(),
+    "neg_uncoalesced": lambda lib: uncoalesced(lib).neg_(),
+    "abs_csr": lambda lib: csr(lib).abs_(),
+    "exp": lambda lib: coalesced(lib).exp(),
+    "cos": lambda lib: lib.cos(coalesced(lib)),
+    "exp_": lambda lib: coalesced(lib).exp_(),
+    "sigmoid": lambda lib: lib.sigmoid(coalesced(lib)),
+    "clamp": lambda lib: coalesced(lib).clamp(max=1),
+    "max": lambda lib: lib.max(coalesced(lib)),
+    "angle": lambda lib: coalesced(lib).angle(),
+    "sigmoid_csr": lambda lib: lib.sigmoid(csr(lib)),
+    "len": lambda lib: len(coalesced(lib)),
+    "element_size": lambda lib: coalesced(lib).element_size(),
+    "is_floating_point": lambda lib: coalesced(lib).is_floating_point(),
+}.items(), ids=lambda item: item[0])
+def test_pointwise_forms_and_unsupported_ops(call):
+    same(call[1])
+
+
+@pytest.mark.parametrize("name", ["half", "float", "double", "bfloat16", "bool", "byte", "char", "short", "int", "long",
+                                  "cdouble"])
+@pytest.mark.parametrize("make", [coalesced, uncoalesced, csr], ids=["coalesced", "uncoalesced", "csr"])
+def test_dtype_conversions(name, make):
+    same(lambda lib: getattr(make(lib), name)())
+
+
+@pytest.mark.parametrize("make", [coalesced, csr], ids=["coo", "csr"])
+def test_to_type_clone_detach(make):
+    same(lambda lib: make(lib).to(lib.float64))
+    same(lambda lib: make(lib).to(dtype=lib.int32))
+    same(lambda lib: make(lib).type(lib.float64))
+    same(lambda lib: make(lib).clone())
+    same(lambda lib: make(lib).detach())
+
+
+@pytest.mark.parametrize("op", ["abs", "relu", "square", "neg", "pow"])
+def test_gradients_through_pointwise_ops(op):
+    results = []
+    for lib in (torch, ember):
+        values = lib.tensor([1.5, -2.0, 3.0, 0.5], dtype=lib.float64, requires_grad=True)
+        s = lib.sparse_coo_tensor(lib.tensor([[0, 1, 1, 0], [1, 0, 2, 1]]), values, (2, 3)).coalesce()
+        out = s.pow(3) if op == "pow" else getattr(s, op)()
+        (out.to_dense() * lib.arange(1.0, 7.0, dtype=lib.float64).view(2, 3)).sum().backward()
+        results.append((out.to_dense().detach().numpy(), values.grad.numpy()))
+    for ours, theirs in zip(results[1], results[0]):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
