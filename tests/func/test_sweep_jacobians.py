@@ -1,7 +1,8 @@
 """Jacobians of 0-d and empty tensors (found by a differential sweep against PyTorch 2.13): jacrev of a 0-d output,
 jacrev/jacfwd/hessian with an empty input or output, and autograd.grad with batched grad_outputs of a 0-d output or
 of an empty batch; jvp, jacfwd and hessian through logcumsumexp (its backward's log-space form, differentiated for
-the cotangent at zero as ember's forward mode does, gave NaN). Each program runs on ember and on torch."""
+the cotangent at zero as ember's forward mode does, gave NaN); logit's jvp outside [0, 1] (NaN, or 0 with eps, as
+PyTorch's; ember's gave 0 and NaN). Each program runs on ember and on torch."""
 import numpy as np
 import pytest
 
@@ -65,3 +66,29 @@ def _cotangent_derivative(L):
 @pytest.mark.parametrize("name", LOGCUMSUMEXP)
 def test_forward_mode_of_logcumsumexp_as_torch(name):
     check(LOGCUMSUMEXP[name], warns=False)
+
+
+
+_OUTSIDE = [-0.5, 0.3, 1.5, 0.0, 1.0]
+_CLAMPED = [-0.5, 0.3, 1.5, 0.05, 1.0, 0.1, 0.9]
+
+
+def _logit_gradient(L, values, eps=None):
+    x = L.tensor(values, requires_grad=True)
+    return L.autograd.grad(L.logit(x, eps).sum(), x)
+
+
+LOGIT = {
+    "jvp outside [0, 1]": lambda L: L.func.jvp(L.logit, (L.tensor(_OUTSIDE),), (L.ones(5),)),
+    "jvp with eps": lambda L: L.func.jvp(lambda x: L.logit(x, 0.1), (L.tensor(_CLAMPED),), (L.ones(7),)),
+    "gradient outside [0, 1]": lambda L: _logit_gradient(L, _OUTSIDE),
+    "gradient with eps": lambda L: _logit_gradient(L, _CLAMPED, 0.1),
+    "hessian": lambda L: L.func.hessian(lambda x: L.logit(x).sum())(L.tensor([0.2, 0.7], dtype=L.float64)),
+    "hessian with eps": lambda L: L.func.hessian(lambda x: L.logit(x, 1e-3).sum())(L.tensor([0.2, 0.7, 2.0],
+                                                                                          dtype=L.float64)),
+}
+
+
+@pytest.mark.parametrize("name", LOGIT)
+def test_forward_mode_of_logit_as_torch(name):
+    check(LOGIT[name], warns=False)

@@ -138,8 +138,11 @@ class Logit(Primitive):
     def backward(ctx, grad):
         a, = ctx.saved_tensors
         low, high = (0.0, 1.0) if ctx.eps is None else (ctx.eps, 1 - ctx.eps)
-        outside = 0.0 if ctx.eps is not None else float("nan")
-        return where((a < low) | (a > high), outside, grad / (a * (1 - a)))
+        # grad times a factor (0, or NaN without eps, outside [low, high]): linear in grad, so that forward mode (ember
+        # differentiates this for grad) gives PyTorch's tangents there too
+        outside = (a < low) | (a > high)
+        factor = where(outside, 0.0 if ctx.eps is not None else float("nan"), 1 / where(outside, 1.0, a * (1 - a)))
+        return grad * factor
 
 
 _zeros = {}
