@@ -56,6 +56,21 @@ def derived(kind, weight, build):
     return result
 
 
+def room(kind, weight, nbytes):
+    """Whether ``derived`` holds an entry for ``kind`` from this weight array, or would keep a new one of ``nbytes``
+    (beside the weight's copy) now: for a path that wins only while what it builds is kept."""
+    if not isinstance(weight, numpy.ndarray):
+        return False
+    key = (kind, id(weight), weight.shape, weight.dtype.str)
+    with _lock:
+        entry = _KEPT.get(key)
+        if entry is not None and entry.owner() is weight:
+            return True
+        entries = list(_KEPT.values())
+    held = sum(e.copy.nbytes + e.result.nbytes for e in entries if e.used >= _calls[0] - STALE_CALLS)
+    return held + weight.nbytes + nbytes <= MAX_BYTES
+
+
 def _keep(key, weight, result):
     size = weight.nbytes + result.nbytes
     with _lock:

@@ -295,7 +295,8 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
             if y is not None:
                 return _biased(xp, y, bias)
         if _conv_winograd_tiles.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype) and \
-                (algorithm is None or _conv_winograd_tiles.before_grid(w.shape)) and _finite(x):
+                (algorithm is None or _conv_winograd_tiles.before_grid(w.shape)) and \
+                _conv_winograd_tiles.kept_for(w, x.shape, padding) and _finite(x):
             y = _conv_winograd_tiles.forward(x, w, padding)   # None for a non-finite weight
             if y is not None:
                 return _biased(xp, y, bias)

@@ -3,7 +3,7 @@
 ``_conv_winograd_tiles.WIDE``, with ``WIDE_MIN_TILES`` tiles and ``WIDE_COVER``: which shapes do, PyTorch's values in
 float32 and float64 (a bias, batch 4, padding 0 and 1), the columns' values to float64 round-off with the same bits
 on 1 and 3 threads. Wide ones over 10x10 to 16x16 maps take the tiles before ``_conv_winograd``'s grid
-(``GRID_CHANNELS``)."""
+(``GRID_CHANNELS``); odd ones only while the transform is kept."""
 import numpy
 import pytest
 import torch
@@ -107,3 +107,22 @@ def test_a_non_finite_weight_takes_the_columns_until_it_is_finite(monkeypatch):
         numpy.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)   # NaNs and infinities in the same places
         assert bool(numpy.isfinite(got).all()) is (value == 0.5)
     assert calls == {"forward": 4, "_transform": 1}
+
+
+def test_wide_odd_maps_take_the_tiles_only_while_the_transform_is_kept(monkeypatch):
+    """Rebuilt every call, the transform costs more than the odd map's tiles save: with ``_kept``'s budget spent, a
+    7x7 map takes the columns (PyTorch's values); an 8x8 one (all of its tiles' outputs used) keeps the tiles."""
+    monkeypatch.setattr(_kept, "_KEPT", {})
+    calls = count_calls(monkeypatch, _conv_winograd_tiles, ("forward",))
+    x, w = sample((4, 320, 7, 7), F32, seed=12), sample((320, 320, 3, 3), F32, seed=13) / 30
+    monkeypatch.setattr(_kept, "MAX_BYTES", 1 << 20)
+    for source in (x, numpy.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1)))):
+        got, want = (_conv(lib, source, w) for lib in (ember, torch))
+        numpy.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4)
+    assert calls == {"forward": 1} and _kept._KEPT == {}   # the 8x8 map's, built and not kept
+    monkeypatch.setattr(_kept, "MAX_BYTES", 1 << 27)
+    weight = ember.tensor(w)   # one weight array: its entry lives as long as it does
+    with ember.no_grad():
+        got = ember.nn.functional.conv2d(ember.tensor(x), weight, padding=1).numpy()
+    numpy.testing.assert_allclose(got, _conv(torch, x, w), rtol=2e-4, atol=2e-4)
+    assert calls == {"forward": 2} and len(_kept._KEPT) == 1
