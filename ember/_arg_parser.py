@@ -498,7 +498,8 @@ def _callee_name(instructions, index, count):
 
 
 def _rebuild(frame, site):
-    """(args, kwargs, method) of the call that made ``frame``; ``site`` is the calling frame."""
+    """(args, kwargs, method) of the call that made ``frame``; ``site`` is the calling frame. ``method`` is None
+    where a wrapper received the arguments of a call with *args: a Tensor method's or the function's, not known."""
     from ._warnings import _wrapper_codes
     shape = _call_shape(site)
     wrapper = frame.f_back
@@ -511,6 +512,8 @@ def _rebuild(frame, site):
             values = wrapper.f_locals
             args, kwargs = values.get("args"), values.get("kwargs")
             if isinstance(args, tuple) and isinstance(kwargs, dict):
+                if shape is None:   # called with *args or **kwargs: a Tensor method or the function, not known
+                    return args, kwargs, None
                 method = shape is not None and len(args) == shape[0] + 1 and isinstance(args[0], _tensor_class())
                 return args, kwargs, method
     code, values = frame.f_code, frame.f_locals
@@ -591,7 +594,16 @@ def _check_frame(op):
         return
     args, kwargs, method = call
     shape = _call_shape(site)
-    _raise_for_call(_op_name(op, shape[2] if shape else None), args, kwargs, method, op.f_code)
+    name = _op_name(op, shape[2] if shape else None)
+    if method is None:   # (``_rebuild``): where the Tensor method takes the arguments, the op's own error stands
+        method = False
+        if args and isinstance(args[0], _tensor_class()) and _signatures(name, True) is not None:
+            try:
+                _raise_for_call(name, args, kwargs, True, op.f_code)
+                return
+            except TypeError:
+                pass
+    _raise_for_call(name, args, kwargs, method, op.f_code)
 
 
 def _raise_for_call(name, args, kwargs, method, code, takes=None):

@@ -153,3 +153,23 @@ def test_copying_a_parametrized_module(how):
         replica = copy.deepcopy(module)
         return state(lib, replica) + str(replica.parametrizations.weight.original is module.parametrizations.weight.original)
     same_text(run)
+
+
+@pytest.mark.parametrize("dim", [-1, 5, 1])
+def test_legacy_spectral_norm_dims(dim):
+    """PyTorch's spectral_norm permutes the weight with permute(dim, *others), which a negative or too large dim
+    makes a permutation of three dims (its RuntimeError); ember's argument check read that *args call as
+    torch.permute(input, ...) and raised a TypeError."""
+    def run(lib):
+        module = linear(lib)
+        lib.manual_seed(0)   # u's draw
+        return lib.nn.utils.spectral_norm(module, dim=dim).weight_u
+    same_outcome(run)
+
+
+@pytest.mark.parametrize("call", ["method", "function"])
+def test_star_called_permute(call):
+    def run(lib):
+        x, dims = lib.ones(2, 3), (1, 0, 1)
+        return x.permute(*dims) if call == "method" else lib.permute(*(x, dims))
+    same_outcome(run)
