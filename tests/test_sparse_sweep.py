@@ -124,3 +124,47 @@ def test_gradients_through_pointwise_ops(op):
         results.append((out.to_dense().detach().numpy(), values.grad.numpy()))
     for ours, theirs in zip(results[1], results[0]):
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def hybrid(lib):
+    return lib.tensor([[[0., 0.], [1., 2.]], [[0., 0.], [0., 0.]], [[3., 0.], [0., 4.]]]).to_sparse(1)
+
+
+@pytest.mark.parametrize("call", {
+    "sparse_times_dense": lambda lib: coalesced(lib) * lib.arange(6.0).view(2, 3),
+    "dense_times_sparse": lambda lib: lib.arange(6.0).view(2, 3) * coalesced(lib),
+    "mul_fn": lambda lib: lib.mul(lib.arange(6.0).view(2, 3), coalesced(lib)),
+    "broadcast_row": lambda lib: coalesced(lib) * lib.tensor([1.0, 2.0, 3.0]),
+    "broadcast_column": lambda lib: uncoalesced(lib).mul(lib.tensor([[2.0], [3.0]])),
+    "promotes": lambda lib: coalesced(lib) * lib.ones(2, 3, dtype=lib.float64),
+    "hybrid": lambda lib: hybrid(lib) * lib.arange(12.0).view(3, 2, 2),
+    "dense_add_fn": lambda lib: lib.add(lib.ones(2, 3), coalesced(lib), alpha=3),
+    "dense_sub": lambda lib: lib.ones(2, 3) - coalesced(lib),
+    "dense_sub_method": lambda lib: lib.ones(2, 3).sub(uncoalesced(lib), alpha=2),
+    "dense_add_": lambda lib: lib.ones(2, 3).add_(uncoalesced(lib)),
+    "dense_mul_": lambda lib: lib.ones(2, 3).mul_(coalesced(lib)),
+    "mv": lambda lib: coalesced(lib).mv(lib.tensor([1.0, 2.0, 3.0])),
+    "mv_fn": lambda lib: lib.mv(coalesced(lib), lib.tensor([1.0, 2.0, 3.0])),
+    "matmul_vector": lambda lib: coalesced(lib) @ lib.tensor([1.0, 2.0, 3.0]),
+    "mv_size": lambda lib: coalesced(lib).mv(lib.ones(2)),
+    "mm_sparse_sparse": lambda lib: lib.mm(coalesced(lib), coalesced(lib).t()),
+    "matmul_sparse_sparse": lambda lib: coalesced(lib) @ uncoalesced(lib).t(),
+    "addmm_fn": lambda lib: lib.addmm(lib.ones(2, 2), coalesced(lib), lib.ones(3, 2), beta=0.5, alpha=2),
+}.items(), ids=lambda item: item[0])
+def test_products_with_dense_operands(call):
+    same(call[1])
+
+
+@pytest.mark.parametrize("side", ["sparse_first", "dense_first"])
+def test_sparse_times_dense_gradients(side):
+    results = []
+    for lib in (torch, ember):
+        values = lib.tensor([1.5, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        dense = lib.arange(1.0, 7.0, dtype=lib.float64).view(2, 3).requires_grad_()
+        s = lib.sparse_coo_tensor(lib.tensor([[0, 1, 1], [1, 0, 2]]), values, (2, 3))
+        out = s * dense if side == "sparse_first" else dense * s
+        (out.to_dense() * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)).sum().backward()
+        grad = dense.grad.to_dense() if dense.grad.layout != lib.strided else dense.grad
+        results.append((out.to_dense().detach().numpy(), values.grad.numpy(), grad.numpy()))
+    for ours, theirs in zip(results[1], results[0]):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)

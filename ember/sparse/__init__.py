@@ -76,7 +76,9 @@ def mm(mat1, mat2, reduce=None):
 
 def dense_product(mat1, mat2):
     """torch.mm / torch.matmul with a sparse COO mat1: a dense result, and a dense gradient for a leaf mat1 (as
-    PyTorch's mm gives), collected through a dense stand-in of mat1."""
+    PyTorch's mm gives), collected through a dense stand-in of mat1; sparse @ sparse is sparse."""
+    if getattr(mat2, "is_sparse", False):
+        return mm(mat1, mat2)
     if mat1.requires_grad and mat1.is_leaf:
         _check_mm(mat1, mat2)
         stand_in = mat1.to_dense().detach().requires_grad_(True)

@@ -230,10 +230,14 @@ class SparseTensor(SparseBase):
         return self if dim0 % self.dim() == dim1 % self.dim() else self.t()
 
     def mul(self, other):
+        """sparse * scalar, sparse * sparse, and sparse * dense (broadcast to this shape): sparse, on these indices
+        (the dense operand read at them)."""
         if isinstance(other, Tensor) and other.is_sparse:
             return _build_from_dense(self.to_dense() * other.to_dense())
         if isinstance(other, Tensor) and other.dim() > 0:
-            raise RuntimeError("mul(sparse, dense) with a non-scalar dense operand is not supported in ember")
+            dense = other.expand(self._size)
+            rows = tuple(self._indices_[d] for d in range(self.sparse_dim()))
+            return _build(self._indices_, self._values_ * dense[rows], self._size, self._coalesced)
         return _build(self._indices_, self._values_ * other, self._size, self._coalesced)
 
     __mul__ = __rmul__ = mul
@@ -284,7 +288,19 @@ class SparseTensor(SparseBase):
         from . import dense_product
         return dense_product(self, mat2)
 
-    matmul = __matmul__ = mm
+    def mv(self, vec):
+        """sparse matrix @ dense vector: a dense vector."""
+        if self.dim() != 2 or vec.dim() != 1:
+            raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.dim()}, {vec.dim()}")
+        if self._size[1] != vec.shape[0]:
+            raise RuntimeError("mv: expected self.size(-1) == vec.size(-1)")
+        return self.mm(vec.unsqueeze(1)).squeeze(1)
+
+    def matmul(self, other):
+        """mm, or mv for a vector ``other``."""
+        return self.mv(other) if isinstance(other, Tensor) and other.dim() == 1 else self.mm(other)
+
+    __matmul__ = matmul
 
     def _dense_mm(self, dense, fold=False):
         """``dense @ self`` (a dense result), for mm and (``fold``: vectors and batches too) matmul with a sparse

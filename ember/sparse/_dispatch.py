@@ -28,6 +28,10 @@ _CONVERSIONS = {"half": _dtype.float16, "float": _dtype.float32, "double": _dtyp
                 "cdouble": _dtype.complex128}
 
 
+# Ops of a dense first operand that take a sparse second one as its dense form (PyTorch's add(dense, sparse) kernels).
+_DENSE_FIRST = frozenset(("add", "sub", "add_", "sub_", "mul_", "rsub"))
+
+
 def _pointwise(name, self, args, kwargs):
     source = self if name in _LINEAR or getattr(self, "is_sparse_csr", False) else self.coalesce()
     return source._with_values(getattr(source._values_, name)(*args, **kwargs))
@@ -109,14 +113,35 @@ def torch_function(func, args, kwargs):
         own = getattr(type(self), name, None)
         if own is not None and name in _own_methods(type(self)):
             return own(self, *args[1:], **kwargs)
-    elif name == "mul" and len(args) == 2 and isinstance(args[1], SparseBase) and not kwargs:
-        return args[1].mul(args[0])   # dense * sparse: the product is sparse, as sparse * dense
+    elif len(args) >= 2 and isinstance(args[1], SparseBase):
+        if name == "mul" and len(args) == 2 and not kwargs:
+            return args[1].mul(args[0])   # dense * sparse: the product is sparse, as sparse * dense
+        if name in _DENSE_FIRST:   # dense + sparse and the like: a dense result, the sparse operand densified
+            return func(args[0], args[1].to_dense(), *args[2:], **kwargs)
+        if name == "addmm" and args[1].is_sparse:   # torch.addmm(dense, sparse, dense)
+            from . import addmm
+            return addmm(*args, **kwargs)
     with DisableTorchFunctionSubclass():
         try:
             return func(*args, **kwargs)
         except NoStridedData:
-            sparse = next(a for a in list(args) + list(kwargs.values()) if isinstance(a, SparseBase))
+            sparse = _first_sparse(list(args) + list(kwargs.values()))
+            if sparse is None:
+                raise
             raise _unsupported(name, sparse) from None
+
+
+def _first_sparse(values):
+    """The first sparse tensor among ``values`` (or in a list or tuple among them)."""
+    from ._base import SparseBase
+    for value in values:
+        if isinstance(value, SparseBase):
+            return value
+        if isinstance(value, (list, tuple)):
+            found = _first_sparse(value)
+            if found is not None:
+                return found
+    return None
 
 
 def _own_methods(cls):
