@@ -173,3 +173,12 @@ def test_star_called_permute(call):
         x, dims = lib.ones(2, 3), (1, 0, 1)
         return x.permute(*dims) if call == "method" else lib.permute(*(x, dims))
     same_outcome(run)
+
+
+def test_orthogonal_of_an_integer_buffer():
+    """PyTorch's orthogonality test asks torch.finfo for the dtype's eps, which refuses integers (TypeError)."""
+    def run(lib):
+        module = linear(lib)
+        module.register_buffer("w", lib.ones(3, 3, dtype=lib.int64))
+        return lib.nn.utils.parametrizations.orthogonal(module, "w").w
+    same_outcome(run)

@@ -1,7 +1,6 @@
 """Parametrizations to use with ``register_parametrization``: orthogonal, weight_norm and spectral_norm (PyTorch's
 names and state_dict layout)."""
-import numpy
-
+from ..._dtype_info import finfo
 from ..._tensor import Tensor, _make
 from ...autograd.grad_mode import no_grad
 from ..modules.module import Module
@@ -17,7 +16,7 @@ def _is_orthogonal(Q):
     """Q^H Q == I to within a tolerance that grows with the matrix size."""
     from ... import allclose, eye
     n, k = Q.shape[-2], Q.shape[-1]
-    eps = 10.0 * n * float(numpy.finfo(Q._data.dtype).eps)
+    eps = 10.0 * n * finfo(Q.dtype).eps   # (torch.finfo's refusal of other dtypes)
     return allclose(Q.mH @ Q, eye(k, dtype=Q.dtype, device=Q.device), atol=eps)
 
 
