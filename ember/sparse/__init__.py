@@ -121,7 +121,12 @@ def sum(input, dim=None, dtype=None):
     values = input._values_ if dtype is None else input._values_.to(dtype)
     if dim is None:
         return values.sum()
-    dims = sorted({d % input.dim() for d in ((dim,) if isinstance(dim, int) else dim)})
+    from ._shape import wrap_dim
+    dims = [wrap_dim(input, d) for d in ((dim,) if isinstance(dim, int) else dim)]
+    repeated = next((d for d in dims if dims.count(d) > 1), None)
+    if repeated is not None:
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    dims = sorted(dims)
     sparse_dim = input.sparse_dim()
     dense_dims = [d - sparse_dim + 1 for d in dims if d >= sparse_dim]
     if dense_dims:

@@ -218,17 +218,6 @@ class SparseTensor(SparseBase):
         return _build(_make(indices.reshape(self.sparse_dim(), len(unique))), summed, self._size, True)
 
     # --- arithmetic ------------------------------------------------------------------------------------------------
-    def t(self):
-        """Transpose of a 2-D sparse tensor (indices swapped)."""
-        if self.dim() != 2 or self.sparse_dim() != 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got "
-                               f"{self.sparse_dim()} sparse and {self.dense_dim()} dense dimensions")
-        return _build(self._indices_.flip(0), self._values_, self._size[::-1], False)
-
-    def transpose(self, dim0, dim1):
-        """Swaps the two dims of a 2-D sparse tensor (see ``t``)."""
-        return self if dim0 % self.dim() == dim1 % self.dim() else self.t()
-
     def mul(self, other):
         """sparse * scalar, sparse * sparse, and sparse * dense (broadcast to this shape): sparse, on these indices
         (the dense operand read at them)."""
@@ -278,12 +267,6 @@ class SparseTensor(SparseBase):
 
     __sub__ = sub
 
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        from . import sum as sparse_sum
-        if dim is None:
-            return self._values_.sum(dtype=dtype)
-        return sparse_sum(self, dim, dtype=dtype)
-
     def mm(self, mat2):
         from . import dense_product
         return dense_product(self, mat2)
@@ -319,6 +302,17 @@ class SparseTensor(SparseBase):
             return _alias.torch_reduce(self)
         from ._layout import rebuild_sparse_tensor
         return rebuild_sparse_tensor, (sparse_coo, (self._indices_, self._values_, Size(self._size), self._coalesced))
+
+
+def _install_shape_ops():
+    from ._shape import METHODS, PROPERTIES
+    for name, op in METHODS.items():
+        setattr(SparseTensor, name, op)
+    for name, op in PROPERTIES.items():
+        setattr(SparseTensor, name, property(op, doc=f"``{name}`` of a sparse tensor (its indices permuted)."))
+
+
+_install_shape_ops()
 
 
 def _linear(indices, shape):

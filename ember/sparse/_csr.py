@@ -74,6 +74,13 @@ class SparseCsrTensor(SparseBase):
     def detach(self):
         return self._with_values(self._values_.detach())
 
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        """The sum of the stored values (a 0-d dense tensor); sums over dims are not supported on CSR."""
+        if dim is not None:
+            from ._dispatch import unsupported
+            raise unsupported("sum.dim_IntList", self)
+        return self._values_.sum(dtype=dtype)
+
     def _coo_indices(self):
         rows = numpy.repeat(numpy.arange(self._size[0], dtype=numpy.int64), numpy.diff(self._crow._data))
         return numpy.stack([rows, self._col._data.astype(numpy.int64)])
