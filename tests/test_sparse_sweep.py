@@ -245,3 +245,38 @@ def test_shape_op_gradients_reach_values(op):
     numpy.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12)
     if results[0][1] is not None:
         numpy.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", {
+    "mul_": lambda lib: uncoalesced(lib).mul_(2),
+    "mul_coalesced_": lambda lib: coalesced(lib).mul_(2),
+    "mul_dense_": lambda lib: coalesced(lib).mul_(lib.full((2, 3), 2.0)),
+    "div_": lambda lib: coalesced(lib).div_(lib.tensor(2.0)),
+    "add_": lambda lib: coalesced(lib).add_(coalesced(lib)),
+    "zero_": lambda lib: uncoalesced(lib).zero_(),
+    "copy_": lambda lib: coalesced(lib).copy_(uncoalesced(lib)),
+    "add_dense_": lambda lib: coalesced(lib).add_(lib.ones(2, 3)),
+    "floor_divide": lambda lib: uncoalesced(lib) // 2,
+    "floor_divide_": lambda lib: coalesced(lib).floor_divide_(2),
+    "div_floor": lambda lib: uncoalesced(lib).div(2, rounding_mode="floor"),
+    "div_trunc": lambda lib: coalesced(lib).div(2, rounding_mode="trunc"),
+    "div_dense": lambda lib: coalesced(lib).div(lib.ones(2, 3)),
+    "is_contiguous": lambda lib: coalesced(lib).is_contiguous(),
+    "contiguous": lambda lib: coalesced(lib).contiguous(),
+    "numpy": lambda lib: coalesced(lib).numpy(),
+    "item": lambda lib: coalesced(lib).item(),
+    "tolist": lambda lib: coalesced(lib).tolist(),
+    "softmax_error": lambda lib: lib.softmax(coalesced(lib), 1),
+    "log_softmax_error": lambda lib: coalesced(lib).log_softmax(1),
+    "remainder_error": lambda lib: coalesced(lib).remainder(2),
+    "eq_error": lambda lib: coalesced(lib) == coalesced(lib),
+}.items(), ids=lambda item: item[0])
+def test_in_place_division_and_storage_queries(call):
+    same(call[1])
+
+
+def test_in_place_ops_change_the_tensor_itself():
+    for lib in (torch, ember):
+        s = coalesced(lib)
+        assert s.mul_(3) is s and s.zero_() is s and s._nnz() == 0 and s.to_dense().abs().sum().item() == 0
+        assert s.copy_(uncoalesced(lib)) is s and s._nnz() == 3

@@ -231,12 +231,60 @@ class SparseTensor(SparseBase):
 
     __mul__ = __rmul__ = mul
 
-    def div(self, other):
+    def div(self, other, *, rounding_mode=None):
+        """Division by a scalar (or 0-d tensor); a rounding mode makes it nonlinear, so the entries coalesce first."""
         if isinstance(other, Tensor) and other.dim() > 0:
-            raise RuntimeError("Sparse division requires a scalar or zero-dim dense tensor divisor")
-        return _build(self._indices_, self._values_ / other, self._size, self._coalesced)
+            raise RuntimeError(f"Sparse division requires a scalar or zero-dim dense tensor divisor (got shape "
+                               f"{list(other.shape)} for divisor)")
+        if rounding_mode is None:
+            return _build(self._indices_, self._values_ / other, self._size, self._coalesced)
+        source = self.coalesce()
+        return _build(source._indices_, source._values_.div(other, rounding_mode=rounding_mode), self._size, True)
 
     __truediv__ = div
+
+    def floor_divide(self, other):
+        return self.div(other, rounding_mode="floor")
+
+    __floordiv__ = floor_divide
+
+    # --- in place: the result of the out-of-place op becomes this tensor's entries --------------------------------
+    def _become(self, result):
+        if self._values_.requires_grad and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        self._indices_, self._values_ = result._indices_, result._values_.to(self.dtype)
+        self._size, self._coalesced = result._size, result._coalesced
+        self._version_counter[0] += 1
+        return self
+
+    def mul_(self, other):
+        result = self.mul(other)
+        if not (isinstance(other, Tensor) and other.is_sparse):
+            result._coalesced = False   # as PyTorch's in-place product by a scalar or dense tensor marks it
+        return self._become(result)
+
+    def div_(self, other, *, rounding_mode=None):
+        return self._become(self.div(other, rounding_mode=rounding_mode))
+
+    def floor_divide_(self, other):
+        return self._become(self.floor_divide(other))
+
+    def add_(self, other, *, alpha=1):
+        return self._become(self.add(other, alpha=alpha))
+
+    def sub_(self, other, *, alpha=1):
+        return self._become(self.sub(other, alpha=alpha))
+
+    def zero_(self):
+        """No entries left (the size and dtype kept)."""
+        empty = self._values_.detach().new_zeros((0,) + tuple(self._values_.shape[1:]))
+        return self._become(_build(_make(numpy.zeros((self.sparse_dim(), 0), numpy.int64)), empty, self._size, True))
+
+    def copy_(self, src, non_blocking=False):
+        """The entries (and size) of the sparse ``src``, in this tensor's dtype."""
+        if not getattr(src, "is_sparse", False):
+            raise RuntimeError("copy_(sparse, dense) is not supported: the source of a sparse copy_ must be sparse")
+        return self._become(_build(src._indices_.clone(), src._values_.detach().clone(), src._size, src._coalesced))
 
     def neg(self):
         return _build(self._indices_, -self._values_, self._size, self._coalesced)

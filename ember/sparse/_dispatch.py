@@ -48,7 +48,7 @@ def _pointwise_(name, self, args, kwargs):
 def _pow(self, exponent):
     from .._tensor import Tensor
     if isinstance(exponent, Tensor):
-        raise _unsupported("pow.Tensor_Tensor", self)
+        raise unsupported("pow.Tensor_Tensor", self)
     if exponent == 0:
         raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense")
     return _pointwise("pow", self, (exponent,), {})
@@ -67,21 +67,50 @@ def _len(self):
     return self.shape[0]
 
 
-_HANDLERS = {"pow": _pow, "float_power": _float_power, "__len__": _len,
+def _no_storage(self, *args, **kwargs):
+    raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+
+def _numpy(self, *, force=False):
+    raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
+
+
+def _item(self):
+    if self.numel() != 1:
+        raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+    return self.to_dense().item()
+
+
+def _contiguous(self, memory_format=None):
+    raise RuntimeError("unsupported memory format option Contiguous")
+
+
+_HANDLERS = {"pow": _pow, "float_power": _float_power, "__len__": _len, "tolist": _no_storage,
+             "data_ptr": _no_storage, "numpy": _numpy, "item": _item, "contiguous": _contiguous,
+             "is_contiguous": lambda self, memory_format=None: False,
+             "stride": lambda self, dim=None: (0,) * self.dim() if dim is None else 0,
+             "storage_offset": lambda self: 0,
              "element_size": lambda self: self._values_.element_size(),
              "is_floating_point": lambda self: self.dtype.is_floating_point,
              "is_complex": lambda self: self.dtype.is_complex}
 
 
-def _unsupported(name, tensor, kernel=None):
+def unsupported(name, tensor, kernel=None):
     """PyTorch's error for an op a sparse layout does not run: its CSR kernels check the layout themselves, where
     no ``kernel`` of the op is named."""
     if tensor.is_sparse_csr and kernel is None:
         return RuntimeError("unsupported tensor layout: SparseCsr")
-    return NotImplementedError(f"Could not run 'aten::{kernel or name}' with arguments from the '{tensor._backend}' backend. This could be because "
-            f"the operator doesn't exist for this backend (ember computes sparse tensors in their conversions, "
-            f"zero-preserving pointwise ops, add/sub/mul, mm/matmul, sparse.sum and sparse.softmax; call .to_dense() "
-            f"first).")
+    return NotImplementedError(f"Could not run 'aten::{kernel or name}' with arguments from the '{tensor._backend}' "
+                               f"backend. This could be because the operator doesn't exist for this backend (ember "
+                               f"computes sparse tensors in their conversions, zero-preserving pointwise ops, "
+                               f"add/sub/mul, mm/matmul, shape ops, sparse.sum and sparse.softmax; call .to_dense() "
+                               f"first).")
+
+
+# The overload PyTorch's error names where it is not the function's own name.
+_KERNELS = {"softmax": "_softmax", "log_softmax": "_log_softmax", "remainder": "remainder.Tensor",
+            "fmod": "fmod.Tensor", "eq": "eq.Tensor", "ne": "ne.Tensor", "lt": "lt.Tensor", "le": "le.Tensor",
+            "gt": "gt.Tensor", "ge": "ge.Tensor", "mean": "mean.dim"}
 
 
 def _public_name(func):
@@ -97,7 +126,7 @@ def torch_function(func, args, kwargs):
     self = args[0] if args else None
     if isinstance(self, SparseBase):
         if name in self._no_pointwise:
-            raise _unsupported(name, self, self._no_pointwise[name])
+            raise unsupported(name, self, self._no_pointwise[name])
         if name in _LINEAR or name in _NONLINEAR:
             return _pointwise(name, self, args[1:], kwargs)
         if name in _IN_PLACE:
@@ -128,7 +157,7 @@ def torch_function(func, args, kwargs):
             sparse = _first_sparse(list(args) + list(kwargs.values()))
             if sparse is None:
                 raise
-            raise _unsupported(name, sparse) from None
+            raise unsupported(name, sparse, _KERNELS.get(name) if sparse.is_sparse else None) from None
 
 
 def _first_sparse(values):
