@@ -280,3 +280,43 @@ def test_in_place_ops_change_the_tensor_itself():
         s = coalesced(lib)
         assert s.mul_(3) is s and s.zero_() is s and s._nnz() == 0 and s.to_dense().abs().sum().item() == 0
         assert s.copy_(uncoalesced(lib)) is s and s._nnz() == 3
+
+
+def arange_dense(lib):
+    return lib.arange(6.0).view(2, 3)
+
+
+@pytest.mark.parametrize("call", {
+    "dense_mask": lambda lib: arange_dense(lib).sparse_mask(coalesced(lib)),
+    "dense_mask_uncoalesced": lambda lib: arange_dense(lib).sparse_mask(uncoalesced(lib)),
+    "sparse_mask_sparse": lambda lib: coalesced(lib).sparse_mask(uncoalesced(lib)),
+    "uncoalesced_mask": lambda lib: uncoalesced(lib).sparse_mask(coalesced(lib)),
+    "hybrid_mask": lambda lib: lib.arange(12.0).view(3, 2, 2).sparse_mask(hybrid(lib)),
+    "mask_dtype": lambda lib: arange_dense(lib).double().sparse_mask(coalesced(lib)),
+    "mask_sizes": lambda lib: arange_dense(lib).sparse_mask(hybrid(lib)),
+    "mask_dense": lambda lib: arange_dense(lib).sparse_mask(arange_dense(lib)),
+    "cat": lambda lib: lib.cat([coalesced(lib), uncoalesced(lib)]),
+    "cat_columns": lambda lib: lib.cat([coalesced(lib), uncoalesced(lib)], -1),
+    "cat_dense_dim": lambda lib: lib.cat([hybrid(lib), hybrid(lib)], 1),
+    "cat_promotes": lambda lib: lib.cat([coalesced(lib), coalesced(lib).double()]),
+    "cat_dense_operand": lambda lib: lib.cat([coalesced(lib), arange_dense(lib)]),
+    "stack": lambda lib: lib.stack([coalesced(lib), uncoalesced(lib)]),
+    "stack_middle": lambda lib: lib.stack([coalesced(lib), coalesced(lib)], 1),
+}.items(), ids=lambda item: item[0])
+def test_sparse_mask_cat_stack(call):
+    same(call[1])
+    if call[0].startswith(("cat", "stack")) and call[0] != "cat_dense_operand":   # the entries in torch's order
+        assert call[1](ember)._indices().tolist() == call[1](torch)._indices().tolist()
+
+
+def test_sparse_mask_gradients():
+    results = []
+    for lib in (torch, ember):
+        dense = lib.arange(6.0, dtype=lib.float64).view(2, 3).requires_grad_()
+        values = lib.tensor([1.5, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        s = lib.sparse_coo_tensor(lib.tensor([[0, 1, 1], [1, 0, 2]]), values, (2, 3)).coalesce()
+        out = dense.sparse_mask(s).to_dense() + s.sparse_mask(s).to_dense() * 2
+        (out * lib.arange(1.0, 7.0, dtype=lib.float64).view(2, 3)).sum().backward()
+        results.append((out.detach().numpy(), dense.grad.numpy(), values.grad.numpy()))
+    for ours, theirs in zip(results[1], results[0]):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)

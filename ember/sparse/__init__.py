@@ -179,6 +179,8 @@ def _install():
     Tensor.to_dense = to_dense
     Tensor.to_sparse_csr = to_sparse_csr
     Tensor.to_sparse_coo = to_sparse
+    from ._shape import sparse_mask
+    Tensor.sparse_mask = sparse_mask
     Tensor.is_sparse_csr = property(lambda self: False)
 
 

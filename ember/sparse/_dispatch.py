@@ -28,6 +28,8 @@ _CONVERSIONS = {"half": _dtype.float16, "float": _dtype.float32, "double": _dtyp
                 "cdouble": _dtype.complex128}
 
 
+_JOINS = frozenset(("cat", "concat", "concatenate", "stack"))
+
 # Ops of a dense first operand that take a sparse second one as its dense form (PyTorch's add(dense, sparse) kernels).
 _DENSE_FIRST = frozenset(("add", "sub", "add_", "sub_", "mul_", "rsub"))
 
@@ -142,6 +144,9 @@ def torch_function(func, args, kwargs):
         own = getattr(type(self), name, None)
         if own is not None and name in _own_methods(type(self)):
             return own(self, *args[1:], **kwargs)
+    elif name in _JOINS and args and isinstance(args[0], (list, tuple)) and _first_sparse(args[0]) is not None:
+        from . import _shape
+        return (_shape.stack if name == "stack" else _shape.cat)(*args, **kwargs)
     elif len(args) >= 2 and isinstance(args[1], SparseBase):
         if name == "mul" and len(args) == 2 and not kwargs:
             return args[1].mul(args[0])   # dense * sparse: the product is sparse, as sparse * dense

@@ -1,11 +1,11 @@
 """Shape ops of sparse COO tensors, as PyTorch runs them: index_select, narrow_copy, select (and integer indexing),
-unsqueeze, transpose, permute, T/mT/H and sum with keepdim. A sparse dim is handled on the indices, a dense dim on the
+unsqueeze, transpose, permute, T/mT/H, sum with keepdim, cat/stack and sparse_mask. A sparse dim is handled on the indices, a dense dim on the
 values; gradients reach the values through ember's dense ops."""
 import numpy
 
 from .._tensor import Tensor, _make
 
-__all__ = ["METHODS", "PROPERTIES", "wrap_dim"]
+__all__ = ["METHODS", "PROPERTIES", "cat", "sparse_mask", "stack", "wrap_dim"]
 
 
 def wrap_dim(self, dim, size=None):
@@ -182,7 +182,58 @@ def sum(self, dim=None, keepdim=False, dtype=None):
     return result
 
 
+def cat(tensors, dim=0, *, out=None):
+    """Sparse tensors joined along ``dim``: a sparse dim offsets the indices, a dense dim pads each one's values with
+    zeros to the joined size (PyTorch leaves the result uncoalesced)."""
+    from .. import cat as dense_cat
+    tensors = list(tensors)
+    for position, tensor in enumerate(tensors):
+        if not getattr(tensor, "is_sparse", False):
+            raise RuntimeError(f"Concatenating sparse tensors, but a dense tensor was found at position {position}.")
+    first = tensors[0]
+    dim = wrap_dim(first, dim)
+    sparse_dim = first.sparse_dim()
+    sizes = [t.shape[dim] for t in tensors]
+    size = list(first.shape)
+    size[dim] = int(numpy.sum(sizes))
+    indices, values, offset = [], [], 0
+    for tensor, extent in zip(tensors, sizes):
+        rows, part = _rows(tensor).copy(), tensor._values_
+        if dim < sparse_dim:
+            rows[dim] += offset
+        else:   # a dense dim: the values padded to the joined extent
+            axis = dim - sparse_dim + 1
+            shape = list(part.shape)
+            before, after = list(shape), list(shape)
+            before[axis], after[axis] = offset, size[dim] - offset - extent
+            part = dense_cat([part.new_zeros(before), part, part.new_zeros(after)], axis)
+        indices.append(rows)
+        values.append(part)
+        offset += extent
+    return _build(numpy.concatenate(indices, axis=1), dense_cat(values, 0), size, False)
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Sparse tensors stacked along a new dim ``dim``."""
+    tensors = list(tensors)
+    dim = wrap_dim(tensors[0], dim, tensors[0].dim() + 1)
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def sparse_mask(self, mask):
+    """This tensor's values (dense or sparse) at the indices of the sparse COO ``mask``, as a sparse tensor."""
+    if not getattr(mask, "is_sparse", False):
+        raise NotImplementedError(f"Could not run 'aten::sparse_mask' with arguments from the "
+                                  f"'{'SparseCPU' if self.is_sparse else 'CPU'}' backend.")
+    if tuple(self.shape) != tuple(mask.shape):
+        raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size {list(self.shape)} but "
+                           f"mask has size {list(mask.shape)}")
+    dense = self.to_dense() if self.is_sparse else self
+    rows = tuple(mask._indices_[d] for d in range(mask.sparse_dim()))
+    return _build(mask._indices_, dense[rows] if rows else dense.unsqueeze(0), mask.shape, mask.is_coalesced())
+
+
 METHODS = {"index_select": index_select, "narrow_copy": narrow_copy, "select": select, "__getitem__": getitem,
            "unsqueeze": unsqueeze, "transpose": transpose, "swapaxes": transpose, "swapdims": transpose, "t": t,
-           "permute": permute, "sum": sum}
+           "permute": permute, "sum": sum, "sparse_mask": sparse_mask}
 PROPERTIES = {"T": t, "mT": lambda self: transpose(self, -2, -1), "H": _conj_t}
