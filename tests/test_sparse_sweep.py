@@ -320,3 +320,17 @@ def test_sparse_mask_gradients():
         results.append((out.detach().numpy(), dense.grad.numpy(), values.grad.numpy()))
     for ours, theirs in zip(results[1], results[0]):
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", {
+    "zeros_like": lambda lib: lib.zeros_like(uncoalesced(lib)),
+    "zeros_like_dtype": lambda lib: lib.zeros_like(coalesced(lib), dtype=lib.float64),
+    "empty_like": lambda lib: lib.empty_like(hybrid(lib)),
+    "zeros_layout": lambda lib: lib.zeros((2, 3), layout=lib.sparse_coo),
+    "zeros_layout_int": lambda lib: lib.zeros(2, 3, layout=lib.sparse_coo, dtype=lib.int64),
+    "empty_layout": lambda lib: lib.empty((2, 3), layout=lib.sparse_coo),
+    "zeros_csr": lambda lib: lib.zeros(2, 3, layout=lib.sparse_csr),
+}.items(), ids=lambda item: item[0])
+def test_sparse_factories(make):
+    same(make[1])
+    assert repr(make[1](ember)) == repr(make[1](torch)).replace("torch.", "ember.")

@@ -641,6 +641,9 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     shape = shape_arg(size)
     if any(s < 0 for s in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")   # PyTorch's own wording for zeros
+    if layout is not None and layout.name != "strided":   # a sparse tensor without entries
+        from ..sparse._coo import sparse_zeros
+        return sparse_zeros(shape, layout, dtype, device, requires_grad)
     return _factory(shape, 0, dtype, device, requires_grad)
 
 
@@ -659,6 +662,9 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
         return write_out(out, empty(*size, dtype=out_dtype(out, dtype), device=device or out.device,
                                     requires_grad=requires_grad, memory_format=memory_format), "empty")
     shape = shape_arg(size)
+    if layout is not None and layout.name != "strided":   # a sparse tensor without entries
+        from ..sparse._coo import sparse_zeros
+        return sparse_zeros(shape, layout, dtype, device, requires_grad)
     return _factory(shape, None, dtype, device, requires_grad, _order_of(memory_format, len(shape)))
 
 

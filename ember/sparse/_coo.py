@@ -464,6 +464,24 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     return result
 
 
+def sparse_zeros(size, layout, dtype=None, device=None, requires_grad=False, sparse_dim=None):
+    """A sparse tensor of ``size`` with no entries, in the COO or CSR ``layout`` (torch.zeros(..., layout=...),
+    torch.zeros_like of a sparse tensor, which keeps its ``sparse_dim``; all dims sparse by default)."""
+    from .. import zeros
+    from ._layout import sparse_csr
+    size = tuple(int(s) for s in size)
+    sparse_dim = len(size) if sparse_dim is None else sparse_dim
+    values = zeros((0,) + size[sparse_dim:], dtype=dtype, device=device)
+    if layout is sparse_csr:
+        from ._csr import sparse_csr_tensor
+        if len(size) != 2:
+            raise RuntimeError(f"sparse CSR tensors must be 2-D in ember, got size {size}")
+        return sparse_csr_tensor(zeros(size[0] + 1, dtype=_dtype.int64), zeros(0, dtype=_dtype.int64), values, size,
+                                 requires_grad=requires_grad)
+    start_dispatch()
+    return _build(_make(numpy.zeros((sparse_dim, 0), numpy.int64)), values.requires_grad_(requires_grad), size, True)
+
+
 def _repr(t):
     from .._tensor_str import PRINT_OPTS, tensor_str
     indent = len("tensor(")

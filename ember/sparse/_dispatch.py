@@ -87,7 +87,13 @@ def _contiguous(self, memory_format=None):
     raise RuntimeError("unsupported memory format option Contiguous")
 
 
-_HANDLERS = {"pow": _pow, "float_power": _float_power, "__len__": _len, "tolist": _no_storage,
+def _zeros_like(self, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None, **kwargs):
+    from ._coo import sparse_zeros
+    return sparse_zeros(self.shape, layout or self.layout, dtype or self.dtype, device or self.device, requires_grad,
+                        self.sparse_dim() if self.is_sparse else None)
+
+
+_HANDLERS = {"zeros_like": _zeros_like, "empty_like": _zeros_like, "pow": _pow, "float_power": _float_power, "__len__": _len, "tolist": _no_storage,
              "data_ptr": _no_storage, "numpy": _numpy, "item": _item, "contiguous": _contiguous,
              "is_contiguous": lambda self, memory_format=None: False,
              "stride": lambda self, dim=None: (0,) * self.dim() if dim is None else 0,
