@@ -627,7 +627,8 @@ _ARITHMETIC = ("sub_", "mul_", "multiply_", "div_", "divide_", "true_divide_", "
                "clamp_max_")   # PyTorch's in-place ops under its "inplace arithmetic" batching rules
 _OWN_RULES = ("fill_", "index_add_", "index_fill_")   # in-place ops with rules of their own
 _FALLBACK = ("pow_", "lerp_", "addcmul_", "addcdiv_", "floor_divide_", "remainder_", "fmod_", "clamp_",
-             "index_copy_", "scatter_", "hypot_", "xlogy_")   # in-place ops PyTorch runs through its vmap fallback
+             "index_copy_", "scatter_", "hypot_", "xlogy_",
+             "ldexp_")   # in-place ops PyTorch runs through its vmap fallback
 
 
 def _inplace_method():
@@ -640,6 +641,8 @@ def _inplace_method():
         name, module = frame.f_code.co_name, frame.f_globals.get("__name__", "")
         if module == "ember.ops._inplace" and name == "method":
             return getattr(frame.f_locals.get("function"), "__name__", "") + "_"
+        if module == "ember.ops.indexing" and name == "_setitem":   # x[key] = value: PyTorch's copy_
+            return "copy_"
         if module.startswith("ember.ops") and name.endswith("_") and not name.startswith("_"):
             return name
         frame = frame.f_back

@@ -9,8 +9,8 @@ an unbatched mask and refuses a batched one, and indexing with a batched boolean
 error; take's and put_'s range errors name the first index out of range, and an empty input gets PyTorch's error.
 Writing through tensor keys alone (x[i] = v) inside vmap is index_put_, as PyTorch's; torch.detach(x), var_mean and
 std_mean run under vmap (they read one example's data); multinomial draws per example with randomness='different'
-(PyTorch's draws) and randomness='error' refuses a random op before it reads its arguments. Each program runs on ember
-and on torch."""
+(PyTorch's draws) and randomness='error' refuses a random op before it reads its arguments; setitem and ldexp_ of a
+batched value into a tensor all examples share get PyTorch's errors. Each program runs on ember and on torch."""
 import numpy as np
 import pytest
 import torch
@@ -295,3 +295,24 @@ RANDOM = {
 @pytest.mark.parametrize("name", RANDOM)
 def test_vmap_multinomial_as_torch(name):
     check(_seeded(RANDOM[name]), warns=False)
+
+
+def _written_into_shared(L, key, value):
+    def write(y):
+        z = L.zeros(4)
+        z[key] = value(y)
+        return z
+    return write
+
+
+UNBATCHED_TARGETS = {
+    "setitem of a batched row": lambda L: L.vmap(_written_into_shared(L, 0, lambda y: y[0]))(L.tensor(_X)),
+    "setitem of a batched slice": lambda L: L.vmap(_written_into_shared(L, slice(None), lambda y: y))(L.tensor(_X)),
+    "ldexp_ by a batched exponent": lambda L: L.vmap(lambda y: L.zeros(4).ldexp_(y))(L.tensor(_X)),
+    "copy_ of a batched tensor": lambda L: L.vmap(lambda y: L.zeros(4).copy_(y))(L.tensor(_X)),
+}
+
+
+@pytest.mark.parametrize("name", UNBATCHED_TARGETS)
+def test_vmap_writes_into_shared_tensors_refused_as_torch(name):
+    check(UNBATCHED_TARGETS[name], warns=False)
