@@ -2,15 +2,16 @@
 times an unbatched vector (dot, vdot, inner, @ gave a trailing dim of 1); in-place ops whose backward reads the
 original self (sin_, mul_) differentiated through vmap (the saved batch-first view of self was overwritten); linalg
 ops whose checks read the input's values (svd, svdvals, eigvals, cond, lu_factor, logdet) ran them on one example's
-data, which vmap refuses; binary_cross_entropy's range check and max_unpool's index check (they branched on a
-batched tensor), and binary_cross_entropy of a NaN probability (PyTorch refuses it); composite ops whose body reads an index or mask out
-of an example (take, masked_scatter, index_put with batched indices, lstsq) now run per example, masked_select batches
-an unbatched mask and refuses a batched one, and indexing with a batched boolean mask raises PyTorch's dynamic-shape
-error; take's and put_'s range errors name the first index out of range, and an empty input gets PyTorch's error.
-Writing through tensor keys alone (x[i] = v) inside vmap is index_put_, as PyTorch's; torch.detach(x), var_mean and
-std_mean run under vmap (they read one example's data); multinomial draws per example with randomness='different'
-(PyTorch's draws) and randomness='error' refuses a random op before it reads its arguments; setitem and ldexp_ of a
-batched value into a tensor all examples share get PyTorch's errors. Each program runs on ember and on torch."""
+data, which vmap refuses; binary_cross_entropy's range check and max_unpool's index check (they branched on a batched
+tensor), and binary_cross_entropy of a NaN probability (PyTorch refuses it); composite ops whose body reads an index
+or mask out of an example (take, masked_scatter, index_put with batched indices, lstsq) now run per example,
+masked_select batches an unbatched mask and refuses a batched one, and indexing with a batched boolean mask raises
+PyTorch's dynamic-shape error; take's and put_'s range errors name the first index out of range, and an empty input
+gets PyTorch's error. Writing through tensor keys alone (x[i] = v) inside vmap is index_put_, as PyTorch's;
+torch.detach(x), var_mean and std_mean run under vmap (they read one example's data); multinomial draws per example
+with randomness='different' (PyTorch's draws) and randomness='error' refuses a random op before it reads its
+arguments; setitem and ldexp_ of a batched value into a tensor all examples share get PyTorch's errors. Each program
+runs on ember and on torch."""
 import numpy as np
 import pytest
 import torch
