@@ -334,3 +334,23 @@ def test_sparse_mask_gradients():
 def test_sparse_factories(make):
     same(make[1])
     assert repr(make[1](ember)) == repr(make[1](torch)).replace("torch.", "ember.")
+
+
+@pytest.mark.parametrize("call", {
+    "to_dense_dtype": lambda lib: coalesced(lib).to_dense(lib.float64),
+    "csr_to_dense_dtype": lambda lib: csr(lib).to_dense(lib.float64),
+    "to_sparse_other_dim": lambda lib: coalesced(lib).to_sparse(1),
+    "to_sparse_same_dim": lambda lib: coalesced(lib).to_sparse(2),
+    "csr_to_sparse_dim": lambda lib: csr(lib).to_sparse(1),
+    "to_sparse_coo": lambda lib: uncoalesced(lib).to_sparse_coo(),
+    "dense_to_sparse_range": lambda lib: arange_dense(lib).to_sparse(3),
+    "dense_to_sparse_negative": lambda lib: arange_dense(lib).to_sparse(-1),
+    "float_index_lists": lambda lib: lib.sparse_coo_tensor([[0.0, 1.0]], [1.0, 2.0], (2,)),
+    "float_index_tensor": lambda lib: lib.sparse_coo_tensor(lib.tensor([[0.0, 1.7]]), [1.0, 2.0], (2,)),
+    "bool_index_tensor": lambda lib: lib.sparse_coo_tensor(lib.tensor([[True, False]]), [1.0, 2.0], (2,)),
+    "scalar_values": lambda lib: lib.sparse_coo_tensor([[0, 1]], 1.0, (2,)),
+    "size_too_short": lambda lib: lib.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2,)),
+    "size_too_long": lambda lib: lib.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2, 2)),
+}.items(), ids=lambda item: item[0])
+def test_conversion_and_constructor_errors(call):
+    same(call[1])

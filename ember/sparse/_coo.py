@@ -186,7 +186,9 @@ class SparseTensor(SparseBase):
     def to_dense(self, dtype=None, *, masked_grad=True):
         """The same tensor in the strided layout (duplicate entries summed)."""
         from .. import zeros
-        values = self._values_ if dtype is None else self._values_.to(dtype)
+        if dtype is not None:
+            raise RuntimeError("dtype argument is not supported by sparse_to_dense")
+        values = self._values_
         flat = _linear(self._indices_._data, self._size[:self.sparse_dim()])
         dense = zeros((self._sparse_numel(),) + tuple(values.shape[1:]), dtype=values.dtype, device=values.device)
         return dense.index_add(0, _make(flat), values).reshape(self._size)
@@ -195,6 +197,10 @@ class SparseTensor(SparseBase):
         return int(numpy.prod(self._size[:self.sparse_dim()], dtype=numpy.int64))
 
     def to_sparse(self, *args, layout=None, **kwargs):
+        sparse_dim = args[0] if args else kwargs.get("sparse_dim")
+        if sparse_dim is not None and sparse_dim != self.sparse_dim():
+            raise RuntimeError("to_sparse: conversion from Sparse to Sparse with sparse_dim argument !=self.sparse_dim()"
+                               " is not supported")
         if layout is None or layout is sparse_coo:
             return self
         from ._csr import to_sparse_csr
@@ -203,6 +209,9 @@ class SparseTensor(SparseBase):
     def to_sparse_csr(self, dense_dim=None):
         from ._csr import to_sparse_csr
         return to_sparse_csr(self.to_dense())
+
+    def to_sparse_coo(self):
+        return self
 
     def coalesce(self):
         """Sorted, unique indices; values at repeated indices summed."""
@@ -383,7 +392,8 @@ def _build_from_dense(dense, sparse_dim=None):
     data = dense.detach()._data
     sparse_dim = dense.dim() if sparse_dim is None else sparse_dim
     if not 0 <= sparse_dim <= dense.dim():
-        raise RuntimeError(f"sparse_dim argument must be in [0, {dense.dim()}] range, but {sparse_dim} is given")
+        raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{dense.dim()}] range, but {sparse_dim} "
+                           f"is given")
     if sparse_dim == 0 and dense.dim():
         raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
     if sparse_dim == 0:   # a 0-d tensor: one entry holding it
@@ -417,17 +427,18 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     from the largest index when omitted."""
     from .. import tensor
     start_dispatch()
-    indices = indices if isinstance(indices, Tensor) else tensor(indices, device=device)
+    indices = indices if isinstance(indices, Tensor) else tensor(indices, dtype=_dtype.int64, device=device)
     values = values if isinstance(values, Tensor) else tensor(values, dtype=dtype, device=device)
     if dtype is not None and values.dtype is not dtype:
         values = values.to(dtype)
-    if indices.dtype is not _dtype.int64:
-        if indices.dtype.is_floating_point or indices.dtype.is_complex or indices.dtype is _dtype.bool_:
-            raise RuntimeError("indices must be an int64 tensor")
+    if indices.dtype is not _dtype.int64:   # PyTorch's factory casts any index tensor to int64 (floats truncated)
         indices = indices.long()
     if indices.dim() != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(indices.shape)}")
-    if values.dim() == 0:
+    if values.dim() == 0:   # a 0-d value counts as one, as PyTorch's check reads it
+        if indices.shape[1] != 1:
+            raise RuntimeError(f"indices and values must have same nnz, but got nnz from indices: {indices.shape[1]}, "
+                               f"nnz from values: 1")
         raise RuntimeError("values must be at least 1-D")
     if indices.shape[1] != values.shape[0]:
         raise RuntimeError(f"indices and values must have same nnz, but got nnz from indices: {indices.shape[1]}, "
@@ -439,8 +450,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         size = size + tuple(values.shape[1:])
     size = tuple(int(s) for s in size)
     if len(size) != sparse_dim + values.dim() - 1:
-        raise RuntimeError(f"number of dimensions must be sparse_dim ({sparse_dim}) + dense_dim "
-                           f"({values.dim() - 1}), but got {len(size)}")
+        raise RuntimeError(f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(size)}, "
+                           f"sparse_dim = {sparse_dim}, dense_dim = {values.dim() - 1}")
     if tuple(values.shape[1:]) != size[sparse_dim:]:
         raise RuntimeError(f"values has incorrect size, expected {[values.shape[0], *size[sparse_dim:]]}, got "
                            f"{list(values.shape)}")

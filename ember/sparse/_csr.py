@@ -87,13 +87,19 @@ class SparseCsrTensor(SparseBase):
 
     def to_sparse(self, *args, **kwargs):
         from ._coo import _build
+        sparse_dim = args[0] if args else kwargs.get("sparse_dim")
+        if sparse_dim is not None and sparse_dim != 2:
+            raise RuntimeError("sparse_compressed_to_sparse: conversion from SparseCsr to Sparse with sparse_dim "
+                               "argument !=2 is not supported")
         return _build(_make(self._coo_indices()), self._values_, self._size, True)
 
     def to_sparse_coo(self):
         return self.to_sparse()
 
     def to_dense(self, dtype=None, *, masked_grad=True):
-        return self.to_sparse().to_dense(dtype)
+        if dtype is not None:
+            raise RuntimeError("dtype argument is not supported by sparse_csr_to_dense")
+        return self.to_sparse().to_dense()
 
     def to_sparse_csr(self, dense_dim=None):
         return self
