@@ -47,9 +47,10 @@ def same(call):
     assert got == expected
 
 
-def call_on(getattr, lib, name, tensor):
-    """``lib.<name>(tensor)``, looked up after the tensor is made (ember's sparse dispatch starts with the first)."""
-    return getattr(lib, name)(tensor)
+def call_on(getattr, lib, name, tensor, *args):
+    """``lib.<name>(tensor, *args)``, looked up after the tensor is made (ember's sparse dispatch starts with the
+    first sparse tensor a program makes)."""
+    return getattr(lib, name)(tensor, *args)
 
 
 UNARY = [
@@ -266,7 +267,7 @@ def test_shape_op_gradients_reach_values(op):
     "numpy": lambda lib: coalesced(lib).numpy(),
     "item": lambda lib: coalesced(lib).item(),
     "tolist": lambda lib: coalesced(lib).tolist(),
-    "softmax_error": lambda lib: lib.softmax(coalesced(lib), 1),
+    "softmax_error": lambda lib: call_on(getattr, lib, "softmax", coalesced(lib), 1),
     "log_softmax_error": lambda lib: coalesced(lib).log_softmax(1),
     "remainder_error": lambda lib: coalesced(lib).remainder(2),
     "eq_error": lambda lib: coalesced(lib) == coalesced(lib),
@@ -354,3 +355,27 @@ def test_sparse_factories(make):
 }.items(), ids=lambda item: item[0])
 def test_conversion_and_constructor_errors(call):
     same(call[1])
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("case", [("hybrid", 0), ("hybrid", 1), ("hybrid", -1), ("three_d", 1), ("coalesced", 2),
+                                  ("uncoalesced", -1)], ids=str)
+def test_sparse_softmax_hybrid_and_dims(case, log):
+    make = {"hybrid": hybrid, "three_d": three_d, "coalesced": coalesced, "uncoalesced": uncoalesced}[case[0]]
+    function = "log_softmax" if log else "softmax"
+    same(lambda lib: getattr(lib.sparse, function)(make(lib), case[1]))
+    if case == ("hybrid", -1):   # torch's backward along a negative dense dim is not softmax's (its gradients do not
+        return                   # sum to 0 over the dim); ember's is, as along dim 2
+    results = []
+    for lib in (torch, ember):
+        values = make(lib).coalesce()._values().double().requires_grad_()
+        s = lib.sparse_coo_tensor(make(lib).coalesce()._indices(), values, make(lib).shape)
+        try:
+            out = getattr(lib.sparse, function)(s, case[1])
+        except IndexError:
+            return
+        weights = lib.arange(1.0, out.numel() + 1, dtype=lib.float64).view(out.shape)
+        (out.to_dense() * weights).sum().backward()
+        results.append((out.to_dense().detach().numpy(), values.grad.numpy()))
+    for ours, theirs in zip(results[1], results[0]):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -142,10 +142,15 @@ def sum(input, dim=None, dtype=None):
 def _softmax(input, dim, log):
     if not input.is_sparse:
         return input.log_softmax(dim) if log else input.softmax(dim)
-    if input.dense_dim():
-        raise RuntimeError("sparse softmax: hybrid sparse tensors are not supported in ember")
+    from ._shape import wrap_dim
+    dim = wrap_dim(input, dim)
     coalesced = input.coalesce()
-    dim %= input.dim()
+    sparse_dim = input.sparse_dim()
+    if dim >= sparse_dim:   # along a dense dim: each stored entry's values on their own
+        values = coalesced._values_
+        out = values.log_softmax(dim - sparse_dim + 1) if log else values.softmax(dim - sparse_dim + 1)
+        from ._coo import _build
+        return _build(coalesced._indices_, out, input.shape, True)
     indices = coalesced._indices_._data
     others = numpy.delete(indices, dim, axis=0)
     _, group = numpy.unique(others.T, axis=0, return_inverse=True) if others.shape[0] else \
@@ -154,10 +159,10 @@ def _softmax(input, dim, log):
     values = coalesced._values_
     from .. import zeros
     count = int(group._data.max()) + 1 if values.shape[0] else 0
-    peak = numpy.full(count, -numpy.inf, values.detach().numpy().dtype)
+    peak = numpy.full((count,) + tuple(values.shape[1:]), -numpy.inf, values.detach().numpy().dtype)
     numpy.maximum.at(peak, group._data, values.detach().numpy())   # a constant per group keeps exp in range
     shifted = values - _make(peak).index_select(0, group)
-    total = zeros(count, dtype=values.dtype).index_add(0, group, shifted.exp())
+    total = zeros((count,) + tuple(values.shape[1:]), dtype=values.dtype).index_add(0, group, shifted.exp())
     out = shifted - total.log().index_select(0, group) if log else shifted.exp() / total.index_select(0, group)
     from ._coo import _build
     return _build(coalesced._indices_, out, input.shape, True)
