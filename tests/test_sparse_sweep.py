@@ -379,3 +379,33 @@ def test_sparse_softmax_hybrid_and_dims(case, log):
         results.append((out.to_dense().detach().numpy(), values.grad.numpy()))
     for ours, theirs in zip(results[1], results[0]):
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def square(lib):
+    return lib.sparse_coo_tensor(lib.tensor([[0, 2, 0], [1, 0, 2]]), lib.tensor([2.0, 1.0, 3.0]), (3, 3))
+
+
+@pytest.mark.parametrize("call", {
+    "smm": lambda lib: lib.smm(square(lib), lib.arange(6.0).view(3, 2)),
+    "smm_method": lambda lib: square(lib).smm(lib.arange(6.0).view(3, 2)),
+    "smm_dense": lambda lib: lib.smm(lib.ones(3, 3), lib.ones(3, 2)),
+    "hspmm": lambda lib: lib.hspmm(square(lib), lib.arange(6.0).view(3, 2)),
+    "csr_times_scalar": lambda lib: csr(lib) * 2,
+    "scalar_times_csr": lambda lib: 2 * csr(lib),
+    "csr_times_0d": lambda lib: csr(lib) * lib.tensor(2.0),
+    "csr_times_dense": lambda lib: csr(lib) * lib.arange(6.0).view(2, 3),
+    "csr_times_csr": lambda lib: csr(lib) * csr(lib),
+    "csr_plus_csr": lambda lib: csr(lib) + csr(lib),
+    "csr_plus_dense": lambda lib: csr(lib) + lib.ones(2, 3),
+    "dense_plus_csr": lambda lib: lib.ones(2, 3) + csr(lib),
+    "csr_div": lambda lib: csr(lib) / 2,
+    "csr_sub": lambda lib: csr(lib) - csr(lib),
+    "csr_matvec": lambda lib: csr(lib) @ lib.ones(3),
+    "csr_mv": lambda lib: lib.mv(csr(lib), lib.ones(3)),
+    "csr_addmm": lambda lib: lib.addmm(lib.ones(2, 2), csr(lib), lib.ones(3, 2)),
+    "csr_mul_": lambda lib: csr(lib).mul_(2),
+}.items(), ids=lambda item: item[0])
+def test_hybrid_products_and_csr_arithmetic(call):
+    same(call[1])
+    if call[0] in ("smm", "hspmm"):
+        assert call[1](ember)._indices().tolist() == call[1](torch)._indices().tolist()

@@ -108,6 +108,31 @@ def dense_times_sparse(mat1, mat2, fold=False):
 spmm = mm
 
 
+def smm(input, mat2):
+    """sparse @ dense as a sparse COO tensor (torch.smm): every row of input with entries gives a full row."""
+    if not getattr(input, "is_sparse", False):
+        raise RuntimeError("tensor.sspaddmm(...) can only be called on sparse tensors")
+    rows = hspmm(input, mat2)
+    entries = rows._indices_._data[0].repeat(mat2.shape[1])
+    columns = numpy.tile(numpy.arange(mat2.shape[1], dtype=numpy.int64), rows._nnz())
+    order = numpy.argsort(entries, kind="stable")
+    from ._coo import _build
+    indices = numpy.stack([entries[order], columns])
+    return _build(_make(indices), rows._values_.reshape(-1), (input.shape[0], mat2.shape[1]), False)
+
+
+def hspmm(mat1, mat2):
+    """sparse @ dense as a hybrid COO tensor (torch.hspmm): one entry per row of mat1 that has entries, holding
+    that row of the product."""
+    if not getattr(mat1, "is_sparse", False):
+        raise NotImplementedError("Could not run 'aten::hspmm' with arguments from the 'CPU' backend.")
+    product = mm(mat1, mat2)
+    rows = numpy.unique(mat1.coalesce()._indices_._data[0])
+    from ._coo import _build
+    return _build(_make(rows.reshape(1, -1)), product.index_select(0, _make(rows)), (mat1.shape[0], mat2.shape[1]),
+                  False)
+
+
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     """beta * mat + alpha * (sparse mat1 @ dense mat2)."""
     return mat * beta + mm(mat1, mat2) * alpha
@@ -187,6 +212,7 @@ def _install():
     from ._shape import sparse_mask
     Tensor.sparse_mask = sparse_mask
     Tensor.is_sparse_csr = property(lambda self: False)
+    SparseTensor.smm = smm
 
 
 _install()

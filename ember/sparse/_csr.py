@@ -111,7 +111,44 @@ class SparseCsrTensor(SparseBase):
             return self.to_sparse().mm(mat2.to_sparse()).to_sparse_csr()
         return self.to_sparse().mm(mat2)
 
-    matmul = __matmul__ = mm
+    def matmul(self, other):
+        """mm, or a matrix-vector product for a vector ``other``."""
+        if isinstance(other, Tensor) and other.dim() == 1:
+            return self.to_sparse().mv(other)
+        return self.mm(other)
+
+    __matmul__ = matmul
+
+    def mv(self, vec):
+        return self.to_sparse().mv(vec)
+
+    # --- arithmetic: on the values where the pattern stays, else through the COO layout --------------------------
+    def mul(self, other):
+        """CSR * scalar (or 0-d tensor) scales the values; CSR * dense or CSR keeps this pattern's entries."""
+        if not isinstance(other, Tensor) or (other.dim() == 0 and not isinstance(other, SparseBase)):
+            return self._with_values(self._values_ * other)
+        other = other.to_sparse() if getattr(other, "is_sparse_csr", False) else other
+        return self.to_sparse().mul(other).to_sparse_csr()
+
+    __mul__ = __rmul__ = mul
+
+    def add(self, other, *, alpha=1):
+        """CSR + CSR is CSR; CSR + dense is dense."""
+        if getattr(other, "is_sparse_csr", False):
+            return self.to_sparse().add(other.to_sparse(), alpha=alpha).to_sparse_csr()
+        if isinstance(other, Tensor) and not isinstance(other, SparseBase):
+            return self.to_dense().add(other, alpha=alpha)
+        from ._dispatch import unsupported
+        raise unsupported("add", self)
+
+    __add__ = __radd__ = add
+
+    def mul_(self, other):
+        """In place: this tensor takes the product's entries."""
+        result = self.mul(other)
+        self._crow, self._col, self._values_ = result._crow, result._col, result._values_.to(self.dtype)
+        self._version_counter[0] += 1
+        return self
 
     def _dense_mm(self, dense, fold=False):
         """``dense @ self`` (a dense result), for mm and (``fold``: vectors and batches too) matmul with a sparse

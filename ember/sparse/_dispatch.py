@@ -158,7 +158,7 @@ def torch_function(func, args, kwargs):
             return args[1].mul(args[0])   # dense * sparse: the product is sparse, as sparse * dense
         if name in _DENSE_FIRST:   # dense + sparse and the like: a dense result, the sparse operand densified
             return func(args[0], args[1].to_dense(), *args[2:], **kwargs)
-        if name == "addmm" and args[1].is_sparse:   # torch.addmm(dense, sparse, dense)
+        if name == "addmm":   # torch.addmm(dense, sparse, dense)
             from . import addmm
             return addmm(*args, **kwargs)
     with DisableTorchFunctionSubclass():
