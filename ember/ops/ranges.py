@@ -9,7 +9,7 @@ from .._warnings import warn
 from ._util import argument_error, out_dtype, write_out
 from .creation import _dtype_arg, _finish, _number
 
-__all__ = ["arange", "range", "linspace", "logspace"]
+__all__ = ["arange", "linspace", "logspace", "range"]
 
 
 _ARANGE_GRAIN = 32768   # ATen's internal::GRAIN_SIZE, below which parallel_for runs one chunk
@@ -71,7 +71,7 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
     if end is None:
         start, end = 0, start
     if dtype is None:
-        floating = any(isinstance(v, float) or isinstance(v, numpy.floating) for v in (start, end, step))
+        floating = any(isinstance(v, (float, numpy.floating)) for v in (start, end, step))
         dtype = _dtype.get_default_dtype() if floating else _dtype.int64
     dtype = _dtype_arg(dtype)
     if step == 0:
@@ -133,8 +133,10 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     dtype = _dtype_arg(dtype)
     xp = _backend.xp_for(_backend.as_device(device))
     with numpy.errstate(over="ignore", invalid="ignore"):
-        if dtype.is_complex or dtype.itemsize == 2 and dtype.is_floating_point:
-            array = _linspace_wide(start, end, steps, numpy.complex128 if dtype.is_complex else numpy.float64)
+        if dtype.is_complex:
+            array = _linspace_wide(start, end, steps, numpy.complex128)
+        elif dtype.itemsize == 2 and dtype.is_floating_point:
+            array = _linspace_narrow(start, end, steps, dtype.numpy.type)
         else:
             array = _linspace_fused(start, end, steps, dtype.numpy)
         return _finish(xp.asarray(array.astype(dtype.numpy)), requires_grad)
@@ -149,12 +151,24 @@ def _linspace_halves(steps):
 
 
 def _linspace_wide(start, end, steps, wide):
-    """linspace computed in float64 (complex128) and left for the caller to round: complex and 16-bit floats."""
+    """linspace computed in float64 (complex128) and left for the caller to round: the complex dtypes."""
     if steps == 1:
         return numpy.full((1,), start, dtype=wide)
     lower, k = _linspace_halves(steps)
     step = (end - start) / (steps - 1)
     return numpy.where(lower, start + step * k, end - step * k).astype(wide)
+
+
+def _linspace_narrow(start, end, steps, scalar):
+    """linspace in float16 / bfloat16 as PyTorch's kernel computes it: the bounds and the step in the dtype, and
+    ``step * k`` and the sum (or difference) each rounded to it."""
+    if steps <= 1:
+        return numpy.full((steps,), scalar(start))
+    start, end = scalar(start), scalar(end)
+    step = scalar(scalar(end - start) / scalar(steps - 1))
+    lower, k = _linspace_halves(steps)
+    offsets = (step * k.astype(scalar)).astype(scalar)
+    return numpy.where(lower, start + offsets, end - offsets).astype(scalar)
 
 
 def _linspace_fused(start, end, steps, np_dtype):
