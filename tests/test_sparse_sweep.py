@@ -409,3 +409,26 @@ def test_hybrid_products_and_csr_arithmetic(call):
     same(call[1])
     if call[0] in ("smm", "hspmm"):
         assert call[1](ember)._indices().tolist() == call[1](torch)._indices().tolist()
+
+
+def diagonals(lib):
+    return lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+
+
+@pytest.mark.parametrize("call", {
+    "spdiags": lambda lib: lib.sparse.spdiags(diagonals(lib), lib.tensor([0, -1, 1]), (3, 3)),
+    "spdiags_wide": lambda lib: lib.sparse.spdiags(diagonals(lib), lib.tensor([0, -1, 1]), (3, 4)),
+    "spdiags_short": lambda lib: lib.sparse.spdiags(diagonals(lib), lib.tensor([0, -1, 1]), (2, 3)),
+    "spdiags_vector": lambda lib: lib.sparse.spdiags(diagonals(lib)[0], lib.tensor([0]), (3, 3)),
+    "spdiags_csr": lambda lib: lib.sparse.spdiags(diagonals(lib), lib.tensor([0, -1, 1]), (3, 3),
+                                                  layout=lib.sparse_csr),
+    "spdiags_repeated": lambda lib: lib.sparse.spdiags(diagonals(lib), lib.tensor([0, 0, 1]), (3, 3)),
+    "spdiags_count": lambda lib: lib.sparse.spdiags(diagonals(lib), lib.tensor([0, -1]), (3, 3)),
+    "sampled_addmm": lambda lib: lib.sparse.sampled_addmm(csr(lib), lib.arange(8.0).view(2, 4),
+                                                          lib.arange(12.0).view(4, 3), beta=0.5, alpha=2),
+    "sampled_addmm_coo": lambda lib: lib.sparse.sampled_addmm(coalesced(lib), lib.ones(2, 4), lib.ones(4, 3)),
+}.items(), ids=lambda item: item[0])
+def test_spdiags_and_sampled_addmm(call):
+    same(call[1])
+    if call[0] in ("spdiags", "spdiags_short"):
+        assert call[1](ember)._indices().tolist() == call[1](torch)._indices().tolist()

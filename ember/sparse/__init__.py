@@ -7,7 +7,8 @@ from ._coo import SparseTensor, check_sparse_tensor_invariants, sparse_coo_tenso
 from ._csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr
 from ._layout import jagged, layout, sparse_coo, sparse_csr, strided
 
-__all__ = ["mm", "sum", "addmm", "softmax", "log_softmax", "check_sparse_tensor_invariants"]
+__all__ = ["addmm", "check_sparse_tensor_invariants", "log_softmax", "mm", "sampled_addmm", "softmax", "spdiags",
+           "sum"]
 
 
 def _check_mm(sparse, dense):
@@ -136,6 +137,44 @@ def hspmm(mat1, mat2):
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     """beta * mat + alpha * (sparse mat1 @ dense mat2)."""
     return mat * beta + mm(mat1, mat2) * alpha
+
+
+def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None):
+    """beta * input + alpha * (mat1 @ mat2) at the stored entries of the CSR ``input`` only (a CSR result),
+    differentiable in all three."""
+    if not getattr(input, "is_sparse_csr", False):
+        raise NotImplementedError(f"Could not run 'aten::sparse_sampled_addmm' with arguments from the "
+                                  f"'{'SparseCPU' if getattr(input, 'is_sparse', False) else 'CPU'}' backend.")
+    rows, cols = (_make(part) for part in input._coo_indices())
+    sampled = (mat1.index_select(0, rows) * mat2.t().index_select(0, cols)).sum(-1)
+    return input._with_values(input._values_ * beta + sampled * alpha)
+
+
+def spdiags(diagonals, offsets, shape, layout=None):  # noqa: F811  (torch's keyword shadows the layout class)
+    """A sparse matrix of ``shape`` with row k of ``diagonals`` on the diagonal ``offsets[k]`` (0 main, > 0 above,
+    < 0 below): element j of it lands in column j, as scipy's spdiags; COO, or ``layout``."""
+    diagonals = diagonals.unsqueeze(0) if diagonals.dim() == 1 else diagonals
+    offsets = [int(o) for o in offsets.reshape(-1).tolist()]
+    if len(offsets) != diagonals.shape[0]:
+        raise RuntimeError(f"Number of diagonals ({diagonals.shape[0]}) does not match the number of offsets "
+                           f"({len(offsets)})")
+    if len(set(offsets)) != len(offsets):
+        raise RuntimeError("Offset tensor contains duplicate values")
+    rows_count, cols_count = (int(s) for s in shape)
+    rows, cols, picks = [], [], []
+    for k, offset in enumerate(offsets):
+        columns = numpy.arange(min(cols_count, diagonals.shape[1]), dtype=numpy.int64)
+        columns = columns[(columns - offset >= 0) & (columns - offset < rows_count)]
+        rows.append(columns - offset)
+        cols.append(columns)
+        picks.append(k * diagonals.shape[1] + columns)
+    from ._base import start_dispatch
+    from ._coo import _build
+    start_dispatch()
+    indices = numpy.stack([numpy.concatenate(rows), numpy.concatenate(cols)]).astype(numpy.int64)
+    values = diagonals.reshape(-1).index_select(0, _make(numpy.concatenate(picks).astype(numpy.int64)))
+    result = _build(_make(indices), values, (rows_count, cols_count), indices.shape[1] <= 1)
+    return result if layout is None or layout is sparse_coo else result.to_sparse(layout=layout)
 
 
 def sum(input, dim=None, dtype=None):
