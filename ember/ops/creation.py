@@ -633,7 +633,7 @@ def _like_layout(input, memory_format):
     return format_order(memory_format, input.ndim), None
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of zeros of the given shape."""
     if out is not None:
         return write_out(out, zeros(*size, dtype=out_dtype(out, dtype), device=device or out.device,
@@ -647,7 +647,7 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     return _factory(shape, 0, dtype, device, requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of ones of the given shape."""
     if out is not None:
         return write_out(out, ones(*size, dtype=out_dtype(out, dtype), device=device or out.device,
@@ -715,7 +715,7 @@ def _fill_dtype(fill_value):
     raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of the given shape filled with ``fill_value``; dtype follows the fill value as in PyTorch."""
     if out is not None:
         return write_out(out, full(size, fill_value, dtype=out_dtype(out, dtype), device=device or out.device,
@@ -730,7 +730,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     return _factory(shape_arg((size,)), fill_value, dtype, device, requires_grad)
 
 
-def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A 0-d tensor holding ``s`` (default dtype unless given)."""
     return full((), s, dtype=dtype or _dtype.get_default_dtype(), device=device, requires_grad=requires_grad)
 
@@ -749,22 +749,26 @@ def _new_like(input, fill, dtype, device, requires_grad, memory_format):
     return _factory(shape, fill, *_like(input, dtype, device), requires_grad, *_like_layout(input, memory_format))
 
 
-def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+               memory_format=None):
     """Zeros with the shape (and by default dtype and device) of ``input``."""
     return _new_like(input, 0, dtype, device, requires_grad, memory_format)
 
 
-def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+              memory_format=None):
     """Ones with the shape (and by default dtype and device) of ``input``."""
     return _new_like(input, 1, dtype, device, requires_grad, memory_format)
 
 
-def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+               memory_format=None):
     """An uninitialised tensor with the shape (and by default dtype and device) of ``input``."""
     return _new_like(input, None, dtype, device, requires_grad, memory_format)
 
 
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+              memory_format=None):
     """``fill_value`` everywhere, with the shape (and by default dtype and device) of ``input``."""
     fill_value, target = _number(fill_value), _dtype_arg(dtype) if dtype is not None else getattr(input, "dtype", None)
     return _new_like(input, fill_value if target is None else real_scalar(fill_value, target), dtype, device,
@@ -824,7 +828,7 @@ def _int_args(*values):
         raise
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """An ``n`` by ``m`` matrix with ones on the diagonal."""
     if out is not None:
         return write_out(out, eye(n, m, dtype=out_dtype(out, dtype), device=device or out.device,

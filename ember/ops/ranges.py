@@ -54,7 +54,8 @@ def _cpu_float_arange(start, step, count, dtype):
     return out
 
 
-def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False):
     """Values from ``start`` up to (not including) ``end`` spaced by ``step``; int64 unless any bound is a float.
 
     The length is ``ceil((end - start) / step)`` computed in double precision, as in PyTorch.
@@ -117,7 +118,8 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
                   requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if out is not None:
         return write_out(out, linspace(start, end, steps, dtype=out_dtype(out, dtype), device=device or out.device,
@@ -220,7 +222,8 @@ def _trailing_zeros(n):
     return (n & -n).bit_length() - 1
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
     """``steps`` values from ``base**start`` to ``base**end`` spaced evenly on a log scale."""
     if out is not None:
         return write_out(out, logspace(start, end, steps, base, dtype=out_dtype(out, dtype),

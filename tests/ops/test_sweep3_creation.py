@@ -13,3 +13,16 @@ LINSPACES = [(0, 10, 4), (1, 0, 4), (0, 7, 4), (0, 1, 5), (-3.3, 7.1, 11), (2.5,
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_linspace_in_16_bit_floats(args, dtype):
     same_listing(lambda L: L.linspace(*args, dtype=getattr(L, dtype)))
+
+
+FACTORIES = [lambda L, **k: L.zeros(2, 3, **k), lambda L, **k: L.ones((2,), **k), lambda L, **k: L.full((2,), 1.5, **k),
+             lambda L, **k: L.scalar_tensor(2, **k), lambda L, **k: L.eye(2, **k), lambda L, **k: L.arange(3, **k),
+             lambda L, **k: L.linspace(0, 1, 3, **k),
+             lambda L, **k: L.logspace(0, 1, 3, **k), lambda L, **k: L.zeros_like(L.ones(2), **k),
+             lambda L, **k: L.ones_like(L.ones(2), **k), lambda L, **k: L.full_like(L.ones(2), 7, **k),
+             lambda L, **k: tuple(L.empty_like(L.ones(2), **k).shape)]
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_factories_take_pin_memory(factory):
+    same_listing(lambda L: factory(L, pin_memory=False))
