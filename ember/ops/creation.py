@@ -218,6 +218,13 @@ def _flat_python(data):
         yield data
 
 
+def _check_python_ints(data):
+    """PyTorch's uint64 store takes only Python ints (and bools) from Python data: a float, a NumPy scalar, an array
+    or a tensor inside a list is refused with its TypeError."""
+    if any(not isinstance(value, int) for value in _flat_python(data)):
+        raise TypeError("an integer is required")
+
+
 def _check_fits(array, target):
     """PyTorch's RuntimeError when Python data holds values outside an integer ``target``'s range."""
     if array.size == 0 or not target._category == _dtype._INT or array.dtype.kind not in "fiu":
@@ -273,6 +280,8 @@ def _to_numpy(data, dtype, infer=True):
             return array.astype(dtype.numpy)
     if not infer and dtype is _dtype.bool_:
         data = _truth_values(data)
+    if dtype is _dtype.uint64 and isinstance(data, (list, tuple, float, builtins.complex, numpy.generic)):
+        _check_python_ints(data)
     try:
         inferred = _infer_dtype(data) or dtype
     except (RuntimeError, TypeError):
@@ -409,6 +418,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
                                          stacklevel=3))
         if shared is not None:
             return asarray(shared, device=device, copy=copy, requires_grad=requires_grad)
+    if isinstance(obj, numpy.generic):   # read as the 0-d array it gives (a uint64 one too, unlike tensor's store)
+        obj = numpy.asarray(obj)
     result = _as_tensor(obj, dtype, device)
     source = obj._data if isinstance(obj, Tensor) else obj
     shares = result._data is source or isinstance(obj, (Tensor, numpy.ndarray)) and _on_host(result._data) and \

@@ -26,3 +26,25 @@ FACTORIES = [lambda L, **k: L.zeros(2, 3, **k), lambda L, **k: L.ones((2,), **k)
 @pytest.mark.parametrize("factory", FACTORIES)
 def test_factories_take_pin_memory(factory):
     same_listing(lambda L: factory(L, pin_memory=False))
+
+
+UINT64_DATA = [5, True, 2 ** 64 - 1, 2 ** 64, -1, 5.0, 2.7, float("nan"), 1j, [5, 6], [5, 6.0], [[1, 2], [3, 4.5]],
+               [[], []], "np.uint64(5)", "np.int64(5)", "np.bool_(True)", "[np.uint64(3)]", "L.tensor(5)",
+               "[L.tensor(5), 6]", "np.array(5, dtype=np.uint64)", "np.arange(3, dtype=np.uint64)",
+               "[np.arange(2, dtype=np.uint64)]"]
+
+
+def _data(L, spec):
+    import numpy as np
+    return eval(spec, {"np": np, "L": L}) if isinstance(spec, str) else spec
+
+
+@pytest.mark.parametrize("data", UINT64_DATA)
+def test_uint64_store_takes_python_ints(data):
+    same_listing(lambda L: L.tensor(_data(L, data), dtype=L.uint64))
+
+
+@pytest.mark.parametrize("data", ["np.uint64(5)", "[np.uint64(3), np.uint64(4)]", "np.uint32(5)", "np.uint16(7)"])
+@pytest.mark.parametrize("make", ["tensor", "as_tensor", "asarray"])
+def test_numpy_unsigned_scalars(make, data):
+    same_listing(lambda L: getattr(L, make)(_data(L, data)))
