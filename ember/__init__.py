@@ -71,8 +71,8 @@ _deprecated_signatures.install(globals(), Tensor)
 from .ops.special import *  # noqa: F401,F403,E402
 from . import profiler  # noqa: E402,F401
 from . import sparse  # noqa: E402  (sparse COO/CSR tensors, layouts)
-from .sparse import (hspmm, jagged, layout, smm, sparse_coo, sparse_coo_tensor, sparse_csr,  # noqa: E402,F401
-                     sparse_csr_tensor, spmm, strided)
+from .sparse import (hspmm, jagged, layout, smm, sparse_bsc, sparse_bsr, sparse_coo,  # noqa: E402,F401
+                     sparse_coo_tensor, sparse_csc, sparse_csc_tensor, sparse_csr, sparse_csr_tensor, spmm, strided)
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 from .ops import accumulate  # noqa: E402,F401  (16-bit products rounded once, as PyTorch's)
 from . import amp, cpu, mps, xpu  # noqa: E402

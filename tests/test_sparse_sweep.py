@@ -432,3 +432,45 @@ def test_spdiags_and_sampled_addmm(call):
     same(call[1])
     if call[0] in ("spdiags", "spdiags_short"):
         assert call[1](ember)._indices().tolist() == call[1](torch)._indices().tolist()
+
+
+def csc(lib):
+    return lib.tensor(DENSE).to_sparse_csc()
+
+
+@pytest.mark.parametrize("call", {
+    "to_sparse_csc": lambda lib: repr(csc(lib)).replace("torch.", "ember."),
+    "layout_keyword": lambda lib: repr(lib.tensor(DENSE).to_sparse(layout=lib.sparse_csc)).replace("torch.", "ember."),
+    "from_coo": lambda lib: repr(coalesced(lib).to_sparse_csc()).replace("torch.", "ember."),
+    "from_csr": lambda lib: repr(csr(lib).to_sparse_csc()).replace("torch.", "ember."),
+    "constructor": lambda lib: repr(lib.sparse_csc_tensor([0, 1, 2, 3], [1, 0, 1], [1.0, 2.0, 3.0])).replace(
+        "torch.", "ember."),
+    "csr_t": lambda lib: repr(csr(lib).t()).replace("torch.", "ember."),
+    "csc_t": lambda lib: repr(csc(lib).t()).replace("torch.", "ember."),
+    "indices": lambda lib: (csc(lib).ccol_indices().tolist(), csc(lib).row_indices().tolist()),
+    "flags": lambda lib: (csc(lib).is_sparse, csc(lib).is_sparse_csr, str(csc(lib).layout).split(".")[1]),
+    "to_coo": lambda lib: csc(lib).to_sparse(),
+    "to_csr": lambda lib: csc(lib).to_sparse_csr(),
+    "to_dense": lambda lib: csc(lib).to_dense(),
+    "sin": lambda lib: csc(lib).sin(),
+    "times_scalar": lambda lib: csc(lib) * 2,
+    "double": lambda lib: csc(lib).double(),
+    "matmul": lambda lib: csc(lib) @ lib.ones(3, 2),
+    "exp": lambda lib: csc(lib).exp(),
+    "crow_of_csc": lambda lib: csc(lib).crow_indices(),
+    "ccol_of_csr": lambda lib: csr(lib).ccol_indices(),
+    "block_layouts": lambda lib: (str(lib.sparse_bsr), str(lib.sparse_bsc)),
+}.items(), ids=lambda item: item[0])
+def test_csc_layout(call):
+    expected, got = outcome(call[1], torch), outcome(call[1], ember)
+    if call[0] == "block_layouts":
+        expected = ("ok", tuple(name.replace("torch.", "ember.") for name in expected[1]))
+    assert got == expected
+
+
+def test_csc_save_load_both_ways(tmp_path):
+    torch.save({"s": csc(torch)}, tmp_path / "torch.pt")
+    loaded = ember.load(tmp_path / "torch.pt")["s"]
+    assert repr(loaded) == repr(csc(torch)).replace("torch.", "ember.")
+    ember.save({"s": csc(ember)}, tmp_path / "ember.pt")
+    assert repr(torch.load(tmp_path / "ember.pt", weights_only=True)["s"]) == repr(csc(torch))

@@ -5,7 +5,8 @@ from .. import _dtype
 from .._tensor import Tensor, _make
 from ._coo import SparseTensor, check_sparse_tensor_invariants, sparse_coo_tensor, to_dense, to_sparse
 from ._csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr
-from ._layout import jagged, layout, sparse_coo, sparse_csr, strided
+from ._csc import SparseCscTensor, sparse_csc_tensor, to_sparse_csc
+from ._layout import jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided
 
 __all__ = ["addmm", "check_sparse_tensor_invariants", "log_softmax", "mm", "sampled_addmm", "softmax", "spdiags",
            "sum"]
@@ -247,6 +248,7 @@ def _install():
     Tensor.to_sparse = to_sparse
     Tensor.to_dense = to_dense
     Tensor.to_sparse_csr = to_sparse_csr
+    Tensor.to_sparse_csc = to_sparse_csc
     Tensor.to_sparse_coo = to_sparse
     from ._shape import sparse_mask
     Tensor.sparse_mask = sparse_mask

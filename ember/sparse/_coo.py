@@ -213,6 +213,10 @@ class SparseTensor(SparseBase):
     def to_sparse_coo(self):
         return self
 
+    def to_sparse_csc(self):
+        from ._csc import to_sparse_csc
+        return to_sparse_csc(self.to_dense())
+
     def coalesce(self):
         """Sorted, unique indices; values at repeated indices summed."""
         if self._coalesced:
@@ -410,8 +414,9 @@ def _build_from_dense(dense, sparse_dim=None):
 def to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None):
     """The tensor in the sparse COO layout (or ``layout``); ``to_sparse(sparse_dim)`` keeps trailing dims dense."""
     if layout is not None and layout is not sparse_coo:
+        from ._csc import to_sparse_csc
         from ._csr import to_sparse_csr
-        return to_sparse_csr(self)
+        return (to_sparse_csc if layout.name == "sparse_csc" else to_sparse_csr)(self)
     sparse_dim = args[0] if args else None
     return _build_from_dense(self, sparse_dim)
 

@@ -17,6 +17,8 @@ class SparseCsrTensor(SparseBase):
     """A 2-D sparse tensor in compressed sparse row layout (``layout=sparse_csr``)."""
 
     _backend = "SparseCsrCPU"
+    _layout_name = "SparseCsr"   # what PyTorch's layout checks call it
+    _index_names = ("crow_indices", "col_indices")
     _no_pointwise: ClassVar[dict] = {"square": None, "nan_to_num": "nan_to_num.out", "nan_to_num_": "nan_to_num_"}   # COO only
 
     @property
@@ -47,6 +49,30 @@ class SparseCsrTensor(SparseBase):
         """The column of each stored value."""
         return self._col
 
+    def ccol_indices(self):
+        raise RuntimeError(f"ccol_indices expected sparse column compressed tensor layout but got {self._layout_name}")
+
+    row_indices = ccol_indices
+
+    def t(self):
+        """The transpose: the same arrays read in the other compressed layout (CSR <-> CSC)."""
+        from ._csc import SparseCscTensor
+        cls = SparseCsrTensor if isinstance(self, SparseCscTensor) else SparseCscTensor
+        return _build_csr(self._crow, self._col, self._values_, self._size[::-1], cls)
+
+    def transpose(self, dim0, dim1):
+        if (dim0 % 2) == (dim1 % 2):
+            return self
+        return self.t()
+
+    def to_sparse_csc(self):
+        from ._csc import to_sparse_csc
+        return to_sparse_csc(self.to_dense())
+
+    def _from_coo(self, coo):
+        """A COO result of an op on this tensor, in this layout."""
+        return coo.to_sparse_csr()
+
     def values(self):
         return self._values_
 
@@ -55,7 +81,7 @@ class SparseCsrTensor(SparseBase):
 
     def _with_values(self, values):
         """The same row pointers and columns holding ``values`` instead."""
-        return _build_csr(self._crow, self._col, values, self._size)
+        return _build_csr(self._crow, self._col, values, self._size, type(self))
 
     def sparse_dim(self):
         """The two compressed dims (ember's CSR tensors are not batched)."""
@@ -69,7 +95,7 @@ class SparseCsrTensor(SparseBase):
         return self._with_values(self._values_.to(*args, **kwargs))
 
     def clone(self, *, memory_format=None):
-        return _build_csr(self._crow.clone(), self._col.clone(), self._values_.clone(), self._size)
+        return _build_csr(self._crow.clone(), self._col.clone(), self._values_.clone(), self._size, type(self))
 
     def detach(self):
         return self._with_values(self._values_.detach())
@@ -127,15 +153,15 @@ class SparseCsrTensor(SparseBase):
         """CSR * scalar (or 0-d tensor) scales the values; CSR * dense or CSR keeps this pattern's entries."""
         if not isinstance(other, Tensor) or (other.dim() == 0 and not isinstance(other, SparseBase)):
             return self._with_values(self._values_ * other)
-        other = other.to_sparse() if getattr(other, "is_sparse_csr", False) else other
-        return self.to_sparse().mul(other).to_sparse_csr()
+        other = other.to_sparse() if isinstance(other, SparseCsrTensor) else other
+        return self._from_coo(self.to_sparse().mul(other))
 
     __mul__ = __rmul__ = mul
 
     def add(self, other, *, alpha=1):
         """CSR + CSR is CSR; CSR + dense is dense."""
-        if getattr(other, "is_sparse_csr", False):
-            return self.to_sparse().add(other.to_sparse(), alpha=alpha).to_sparse_csr()
+        if isinstance(other, SparseCsrTensor) and other.layout is self.layout:
+            return self._from_coo(self.to_sparse().add(other.to_sparse(), alpha=alpha))
         if isinstance(other, Tensor) and not isinstance(other, SparseBase):
             return self.to_dense().add(other, alpha=alpha)
         from ._dispatch import unsupported
@@ -160,7 +186,7 @@ class SparseCsrTensor(SparseBase):
         from .._tensor_str import PRINT_OPTS, tensor_str
         indent = len("tensor(")
         parts = []
-        for name, part in (("crow_indices", self._crow), ("col_indices", self._col),
+        for name, part in ((self._index_names[0], self._crow), (self._index_names[1], self._col),
                            ("values", self._values_.detach())):
             prefix = f"{name}=tensor("
             text = tensor_str(part, indent + len(prefix)) if part.numel() else "[]"
@@ -171,7 +197,7 @@ class SparseCsrTensor(SparseBase):
         suffixes = [f"size={tuple(self._size)}", f"nnz={self._nnz()}"]
         if self.dtype not in (_dtype.get_default_dtype(), _dtype.default_complex(), _dtype.int64, _dtype.bool_):
             suffixes.append(f"dtype={self.dtype!r}")
-        suffixes.append(f"layout={sparse_csr!r}")
+        suffixes.append(f"layout={self.layout!r}")
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self.requires_grad:
@@ -188,13 +214,14 @@ class SparseCsrTensor(SparseBase):
         return "".join(out) + ")"
 
     def _torch_reduce(self):   # what torch.save writes for a sparse tensor
-        return ("torch._utils", "_rebuild_sparse_tensor"), (sparse_csr, (self._crow, self._col, self._values_, Size(self._size)))
+        return ("torch._utils", "_rebuild_sparse_tensor"), (self.layout, (self._crow, self._col, self._values_,
+                                                                          Size(self._size)))
 
     def __reduce_ex__(self, protocol):
         if _alias.installed:   # under torch's names (torch._utils._rebuild_sparse_tensor), as PyTorch pickles it
             return _alias.torch_reduce(self)
         from ._layout import rebuild_sparse_tensor
-        return rebuild_sparse_tensor, (sparse_csr, (self._crow, self._col, self._values_, Size(self._size)))
+        return rebuild_sparse_tensor, (self.layout, (self._crow, self._col, self._values_, Size(self._size)))
 
 
 def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
@@ -234,8 +261,8 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=Non
     return _build_csr(_make(pointers), _make(columns), values, size)
 
 
-def _build_csr(crow, col, values, size):
-    t = object.__new__(SparseCsrTensor)
+def _build_csr(crow, col, values, size, cls=None):
+    t = object.__new__(cls or SparseCsrTensor)
     t._version_counter = [0]
     t._crow, t._col, t._values_, t._size = crow, col, values, tuple(size)
     return t

@@ -35,7 +35,7 @@ _DENSE_FIRST = frozenset(("add", "sub", "add_", "sub_", "mul_", "rsub"))
 
 
 def _pointwise(name, self, args, kwargs):
-    source = self if name in _LINEAR or getattr(self, "is_sparse_csr", False) else self.coalesce()
+    source = self if name in _LINEAR or not self.is_sparse else self.coalesce()   # compressed layouts: no repeats
     return source._with_values(getattr(source._values_, name)(*args, **kwargs))
 
 
@@ -106,8 +106,8 @@ _HANDLERS = {"zeros_like": _zeros_like, "empty_like": _zeros_like, "pow": _pow, 
 def unsupported(name, tensor, kernel=None):
     """PyTorch's error for an op a sparse layout does not run: its CSR kernels check the layout themselves, where
     no ``kernel`` of the op is named."""
-    if tensor.is_sparse_csr and kernel is None:
-        return RuntimeError("unsupported tensor layout: SparseCsr")
+    if not tensor.is_sparse and kernel is None:
+        return RuntimeError(f"unsupported tensor layout: {tensor._layout_name}")
     return NotImplementedError(f"Could not run 'aten::{kernel or name}' with arguments from the '{tensor._backend}' "
                                f"backend. This could be because the operator doesn't exist for this backend (ember "
                                f"computes sparse tensors in their conversions, zero-preserving pointwise ops, "

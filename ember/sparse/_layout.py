@@ -4,7 +4,7 @@ import pickle
 
 from .. import _alias
 
-__all__ = ["layout", "strided", "sparse_coo", "sparse_csr", "jagged"]
+__all__ = ["jagged", "layout", "sparse_bsc", "sparse_bsr", "sparse_coo", "sparse_csc", "sparse_csr", "strided"]
 
 
 class layout:
@@ -30,8 +30,11 @@ class layout:
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
 sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")   # the block layouts: named (a layout a program compares with), not computed
+sparse_bsc = layout("sparse_bsc")
 jagged = layout("jagged")   # torch.nested's jagged layout (ember.nested)
-_BY_NAME = {f"{prefix}.{value.name}": value for value in (strided, sparse_coo, sparse_csr, jagged)
+_BY_NAME = {f"{prefix}.{value.name}": value for value in (strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged)
             for prefix in ("torch", "ember")}
 
 
@@ -58,6 +61,9 @@ def rebuild_sparse_tensor(layout, data):
     if layout is sparse_csr and len(data) == 4:
         from ._csr import sparse_csr_tensor
         return sparse_csr_tensor(*data[:3], tuple(data[3]))
+    if layout is sparse_csc and len(data) == 4:
+        from ._csc import sparse_csc_tensor
+        return sparse_csc_tensor(*data[:3], tuple(data[3]))
     raise pickle.UnpicklingError(f"rebuilding sparse tensor for layout {layout!r} is not supported")
 
 
