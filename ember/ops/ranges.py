@@ -15,6 +15,14 @@ __all__ = ["arange", "linspace", "logspace", "range"]
 _ARANGE_GRAIN = 32768   # ATen's internal::GRAIN_SIZE, below which parallel_for runs one chunk
 
 
+def _check_kernel(kernel, dtype, complex_too=True):
+    """PyTorch's NotImplementedError for a dtype its CPU range kernel has no instance for: bool, the unsigned integers
+    past uint8 and (for arange and range) the complex dtypes."""
+    if dtype is _dtype.bool_ or dtype in (_dtype.uint16, _dtype.uint32, _dtype.uint64) or \
+            complex_too and dtype.is_complex:
+        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_dtype.scalar_type_name(dtype)}\'')
+
+
 def _fma(a, b, c):
     """a * b + c rounded once (as the compiler's fused multiply-add): Dekker's exact product and a two-sum, float64."""
     product = a * b
@@ -75,6 +83,7 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
         floating = any(isinstance(v, (float, numpy.floating)) for v in (start, end, step))
         dtype = _dtype.get_default_dtype() if floating else _dtype.int64
     dtype = _dtype_arg(dtype)
+    _check_kernel("arange", dtype)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if not all(numpy.isfinite(float(v)) for v in (start, end)):
@@ -113,6 +122,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     if out is not None:
         dtype = out_dtype(out, dtype)
     dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
+    _check_kernel("range", dtype)
     count = int(numpy.floor((float(_number(end)) - float(_number(start))) / float(_number(step)))) + 1
     return arange(start, start + count * step, step, out=out, dtype=dtype, device=device,
                   requires_grad=requires_grad)
@@ -133,6 +143,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         is_complex = isinstance(start, builtins.complex) or isinstance(end, builtins.complex)
         dtype = _dtype.default_complex() if is_complex else _dtype.get_default_dtype()
     dtype = _dtype_arg(dtype)
+    _check_kernel("linspace", dtype, complex_too=False)
     xp = _backend.xp_for(_backend.as_device(device))
     with numpy.errstate(over="ignore", invalid="ignore"):
         if dtype.is_complex:
@@ -229,6 +240,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         return write_out(out, logspace(start, end, steps, base, dtype=out_dtype(out, dtype),
                                        device=device or out.device, requires_grad=requires_grad), "logspace")
     dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
+    _check_kernel("logspace", dtype, complex_too=False)
     integral = dtype._category == _dtype._INT
     if (dtype.numpy in (numpy.float32, numpy.float64) or integral) and steps > 1:
         exponents = _backend.xp_for(_backend.as_device(device)).asarray(_log_exponents(start, end, steps, dtype.numpy))

@@ -48,3 +48,19 @@ def test_uint64_store_takes_python_ints(data):
 @pytest.mark.parametrize("make", ["tensor", "as_tensor", "asarray"])
 def test_numpy_unsigned_scalars(make, data):
     same_listing(lambda L: getattr(L, make)(_data(L, data)))
+
+
+RANGE_CALLS = {"arange": lambda L, d: L.arange(3, dtype=d), "arange_bad_step": lambda L, d: L.arange(0, 5, 0, dtype=d),
+               "range": lambda L, d: L.range(0, 2, dtype=d), "linspace": lambda L, d: L.linspace(0, 2, 3, dtype=d),
+               "logspace": lambda L, d: L.logspace(0, 2, 3, dtype=d), "arange_out": lambda L, d: L.arange(
+                   3, out=L.empty(0, dtype=d))}
+
+
+RANGE_DTYPES = ["bool", "complex64", "complex128", "uint16", "uint32", "uint64", "uint8", "int8"]
+
+
+# (complex logspace is left out: PyTorch's complex pow rounds its values differently from ember's in the last bits)
+@pytest.mark.parametrize(("call", "dtype"), [(call, dtype) for call in RANGE_CALLS for dtype in RANGE_DTYPES
+                                             if not (call == "logspace" and dtype.startswith("complex"))])
+def test_range_kernels_refuse_dtypes_as_pytorch(call, dtype):
+    same_listing(lambda L: RANGE_CALLS[call](L, getattr(L, dtype)))
