@@ -474,3 +474,22 @@ def test_csc_save_load_both_ways(tmp_path):
     assert repr(loaded) == repr(csc(torch)).replace("torch.", "ember.")
     ember.save({"s": csc(ember)}, tmp_path / "ember.pt")
     assert repr(torch.load(tmp_path / "ember.pt", weights_only=True)["s"]) == repr(csc(torch))
+
+
+@pytest.mark.parametrize("call", {
+    "any": lambda lib: call_on(getattr, lib, "any", coalesced(lib)),
+    "any_none": lambda lib: lib.zeros(2, 2).to_sparse().any(),
+    "any_dim": lambda lib: coalesced(lib).any(0),
+    "reshape": lambda lib: coalesced(lib).reshape(6),
+    "flatten": lambda lib: coalesced(lib).flatten(),
+    "squeeze": lambda lib: coalesced(lib).squeeze(),
+    "narrow": lambda lib: coalesced(lib).narrow(1, 1, 2),
+    "ones_like": lambda lib: call_on(getattr, lib, "ones_like", coalesced(lib)),
+    "csr_sparse_sum": lambda lib: lib.sparse.sum(csr(lib)),
+    "csr_sparse_sum_dim": lambda lib: lib.sparse.sum(csr(lib), 0),
+    "csr_softmax": lambda lib: lib.sparse.softmax(csr(lib), 1),
+    "csr_log_softmax": lambda lib: lib.sparse.log_softmax(csr(lib), 1),
+    "add_sizes": lambda lib: coalesced(lib) + hybrid(lib),
+}.items(), ids=lambda item: item[0])
+def test_reductions_and_refusals(call):
+    same(call[1])

@@ -181,6 +181,11 @@ def spdiags(diagonals, offsets, shape, layout=None):  # noqa: F811  (torch's key
 def sum(input, dim=None, dtype=None):
     """Sum of a sparse tensor: over everything (a 0-d dense tensor), or over ``dim`` (sparse while sparse dims
     remain, dense once all of them are summed)."""
+    if isinstance(input, SparseCsrTensor):
+        if dim is None:
+            raise RuntimeError(f"coalesce expected sparse coordinate tensor layout but got {input._layout_name}")
+        raise NotImplementedError(f"Could not run 'aten::_indices' with arguments from the '{input._backend}' "
+                                  f"backend.")
     if not input.is_sparse:
         return input.sum(dim, dtype=dtype) if dim is not None else input.sum(dtype=dtype)
     values = input._values_ if dtype is None else input._values_.to(dtype)
@@ -205,6 +210,9 @@ def sum(input, dim=None, dtype=None):
 
 
 def _softmax(input, dim, log):
+    if isinstance(input, SparseCsrTensor):
+        raise NotImplementedError(f"Could not run 'aten::_sparse_{'log_' if log else ''}softmax' with arguments "
+                                  f"from the '{input._backend}' backend.")
     if not input.is_sparse:
         return input.log_softmax(dim) if log else input.softmax(dim)
     from ._shape import wrap_dim

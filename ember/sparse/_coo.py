@@ -309,8 +309,8 @@ class SparseTensor(SparseBase):
         if not isinstance(other, Tensor) or not other.is_sparse:
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         if tuple(other.shape) != self._size:
-            raise RuntimeError(f"The size of tensor a ({list(self._size)}) must match the size of tensor b "
-                               f"({list(other.shape)})")
+            raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but {list(self._size)} != "
+                               f"{list(other.shape)}")
         from .. import cat
         indices = cat([self._indices_, other._indices_], 1)
         values = cat([self._values_, other._values_ * alpha if alpha != 1 else other._values_], 0)

@@ -83,6 +83,16 @@ def _item(self):
     return self.to_dense().item()
 
 
+def _reshape(self, *args, **kwargs):
+    raise RuntimeError("reshape is not implemented for sparse tensors")
+
+
+def _any(self, *args, **kwargs):
+    if args or kwargs:   # PyTorch has no sparse kernel of any over a dim
+        raise unsupported("any.dim", self, "any.dim")
+    return (self._values_ != 0).any()
+
+
 def _contiguous(self, memory_format=None):
     raise RuntimeError("unsupported memory format option Contiguous")
 
@@ -95,6 +105,7 @@ def _zeros_like(self, *, dtype=None, layout=None, device=None, requires_grad=Fal
 
 _HANDLERS = {"zeros_like": _zeros_like, "empty_like": _zeros_like, "pow": _pow, "float_power": _float_power, "__len__": _len, "tolist": _no_storage,
              "data_ptr": _no_storage, "numpy": _numpy, "item": _item, "contiguous": _contiguous,
+             "reshape": _reshape, "flatten": _reshape, "any": _any,
              "is_contiguous": lambda self, memory_format=None: False,
              "stride": lambda self, dim=None: (0,) * self.dim() if dim is None else 0,
              "storage_offset": lambda self: 0,
@@ -118,7 +129,8 @@ def unsupported(name, tensor, kernel=None):
 # The overload PyTorch's error names where it is not the function's own name.
 _KERNELS = {"softmax": "_softmax", "log_softmax": "_log_softmax", "remainder": "remainder.Tensor",
             "fmod": "fmod.Tensor", "eq": "eq.Tensor", "ne": "ne.Tensor", "lt": "lt.Tensor", "le": "le.Tensor",
-            "gt": "gt.Tensor", "ge": "ge.Tensor", "mean": "mean.dim"}
+            "gt": "gt.Tensor", "ge": "ge.Tensor", "mean": "mean.dim", "squeeze": "as_strided",
+            "narrow": "as_strided", "ones_like": "fill_.Scalar", "full_like": "fill_.Scalar"}
 
 
 def _public_name(func):
