@@ -1,11 +1,11 @@
-"""``ember.sparse``: sparse COO and CSR tensors and the ops on them, as ``torch.sparse``."""
+"""``ember.sparse``: sparse COO, CSR and CSC tensors and the ops on them, as ``torch.sparse``."""
 import numpy
 
 from .. import _dtype
 from .._tensor import Tensor, _make
 from ._coo import SparseTensor, check_sparse_tensor_invariants, sparse_coo_tensor, to_dense, to_sparse
-from ._csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr
 from ._csc import SparseCscTensor, sparse_csc_tensor, to_sparse_csc
+from ._csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr
 from ._layout import jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided
 
 __all__ = ["addmm", "check_sparse_tensor_invariants", "log_softmax", "mm", "sampled_addmm", "softmax", "spdiags",
