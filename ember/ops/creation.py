@@ -714,8 +714,10 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
 
 def _fill_dtype(fill_value):
     """The dtype ``full`` gives a fill value: bool, int64, the default float or the default complex."""
-    if isinstance(fill_value, (bool, numpy.bool_)):
+    if isinstance(fill_value, bool):   # (PyTorch's parser reads a NumPy bool as a float)
         return _dtype.bool_
+    if isinstance(fill_value, numpy.bool_):
+        return _dtype.get_default_dtype()
     if isinstance(fill_value, numbers.Integral):
         return _dtype.int64
     if isinstance(fill_value, numbers.Real):
@@ -733,6 +735,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
                                    requires_grad=requires_grad), "full")
     if type(size) is int:
         argument_error()   # PyTorch's parser takes a size only as a sequence here (full(3, 1.0) is refused)
+    if isinstance(fill_value, Tensor) and fill_value.ndim:
+        argument_error()   # a Number: a 0-d tensor, not one with dims
     fill_value = _number(fill_value)
     if dtype is None:
         dtype = _fill_dtype(fill_value)
@@ -781,6 +785,8 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
               memory_format=None):
     """``fill_value`` everywhere, with the shape (and by default dtype and device) of ``input``."""
+    if isinstance(fill_value, Tensor) and fill_value.ndim:
+        argument_error()   # a Number: a 0-d tensor, not one with dims
     fill_value, target = _number(fill_value), _dtype_arg(dtype) if dtype is not None else getattr(input, "dtype", None)
     return _new_like(input, fill_value if target is None else real_scalar(fill_value, target), dtype, device,
                      requires_grad, memory_format)
@@ -803,6 +809,8 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
     """``fill_value`` everywhere, in the given shape, with this tensor's dtype and device."""
     if type(size) is int:
         argument_error()   # as full's
+    if isinstance(fill_value, Tensor) and fill_value.ndim:
+        argument_error()
     fill_value = real_scalar(_number(fill_value), _dtype_arg(dtype) if dtype is not None else self.dtype)
     return _factory(shape_arg((size,)), fill_value, dtype or self.dtype, device or self.device,
                     requires_grad)

@@ -64,3 +64,17 @@ RANGE_DTYPES = ["bool", "complex64", "complex128", "uint16", "uint32", "uint64",
                                              if not (call == "logspace" and dtype.startswith("complex"))])
 def test_range_kernels_refuse_dtypes_as_pytorch(call, dtype):
     same_listing(lambda L: RANGE_CALLS[call](L, getattr(L, dtype)))
+
+
+FILLS = ["np.True_", "np.bool_(False)", "True", "np.int32(2)", "np.float16(1.5)", "L.tensor(2.5)", "L.tensor(3)",
+         "L.tensor([2])", "L.tensor([[1.5]])"]
+FILLERS = {"full": lambda L, v: L.full((2,), v), "full_int": lambda L, v: L.full((2,), v, dtype=L.int32),
+           "full_like": lambda L, v: L.full_like(L.ones(2, dtype=L.int32), v),
+           "full_like_kw": lambda L, v: L.full_like(L.ones(2), fill_value=v),
+           "new_full": lambda L, v: L.ones(2, dtype=L.int16).new_full((2,), v)}
+
+
+@pytest.mark.parametrize("fill", FILLS)
+@pytest.mark.parametrize("filler", FILLERS)
+def test_full_fill_values(filler, fill):
+    same_listing(lambda L: FILLERS[filler](L, _data(L, fill)))
