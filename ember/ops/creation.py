@@ -530,10 +530,18 @@ def from_numpy(ndarray):
     return _wrap_numpy(ndarray)
 
 
+_NOT_WRITABLE = ("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This means "
+                 "writing to this tensor will result in undefined behavior. You may want to copy the array to protect "
+                 "its data or make it writable before converting it to a tensor. This type of warning will be "
+                 "suppressed for the rest of this program.")
+
+
 def _wrap_numpy(ndarray):
     if not isinstance(ndarray, numpy.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+        raise TypeError(f"expected np.ndarray (got {_type_name(ndarray)})")
     _check_numpy(ndarray)
+    if not ndarray.flags.writeable:
+        warn_once("non-writable NumPy array", _NOT_WRITABLE)
     if _dtype.from_numpy(ndarray.dtype).numpy != ndarray.dtype:
         raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. The only supported "
                         "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "

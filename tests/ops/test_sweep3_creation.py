@@ -78,3 +78,29 @@ FILLERS = {"full": lambda L, v: L.full((2,), v), "full_int": lambda L, v: L.full
 @pytest.mark.parametrize("filler", FILLERS)
 def test_full_fill_values(filler, fill):
     same_listing(lambda L: FILLERS[filler](L, _data(L, fill)))
+
+
+def test_from_numpy_warns_once_of_a_read_only_array():
+    """PyTorch's TORCH_WARN_ONCE (its own once-state cannot be reset, so its text is compared as printed by 2.13)."""
+    import warnings
+
+    import numpy as np
+
+    import ember
+    from ember.ops import _util
+    _util._warned.discard("non-writable NumPy array")
+    array = np.frombuffer(b"abcd", dtype=np.uint8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first, second = ember.from_numpy(array), ember.as_tensor(array)
+    assert [str(w.message) for w in caught] == [(
+        "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This means writing "
+        "to this tensor will result in undefined behavior. You may want to copy the array to protect its data or make "
+        "it writable before converting it to a tensor. This type of warning will be suppressed for the rest of this "
+        "program.")]
+    assert first.tolist() == second.tolist() == [97, 98, 99, 100]
+
+
+@pytest.mark.parametrize("data", ["np.float32(2)", "3", "[1]", "L.ones(2)"])
+def test_from_numpy_names_what_it_got(data):
+    same_listing(lambda L: L.from_numpy(_data(L, data)))
