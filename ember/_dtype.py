@@ -194,8 +194,10 @@ def get_default_dtype():
 
 def set_default_dtype(d):
     """Sets the dtype that Python floats and factory functions produce; float32 or float64 (also float16, bfloat16)."""
-    if not isinstance(d, dtype) or not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    if not isinstance(d, dtype):
+        raise TypeError("invalid dtype object: only floating-point types are supported as the default type")
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
     _default_float[0] = d
 
 

@@ -104,3 +104,8 @@ def test_from_numpy_warns_once_of_a_read_only_array():
 @pytest.mark.parametrize("data", ["np.float32(2)", "3", "[1]", "L.ones(2)"])
 def test_from_numpy_names_what_it_got(data):
     same_listing(lambda L: L.from_numpy(_data(L, data)))
+
+
+@pytest.mark.parametrize("value", ["L.int32", "L.complex64", "L.bool", "'float64'", "float", "None"])
+def test_set_default_dtype_refusals(value):
+    same_listing(lambda L: L.set_default_dtype(_data(L, value)))
