@@ -419,18 +419,36 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
         if shared is not None:
             return asarray(shared, device=device, copy=copy, requires_grad=requires_grad)
     if isinstance(obj, numpy.generic):   # read as the 0-d array it gives (a uint64 one too, unlike tensor's store)
+        if copy is False:
+            raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or transform it in a ndarray. ")
         obj = numpy.asarray(obj)
     result = _as_tensor(obj, dtype, device)
     source = obj._data if isinstance(obj, Tensor) else obj
     shares = result._data is source or isinstance(obj, (Tensor, numpy.ndarray)) and _on_host(result._data) and \
         _on_host(source) and numpy.shares_memory(result._data, source)
     if copy is False and not shares:
-        raise ValueError("can't alias tensor from the given object: it needs a copy (dtype or device change)")
+        _refuse_alias(obj, result)
     if copy and shares:
         result = _make(result._data.copy())
     elif shares and isinstance(obj, Tensor) and result is obj and requires_grad:
         result = obj.detach()
+    if requires_grad and not (result.dtype.is_floating_point or result.dtype.is_complex):
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     return result.requires_grad_(True) if requires_grad else result
+
+
+def _refuse_alias(obj, result):
+    """PyTorch's ValueError for ``asarray(obj, copy=False)`` where ``result`` had to be a copy: what differs."""
+    if not isinstance(obj, (Tensor, numpy.ndarray)):
+        raise ValueError("can't alias arbitrary sequence into a tensor.")
+    device = obj.device if isinstance(obj, Tensor) else _backend.CPU
+    if result.device != device:
+        raise ValueError(f"can't alias tensor from device '{device}' to '{result.device}'.")
+    source = obj.dtype if isinstance(obj, Tensor) else _dtype.from_numpy(obj.dtype)
+    if result.dtype != source:
+        raise ValueError(f"can't alias tensor with dtype '{_dtype.scalar_type_name(source)}' into dtype "
+                         f"'{_dtype.scalar_type_name(result.dtype)}'.")
+    raise ValueError("can't alias tensor from the given object: it needs a copy (dtype or device change)")
 
 
 def _on_host(array):

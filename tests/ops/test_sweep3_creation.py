@@ -109,3 +109,16 @@ def test_from_numpy_names_what_it_got(data):
 @pytest.mark.parametrize("value", ["L.int32", "L.complex64", "L.bool", "'float64'", "float", "None"])
 def test_set_default_dtype_refusals(value):
     same_listing(lambda L: L.set_default_dtype(_data(L, value)))
+
+
+ALIASES = ["L.asarray(np.arange(3.), copy=False, dtype=L.float32)", "L.asarray(L.arange(3.), copy=False, dtype=L.float64)",
+           "L.asarray(np.arange(3, dtype=np.int32), copy=False, dtype=L.int64)", "L.asarray([1, 2], copy=False)",
+           "L.asarray(3.5, copy=False)", "L.asarray(np.arange(3.), copy=False, device='meta')",
+           "L.asarray(L.ones(2), copy=False, device='meta')", "L.asarray(np.float64(3), copy=False)",
+           "L.asarray(L.arange(3), requires_grad=True)", "L.asarray(np.arange(3), requires_grad=True)",
+           "L.asarray([1, 2], requires_grad=True)", "L.asarray([1j], requires_grad=True).requires_grad"]
+
+
+@pytest.mark.parametrize("call", ALIASES)
+def test_asarray_refusals(call):
+    same_listing(lambda L: _data(L, call))
