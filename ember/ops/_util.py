@@ -416,8 +416,10 @@ def out_dtype(out, dtype):
     return dtype
 
 
-def write_out(out, result, name="op"):
-    """Implements ``out=``: stores ``result`` in ``out`` (resizing it if needed) and returns ``out``."""
+def write_out(out, result, name="op", *, warn_resize=True):
+    """Implements ``out=``: stores ``result`` in ``out`` (resizing it if needed) and returns ``out``; without
+    ``warn_resize`` a non-empty ``out`` is resized silently (PyTorch's factories call ``resize_``, not
+    ``resize_output``)."""
     if out is None:
         return result
     check_inference_write(out)
@@ -434,7 +436,7 @@ def write_out(out, result, name="op"):
             return _function.registry["AssignInplace"].apply(out, result)
         out._data[...] = result._data
     else:
-        if out._data.size:   # PyTorch's resize_output: resizing a non-empty out= is deprecated
+        if out._data.size and warn_resize:   # PyTorch's resize_output: resizing a non-empty out= is deprecated
             warn_at_caller(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
                            f"which does not match the required output shape {list(result.shape)}. This behavior is "
                            "deprecated, and in a future PyTorch release outputs will not be resized unless they have "

@@ -674,7 +674,7 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     """A tensor of zeros of the given shape."""
     if out is not None:
         return write_out(out, zeros(*size, dtype=out_dtype(out, dtype), device=device or out.device,
-                                    requires_grad=requires_grad), "zeros")
+                                    requires_grad=requires_grad), "zeros", warn_resize=False)
     shape = shape_arg(size)
     if any(s < 0 for s in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")   # PyTorch's own wording for zeros
@@ -688,7 +688,7 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
     """A tensor of ones of the given shape."""
     if out is not None:
         return write_out(out, ones(*size, dtype=out_dtype(out, dtype), device=device or out.device,
-                                   requires_grad=requires_grad), "ones")
+                                   requires_grad=requires_grad), "ones", warn_resize=False)
     return _factory(shape_arg(size), 1, dtype, device, requires_grad)
 
 
@@ -696,8 +696,9 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
           memory_format=None):
     """An uninitialised tensor of the given shape (laid out in ``memory_format``'s order when given)."""
     if out is not None:
-        return write_out(out, empty(*size, dtype=out_dtype(out, dtype), device=device or out.device,
-                                    requires_grad=requires_grad, memory_format=memory_format), "empty")
+        values = empty(*size, dtype=out_dtype(out, dtype), device=device or out.device, requires_grad=requires_grad,
+                       memory_format=memory_format)
+        return write_out(out, values, "empty", warn_resize=False)
     shape = shape_arg(size)
     if layout is not None and layout.name != "strided":   # a sparse tensor without entries
         from ..sparse._coo import sparse_zeros
@@ -758,7 +759,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     """A tensor of the given shape filled with ``fill_value``; dtype follows the fill value as in PyTorch."""
     if out is not None:
         return write_out(out, full(size, fill_value, dtype=out_dtype(out, dtype), device=device or out.device,
-                                   requires_grad=requires_grad), "full")
+                                   requires_grad=requires_grad), "full", warn_resize=False)
     if type(size) is int:
         argument_error()   # PyTorch's parser takes a size only as a sequence here (full(3, 1.0) is refused)
     if isinstance(fill_value, Tensor) and fill_value.ndim:
@@ -877,7 +878,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     """An ``n`` by ``m`` matrix with ones on the diagonal."""
     if out is not None:
         return write_out(out, eye(n, m, dtype=out_dtype(out, dtype), device=device or out.device,
-                                  requires_grad=requires_grad), "eye")
+                                  requires_grad=requires_grad), "eye", warn_resize=False)
     if type(n) is not int or m is not None and type(m) is not int:
         _int_args(n, m)
     for name, value in (("n", n), ("m", m)):

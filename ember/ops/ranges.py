@@ -6,7 +6,7 @@ import numpy
 
 from .. import _backend, _dtype, _runtime
 from .._warnings import warn
-from ._util import argument_error, out_dtype, write_out
+from ._util import argument_error, out_dtype, warn_at_caller, write_out
 from .creation import _dtype_arg, _finish, _number
 
 __all__ = ["arange", "linspace", "logspace", "range"]
@@ -21,6 +21,14 @@ def _check_kernel(kernel, dtype, complex_too=True):
     if dtype is _dtype.bool_ or dtype in (_dtype.uint16, _dtype.uint32, _dtype.uint64) or \
             complex_too and dtype.is_complex:
         raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_dtype.scalar_type_name(dtype)}\'')
+
+
+def _write_range_out(out, values, name):
+    """A range's ``out=``: one with as many elements keeps its shape, another is resized without resize_output's
+    warning, as PyTorch's range kernels (``resize_`` where the count differs) do."""
+    if out.numel() == values.numel():
+        values = values.reshape(out.shape)
+    return write_out(out, values, name, warn_resize=False)
 
 
 def _fma(a, b, c):
@@ -69,8 +77,14 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
     The length is ``ceil((end - start) / step)`` computed in double precision, as in PyTorch.
     """
     if out is not None:
-        return write_out(out, arange(start, end, step, dtype=out_dtype(out, dtype), device=device or out.device,
-                                     requires_grad=requires_grad), "arange")
+        values = arange(start, end, step, dtype=out_dtype(out, dtype), device=device or out.device,
+                        requires_grad=requires_grad)
+        if out.numel() and out.numel() != values.numel():
+            warn_at_caller(f"The number of elements in the out tensor of shape {list(out.shape)} is {out.numel()} "
+                           f"which does not match the computed number of elements {values.numel()}. Note that this may "
+                           f"occur as a result of rounding error. The out tensor will be resized to a tensor of shape "
+                           f"({values.numel()},).")
+        return _write_range_out(out, values, "arange")
     if start is None:   # arange(end=5); arange() has no overload in PyTorch's parser
         if end is None:
             argument_error()
@@ -119,21 +133,27 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     warn("torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
          "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
          UserWarning, stacklevel=2)
-    if out is not None:
-        dtype = out_dtype(out, dtype)
+    if out is None:
+        return _inclusive_range(start, end, step, dtype, device, requires_grad)
+    values = _inclusive_range(start, end, step, out_dtype(out, dtype), device or out.device, requires_grad)
+    return _write_range_out(out, values, "range")
+
+
+def _inclusive_range(start, end, step, dtype, device, requires_grad):
+    """``range``'s values: ``arange`` up to and including ``end``."""
     dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     _check_kernel("range", dtype)
     count = int(numpy.floor((float(_number(end)) - float(_number(start))) / float(_number(step)))) + 1
-    return arange(start, start + count * step, step, out=out, dtype=dtype, device=device,
-                  requires_grad=requires_grad)
+    return arange(start, start + count * step, step, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if out is not None:
-        return write_out(out, linspace(start, end, steps, dtype=out_dtype(out, dtype), device=device or out.device,
-                                       requires_grad=requires_grad), "linspace")
+        values = linspace(start, end, steps, dtype=out_dtype(out, dtype), device=device or out.device,
+                          requires_grad=requires_grad)
+        return _write_range_out(out, values, "linspace")
     start, end = _number(start), _number(end)
     if not isinstance(steps, (int, numpy.integer)) or isinstance(steps, bool):
         raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
@@ -237,8 +257,9 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
              pin_memory=False):
     """``steps`` values from ``base**start`` to ``base**end`` spaced evenly on a log scale."""
     if out is not None:
-        return write_out(out, logspace(start, end, steps, base, dtype=out_dtype(out, dtype),
-                                       device=device or out.device, requires_grad=requires_grad), "logspace")
+        values = logspace(start, end, steps, base, dtype=out_dtype(out, dtype), device=device or out.device,
+                          requires_grad=requires_grad)
+        return _write_range_out(out, values, "logspace")
     dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     _check_kernel("logspace", dtype, complex_too=False)
     integral = dtype._category == _dtype._INT

@@ -1,9 +1,13 @@
 """Creation, as a third differential sweep against PyTorch 2.13 found it: ``linspace`` in float16 and bfloat16
 rounds the step, each product and each sum to the dtype as PyTorch's kernel does; the factories take
 ``pin_memory=False`` as PyTorch's do; each case run on both."""
-import pytest
+import warnings
 
-from tests.oracle import same_listing
+import pytest
+import torch
+
+import ember
+from tests.oracle import listing, same_listing
 
 LINSPACES = [(0, 10, 4), (1, 0, 4), (0, 7, 4), (0, 1, 5), (-3.3, 7.1, 11), (2.5, -1.25, 37), (0, 1000, 7),
              (0.1, 0.2, 50), (0, 1, 1), (0, 1, 0), (3, 3, 3), (-17.7, 41.3, 133)]
@@ -122,3 +126,29 @@ ALIASES = ["L.asarray(np.arange(3.), copy=False, dtype=L.float32)", "L.asarray(L
 @pytest.mark.parametrize("call", ALIASES)
 def test_asarray_refusals(call):
     same_listing(lambda L: _data(L, call))
+
+
+OUT_FACTORIES = {"zeros": lambda L, o: L.zeros(2, out=o), "ones": lambda L, o: L.ones(2, out=o),
+                 "empty": lambda L, o: tuple(L.empty(2, out=o).shape), "full": lambda L, o: L.full((2,), 1.5, out=o),
+                 "eye": lambda L, o: L.eye(2, out=o), "arange": lambda L, o: L.arange(2, out=o),
+                 "range": lambda L, o: L.range(0, 1, out=o), "linspace": lambda L, o: L.linspace(0, 1, 2, out=o),
+                 "logspace": lambda L, o: L.logspace(0, 1, 2, out=o),
+                 "arange_float": lambda L, o: L.arange(0, 1, 0.25, out=o[:4].view(2, 2)),
+                 "arange_empty_out": lambda L, o: L.arange(3, out=o[:0]),
+                 "linspace_shaped": lambda L, o: L.linspace(0, 1, 4, out=o[:4].view(2, 2)),
+                 "logspace_shaped": lambda L, o: L.logspace(0, 1, 4, out=o[:4].view(2, 2)),
+                 "range_shaped": lambda L, o: L.range(0, 3, out=o[:4].view(2, 2)),
+                 "zeros_shaped": lambda L, o: L.zeros(4, out=o[:4].view(2, 2))}
+
+
+@pytest.mark.parametrize("factory", OUT_FACTORIES)
+def test_factories_resize_out_as_pytorch(factory):
+    """PyTorch's factories resize a non-empty out= silently (resize_), arange with resize_output's warning."""
+    def resize_warnings(L):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = L.empty(5)
+            result = OUT_FACTORIES[factory](L, out)
+        return ([str(w.message).split(" (Triggered")[0] for w in caught if "resized" in str(w.message)],
+                tuple(out.shape), listing(L, lambda L: result))
+    assert resize_warnings(ember) == resize_warnings(torch)
