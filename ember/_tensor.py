@@ -356,6 +356,10 @@ class Tensor(TensorBase):
         return data.copy() if copy and data is self._data else data
 
     def __dlpack__(self, stream=None, **kwargs):
+        """A DLPack capsule sharing the data (the protocol ``from_dlpack`` reads); refused, as PyTorch's, for a tensor
+        that requires grad."""
+        if self.requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._data.__dlpack__(**kwargs) if stream is None else self._data.__dlpack__(stream=stream, **kwargs)
 
     def __dlpack_device__(self):

@@ -152,3 +152,13 @@ def test_factories_resize_out_as_pytorch(factory):
         return ([str(w.message).split(" (Triggered")[0] for w in caught if "resized" in str(w.message)],
                 tuple(out.shape), listing(L, lambda L: result))
     assert resize_warnings(ember) == resize_warnings(torch)
+
+
+DLPACK_EXPORTS = {"from_dlpack": lambda L, t: L.from_dlpack(t), "numpy_from_dlpack": lambda L, t: L.tensor(
+    __import__("numpy").from_dlpack(t)), "to_dlpack": lambda L, t: type(L.utils.dlpack.to_dlpack(t)).__name__}
+
+
+@pytest.mark.parametrize("export", DLPACK_EXPORTS)
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_dlpack_export_of_a_tensor_requiring_grad(export, requires_grad):
+    same_listing(lambda L: DLPACK_EXPORTS[export](L, L.arange(3.0, requires_grad=requires_grad)))
