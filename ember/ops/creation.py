@@ -405,10 +405,11 @@ def _as_tensor(data, dtype, device):
     return _copied(data, dtype, device, False)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     """``obj`` as a tensor, sharing memory when possible (``copy=False`` demands it, ``copy=True`` forbids it).
     A storage's or a Python buffer's (bytes, bytearray, memoryview, array) bytes are read as elements of ``dtype``
-    (for an untyped storage int64 by default, for a buffer the default float dtype), as in PyTorch."""
+    (for an untyped storage int64 by default, for a buffer the default float dtype), as in PyTorch. A tensor's
+    ``requires_grad`` is kept unless given (its copies then tracked by autograd), as in PyTorch 2.13."""
     if dtype is not None and not isinstance(dtype, _dtype.dtype):
         _dtype.dtype_arg(dtype, "asarray")
     if not isinstance(obj, (Tensor, numpy.ndarray, numpy.generic)):
@@ -428,13 +429,21 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
         _on_host(source) and numpy.shares_memory(result._data, source)
     if copy is False and not shares:
         _refuse_alias(obj, result)
-    if copy and shares:
-        result = _make(result._data.copy())
-    elif shares and isinstance(obj, Tensor) and result is obj and requires_grad:
-        result = obj.detach()
+    if isinstance(obj, Tensor) and requires_grad is None:
+        requires_grad = obj.requires_grad
+        if requires_grad:
+            warn_once("asarray requires_grad", "torch.asarray: unspecified requires_grad now defaults to "
+                      "obj.requires_grad instead of False. Pass requires_grad=False explicitly to get the old "
+                      "behavior and silence this warning.")
     if requires_grad and not (result.dtype.is_floating_point or result.dtype.is_complex):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    return result.requires_grad_(True) if requires_grad else result
+    if copy and shares:
+        result = result.clone()
+    if isinstance(obj, Tensor) and requires_grad and obj.requires_grad:
+        return result   # the tensor itself, or its copy as autograd tracks it
+    if result is not obj:
+        result = result.detach()
+    return result.requires_grad_(bool(requires_grad))   # (PyTorch sets the flag of an aliased tensor in place)
 
 
 def _refuse_alias(obj, result):

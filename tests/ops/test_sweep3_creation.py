@@ -162,3 +162,26 @@ DLPACK_EXPORTS = {"from_dlpack": lambda L, t: L.from_dlpack(t), "numpy_from_dlpa
 @pytest.mark.parametrize("requires_grad", [False, True])
 def test_dlpack_export_of_a_tensor_requiring_grad(export, requires_grad):
     same_listing(lambda L: DLPACK_EXPORTS[export](L, L.arange(3.0, requires_grad=requires_grad)))
+
+
+ASARRAY_KEYWORDS = [{}, {"copy": True}, {"dtype": "float64"}, {"requires_grad": True}, {"requires_grad": False},
+                    {"copy": True, "requires_grad": True}, {"copy": True, "requires_grad": False},
+                    {"dtype": "float64", "requires_grad": True}, {"dtype": "float64", "requires_grad": False}]
+
+
+@pytest.mark.parametrize("keywords", ASARRAY_KEYWORDS)
+@pytest.mark.parametrize("source_requires_grad", [False, True])
+def test_asarray_of_a_tensor_keeps_or_sets_requires_grad(source_requires_grad, keywords):
+    """PyTorch 2.13: an unspecified requires_grad follows the tensor's (copies tracked by autograd), a given one is
+    set on the result (on the tensor itself where it is aliased)."""
+    def run(L):
+        source = L.ones(2, requires_grad=source_requires_grad)
+        options = {k: getattr(L, v) if k == "dtype" else v for k, v in keywords.items()}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = L.asarray(source, **options)
+        if result.requires_grad:
+            (result * L.arange(2.0, dtype=result.dtype)).sum().backward()
+        return (result is source, source.requires_grad, result.requires_grad, result.is_leaf,
+                type(result.grad_fn).__name__, None if source.grad is None else source.grad.tolist())
+    assert run(ember) == run(torch)
