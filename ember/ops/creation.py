@@ -13,7 +13,7 @@ from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
 from ..autograd._saved import _type_name
 from ..autograd.function import Primitive, composite
-from ._kernel_dtypes import real_scalar
+from ._kernel_dtypes import cpp_type_name, real_scalar
 from ._util import argument_error, format_order, out_dtype, shape_arg, tensor_method, warn_once, write_out
 from .conversion import _dense_order
 
@@ -946,15 +946,27 @@ def _legacy_array(args, dtype, device):
         return _backend.xp_for(device).empty((0,), dtype.numpy)
     if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args) or (
             len(args) == 1 and isinstance(args[0], Size)):
-        return _backend.xp_for(device).zeros(shape_arg(args), dtype.numpy)
+        shape = shape_arg(args)
+        for s in shape:
+            if s < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+        return _backend.xp_for(device).zeros(shape, dtype.numpy)
     if len(args) != 1:
         raise TypeError(f"new(): invalid data type '{type(args[0]).__name__}'")
     data = args[0]
+    if data is None or isinstance(data, (numbers.Number, numpy.generic)):
+        raise TypeError(f"new(): data must be a sequence (got {_type_name(data)})")
     if isinstance(data, Tensor):
         if data.dtype is not dtype and dtype is not _dtype.get_default_dtype():
-            raise TypeError(f"expected {dtype} (got {data.dtype})")
+            raise TypeError(f"expected {_legacy_options(dtype)} (got {_legacy_options(data.dtype)})")
         return data._data
     return _backend.move(_to_numpy(data, dtype, infer=False), device)
+
+
+def _legacy_options(dtype):
+    """A legacy constructor's options as PyTorch's C++ TensorOptions prints them in its dtype mismatch error."""
+    return (f"TensorOptions(dtype={cpp_type_name(dtype)}, device=cpu, layout=Strided, requires_grad=false (default), "
+            "pinned_memory=false (default), memory_format=(nullopt))")
 
 
 def _tensor_init(self, *args, **kwargs):
@@ -982,7 +994,8 @@ class _LegacyTensorType(type):
     def __call__(cls, *args, device=None):
         array = _legacy_array(args, cls.dtype, _backend.as_device(device))
         if array.dtype != cls.dtype.numpy:
-            raise TypeError(f"expected {cls.dtype} (got {_dtype.from_numpy(array.dtype)})")
+            got = _dtype.from_numpy(array.dtype)
+            raise TypeError(f"expected {_legacy_options(cls.dtype)} (got {_legacy_options(got)})")
         return _make(array)
 
     def __instancecheck__(cls, instance):

@@ -185,3 +185,17 @@ def test_asarray_of_a_tensor_keeps_or_sets_requires_grad(source_requires_grad, k
         return (result is source, source.requires_grad, result.requires_grad, result.is_leaf,
                 type(result.grad_fn).__name__, None if source.grad is None else source.grad.tolist())
     assert run(ember) == run(torch)
+
+
+LEGACY_ARGS = ["(2.5,)", "(None,)", "(-1,)", "(2, -1)", "('a',)", "(np.float64(2),)", "(True,)", "(L.tensor(3),)",
+               "(np.int64(2),)", "([1, 2],)", "(2, 3)", "()"]
+
+
+@pytest.mark.parametrize("args", LEGACY_ARGS)
+@pytest.mark.parametrize("constructor", ["Tensor", "LongTensor", "FloatTensor"])
+def test_legacy_constructors_refuse_scalars_and_negative_sizes(constructor, args):
+    """(Shape and dtype only: a size allocates uninitialised memory in PyTorch.)"""
+    def shape_and_dtype(L):
+        made = getattr(L, constructor)(*_data(L, args))
+        return tuple(made.shape), str(made.dtype).split(".")[1]
+    same_listing(shape_and_dtype)
