@@ -492,9 +492,14 @@ def _is_buffer(obj):
     return True
 
 
-def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+_MISSING = object()
+
+
+def frombuffer(buffer, *, dtype=_MISSING, count=-1, offset=0, requires_grad=False):
     """A 1-D tensor sharing memory with a Python buffer (bytes, bytearray, array, memoryview): ``count`` items of
     ``dtype`` from byte ``offset`` (all that fit when -1)."""
+    if dtype is _MISSING:   # required, and named as PyTorch's parser names a missing argument
+        raise TypeError('frombuffer() missing 1 required positional arguments: "dtype"')
     _dtype.dtype_arg(dtype, "frombuffer")
     return _make(_buffer_array(buffer, dtype, count, offset, stacklevel=3), requires_grad=requires_grad)
 
@@ -527,6 +532,8 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
 def _buffer_array(buffer, dtype, count=-1, offset=0, stacklevel=2):
     """``frombuffer``'s array; a read-only buffer's warning names the frame ``stacklevel`` levels up."""
     dtype = _dtype.as_dtype(dtype)
+    if not _is_buffer(buffer):
+        raise ValueError("object does not implement Python buffer protocol.")
     length, itemsize = memoryview(buffer).nbytes, dtype.numpy.itemsize
     if length <= 0 or count == 0:
         raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")

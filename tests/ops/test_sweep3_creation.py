@@ -199,3 +199,13 @@ def test_legacy_constructors_refuse_scalars_and_negative_sizes(constructor, args
         made = getattr(L, constructor)(*_data(L, args))
         return tuple(made.shape), str(made.dtype).split(".")[1]
     same_listing(shape_and_dtype)
+
+
+FROMBUFFERS = ["L.frombuffer(bytearray(8))", "L.frombuffer(bytearray(8), dtype=None)", "L.frombuffer([1, 2], dtype=L.float32)",
+               "L.frombuffer(3, dtype=L.uint8)", "L.frombuffer(bytearray(range(8)), dtype=L.int16, count=2, offset=2)",
+               "L.frombuffer(b'abcd', dtype=L.uint8)"]
+
+
+@pytest.mark.parametrize("call", FROMBUFFERS)
+def test_frombuffer_arguments(call):
+    same_listing(lambda L: _data(L, call))
