@@ -653,7 +653,7 @@ def _factory(shape, fill, dtype, device, requires_grad, order=None, like_strides
         fill = _runtime.uninitialized_fill(d.numpy)
     if fill is None:
         array = xp.empty(stored, d.numpy)
-    elif fill == 0:
+    elif type(fill) is int and fill == 0:   # (a float zero may be -0.0, whose sign the tensor keeps)
         array = xp.zeros(stored, d.numpy)
     else:
         try:

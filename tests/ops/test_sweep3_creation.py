@@ -209,3 +209,10 @@ FROMBUFFERS = ["L.frombuffer(bytearray(8))", "L.frombuffer(bytearray(8), dtype=N
 @pytest.mark.parametrize("call", FROMBUFFERS)
 def test_frombuffer_arguments(call):
     same_listing(lambda L: _data(L, call))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64", "bfloat16"])
+@pytest.mark.parametrize("fill", [-0.0, 0.0, complex(-0.0, 0.0)])
+def test_full_keeps_the_sign_of_zero(dtype, fill):
+    same_listing(lambda L: [str(v) for v in L.full((2,), fill, dtype=getattr(L, dtype)).tolist()])
+    same_listing(lambda L: [str(v) for v in L.full_like(L.ones(1, dtype=getattr(L, dtype)), fill).tolist()])
