@@ -6,6 +6,7 @@ import numpy
 
 from .. import _backend, _dtype, _runtime
 from .._warnings import warn
+from ._kernel_dtypes import cpp_type_name
 from ._util import argument_error, out_dtype, warn_at_caller, write_out
 from .creation import _dtype_arg, _finish, _number
 
@@ -21,6 +22,17 @@ def _check_kernel(kernel, dtype, complex_too=True):
     if dtype is _dtype.bool_ or dtype in (_dtype.uint16, _dtype.uint32, _dtype.uint64) or \
             complex_too and dtype.is_complex:
         raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_dtype.scalar_type_name(dtype)}\'')
+
+
+def _complex_bounds(kernel, start, end, dtype):
+    """Whether a bound is complex (the default complex dtype is then inferred), with PyTorch's error where the
+    given ``dtype`` is real."""
+    if not any(isinstance(v, builtins.complex) for v in (start, end)):
+        return False
+    if dtype is not None and not _dtype_arg(dtype).is_complex:
+        raise RuntimeError(f"torch.{kernel}(): inferred dtype {cpp_type_name(_dtype.default_complex())} can't be "
+                           f"safely cast to passed dtype {_dtype.scalar_type_name(_dtype_arg(dtype))}")
+    return True
 
 
 def _write_range_out(out, values, name):
@@ -159,8 +171,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    is_complex = _complex_bounds("linspace", start, end, dtype)
     if dtype is None:
-        is_complex = isinstance(start, builtins.complex) or isinstance(end, builtins.complex)
         dtype = _dtype.default_complex() if is_complex else _dtype.get_default_dtype()
     dtype = _dtype_arg(dtype)
     _check_kernel("linspace", dtype, complex_too=False)
@@ -260,6 +272,11 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         values = logspace(start, end, steps, base, dtype=out_dtype(out, dtype), device=device or out.device,
                           requires_grad=requires_grad)
         return _write_range_out(out, values, "logspace")
+    start, end = _number(start), _number(end)
+    if _complex_bounds("logspace", start, end, dtype):   # complex exponents: base ** them in complex128
+        exponents = linspace(start, end, steps, dtype=_dtype.complex128, device=device)._data
+        dtype = _dtype_arg(dtype) if dtype is not None else _dtype.default_complex()
+        return _finish((builtins.complex(base) ** exponents).astype(dtype.numpy), requires_grad)
     dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     _check_kernel("logspace", dtype, complex_too=False)
     integral = dtype._category == _dtype._INT
