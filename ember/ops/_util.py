@@ -229,21 +229,63 @@ def row_major_result(function):
     return run
 
 
+def suggested_layout_result(function):
+    """Decorates an op whose PyTorch kernel allocates its result in the input's suggested memory format (padding,
+    roll): channels-last where a 4-d (5-d) input is, else row-major whatever the input's strides (NumPy's
+    code follows a transposed input's order, so ``.view`` after the op failed where PyTorch's works)."""
+    @transparent
+    @functools.wraps(function)
+    def run(input, *args, **kwargs):
+        result = function(input, *args, **kwargs)
+        if kwargs.get("out") is not None or not isinstance(input, Tensor):
+            return result
+        return in_suggested_layout(result, (input,))
+    return run
+
+
+def in_suggested_layout(result, inputs):
+    """``result`` (a tensor) in the layout PyTorch allocates for ``inputs``: channels-last where each input of the
+    result's rank suggests it, else row-major; already so, it passes at the cost of a flag check."""
+    try:
+        data = result._data if isinstance(result, Tensor) else None
+        arrays = [t._data for t in inputs]
+    except (AttributeError, NotImplementedError):   # not tensors, or quantized ones (their kernels keep rows)
+        return result
+    if data is None or getattr(data, "flags", None) is None or data.flags.c_contiguous and all(
+            getattr(getattr(a, "flags", None), "c_contiguous", False) for a in arrays):
+        return result
+    if data.ndim in (4, 5) and all(getattr(a, "ndim", None) == data.ndim for a in arrays):
+        from .._memory_format import contiguous_format, suggested
+        layouts = {suggested(a) for a in arrays}
+        if len(layouts) == 1 and (layout := layouts.pop()) is not contiguous_format:
+            return _in_layout(result, layout)
+    return _row_major(result)
+
+
 def _row_major(tensor):
     if not isinstance(tensor, Tensor) or tensor._data.flags.c_contiguous:
         return tensor
-    name = tensor.grad_fn.name() if tensor.grad_fn is not None else None
-    tensor = tensor.contiguous()
-    return name_node(tensor, name) if name is not None else tensor
+    return _standing_for(tensor.contiguous(), tensor.grad_fn)
 
 
 def _in_layout(tensor, layout):
     from .._memory_format import suggested
     if not isinstance(tensor, Tensor) or tensor._data.ndim != layout.rank or suggested(tensor._data) is layout:
         return tensor
-    name = tensor.grad_fn.name() if tensor.grad_fn is not None else None
-    tensor = tensor.clone(memory_format=layout)   # a copy even where (N, C, 1, 1) passes for both: its strides
-    return name_node(tensor, name) if name is not None else tensor
+    node = tensor.grad_fn
+    # a copy even where (N, C, 1, 1) passes for both: its strides
+    return _standing_for(tensor.clone(memory_format=layout), node)
+
+
+def _standing_for(copy, node):
+    """``copy``, a relaid copy of an op's result made by ``node``, with its node shown as the op's: the same name,
+    listing the op's inputs."""
+    if node is None:
+        return copy
+    name_node(copy, node.name())
+    shown = node.__dict__.get("_shown_edges")
+    copy.grad_fn._shown_edges = shown if shown is not None else node.next_functions
+    return copy
 
 
 def promote(*operands):

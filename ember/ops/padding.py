@@ -1,7 +1,7 @@
 """Padding (``nn.functional.pad``): constant, reflect, replicate and circular modes."""
 from .. import _compat
 from ..autograd.function import Primitive, composite
-from ._util import int_arg, keeps_layout, name_node
+from ._util import int_arg, name_node, suggested_layout_result
 from .padding_checks import check_padding
 
 __all__ = []
@@ -85,7 +85,7 @@ def _source_index(xp, size, left, right, mode):
 
 
 @composite("pad", trace_inside=True)
-@keeps_layout
+@suggested_layout_result
 def pad(input, pad, mode="constant", value=None):
     """Pads the last dims: ``pad`` lists (left, right) widths starting from the last dim."""
     if len(pad) % 2:

@@ -6,8 +6,8 @@ from ..autograd.function import Primitive, composite
 from . import _buffers, _quantized
 from ._inplace import inplace_method
 from ._kernel_dtypes import _not_implemented, exact_out_dtype
-from ._util import (argument_error, int_arg, name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim,
-                    wrap_dims, warn_once, write_out)
+from ._util import (argument_error, in_suggested_layout, int_arg, name_node, promote, shape_arg, shown_edge,
+                    tensor_method, warn_once, wrap_dim, wrap_dims, write_out)
 from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten,
                     keyword_sizes, reshape, split, transpose, unbind)
 
@@ -73,7 +73,9 @@ def cat(tensors, dim=0, *, out=None):
                                    f"{reference.shape[d]} but got size {tensor.shape[d]} for tensor number {i} in "
                                    "the list.")
     _check_cat_out(tensors, out)
-    return write_out(out, Cat.apply(*promote(*tensors), dim), "cat")
+    if out is not None:
+        return write_out(out, Cat.apply(*promote(*tensors), dim), "cat")
+    return in_suggested_layout(Cat.apply(*promote(*tensors), dim), kept)
 
 
 def _check_cat_out(tensors, out):
@@ -338,11 +340,11 @@ def roll(input, shifts, dims=None):
     if not shifts:
         raise RuntimeError("`shifts` required")
     dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
-    if not dims and len(shifts) == 1:   # no dims (None or empty): over the flattened tensor
-        return Roll.apply(input, shifts[0], None)
+    if not dims and len(shifts) == 1:   # no dims (None or empty): over the flattened tensor, row-major as PyTorch's
+        return in_suggested_layout(Roll.apply(input, shifts[0], None), ())
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
-    return Roll.apply(input, shifts, tuple(wrap_dim(d, input.ndim) for d in dims))
+    return in_suggested_layout(Roll.apply(input, shifts, tuple(wrap_dim(d, input.ndim) for d in dims)), (input,))
 
 
 @tensor_method

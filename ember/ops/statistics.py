@@ -11,7 +11,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from ._inplace import assign_inplace
-from ._util import name_node, tensor_method, wrap_dim
+from ._util import name_node, row_major_result, tensor_method, wrap_dim
 from .creation import complex
 from .ranges import linspace
 from .deprecated_norms import frobenius_norm, nuclear_norm
@@ -113,6 +113,7 @@ def dist(input, other, p=2):
 
 @tensor_method
 @composite("renorm", trace_inside=True)   # named for autocast's float32 list
+@row_major_result
 def renorm(input, p, dim, maxnorm):
     """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``."""
     if input.ndim < 2:
@@ -124,7 +125,7 @@ def renorm(input, p, dim, maxnorm):
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     norms = vector_norm(input, p, [d for d in range(input.ndim) if d != dim], keepdim=True)
     factor = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, 1.0)
-    return input * factor.to(input.dtype)
+    return name_node(input * factor.to(input.dtype), "RenormBackward0", (input,))
 
 
 @tensor_method
