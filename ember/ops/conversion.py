@@ -263,12 +263,19 @@ def detach(input):
     dispatches = input.__class__._dispatches   # (`type` is Tensor.type here)
     if dispatches:   # a __torch_dispatch__ subclass: its handler detaches it (aten.detach)
         return dispatches.aten("detach", input)
-    own = input.__class__.detach   # (`type` is Tensor.type here)
-    if own is not Tensor.detach:   # a subclass detaching itself (vmap's batched tensors): torch.detach(x) too
-        return own(input)
     out = _make(input._data)
     out._version_counter = input._version_counter
     return out
+
+
+_detach_method = detach
+
+
+def detach(input):  # noqa: F811 (torch.detach; Tensor.detach is the one above)
+    """``input.detach()``: through a subclass's own ``detach`` where it overrides it (vmap's batched tensors), which
+    may call ``Tensor.detach`` itself (the function form must not be that method, or it would call back here)."""
+    own = input.__class__.detach   # (`type` is Tensor.type here)
+    return _detach_method(input) if own is _detach_method else own(input)
 
 
 @tensor_method

@@ -90,7 +90,7 @@ def _to_tensor(image, mode, apply_exif_orientation):
     else:
         array = numpy.asarray(image.convert(target) if image.mode != target else image)
     array = array[:, :, None] if array.ndim == 2 else array
-    return ember.from_numpy(numpy.ascontiguousarray(array.transpose(2, 0, 1)))
+    return ember.from_numpy(array.transpose(2, 0, 1).copy())   # a writable copy: Pillow's array is read-only
 
 
 def _open(data, formats, error, draft=None):
