@@ -8,21 +8,20 @@ import os
 import numpy
 
 from .. import _alias, _backend, _dtype, _runtime
-from .._warnings import warn
 from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
+from .._warnings import warn
 from ..autograd._saved import _type_name
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import cpp_type_name, real_scalar
 from ._util import argument_error, format_order, out_dtype, shape_arg, tensor_method, warn_once, write_out
 from .conversion import _dense_order
 
-__all__ = ["tensor", "as_tensor", "asarray", "frombuffer", "from_file", "from_numpy", "from_dlpack", "to_dlpack",
-           "zeros", "ones",
-           "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "eye", "empty_strided",
-           "empty_permuted", "scalar_tensor", "complex", "polar", "FloatTensor",
-           "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
-           "ByteTensor", "BoolTensor", "set_default_tensor_type", "ComplexFloatTensor", "ComplexDoubleTensor"]
+__all__ = ["BFloat16Tensor", "BoolTensor", "ByteTensor", "CharTensor", "ComplexDoubleTensor", "ComplexFloatTensor",
+           "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "as_tensor",
+           "asarray", "complex", "empty", "empty_like", "empty_permuted", "empty_strided", "eye", "from_dlpack",
+           "from_file", "from_numpy", "frombuffer", "full", "full_like", "ones", "ones_like", "polar",
+           "scalar_tensor", "set_default_tensor_type", "tensor", "to_dlpack", "zeros", "zeros_like"]
 
 _PYTHON_SCALARS = {bool: _dtype.bool_, int: _dtype.int64, float: None, builtins.complex: None}
 
@@ -119,7 +118,7 @@ def _sizes(data):
     sizes = []
     while _is_sequence(data):
         if isinstance(data, str):
-            raise ValueError(f"too many dimensions '{_type_name(data)}'")
+            raise ValueError(f"too many dimensions '{_type_name(data)}'")   # noqa: TRY004 (PyTorch's type)
         sizes.append(len(data))
         if not sizes[-1]:
             break
@@ -227,7 +226,7 @@ def _check_python_ints(data):
 
 def _check_fits(array, target):
     """PyTorch's RuntimeError when Python data holds values outside an integer ``target``'s range."""
-    if array.size == 0 or not target._category == _dtype._INT or array.dtype.kind not in "fiu":
+    if array.size == 0 or target._category != _dtype._INT or array.dtype.kind not in "fiu":
         return
     info = numpy.iinfo(target.numpy)
     low, high = array.min(), array.max()
@@ -399,9 +398,9 @@ def as_tensor(data, dtype=None, device=None):
 def _as_tensor(data, dtype, device):
     if isinstance(data, Tensor):
         return data.to(device=device if device is not None else data.device, dtype=dtype or data.dtype)
-    if isinstance(data, numpy.ndarray) and (device is None or _backend.as_device(device).type == "cpu"):
-        if dtype is None or _dtype.as_dtype(dtype).numpy == data.dtype:
-            return _wrap_numpy(data)
+    if isinstance(data, numpy.ndarray) and (device is None or _backend.as_device(device).type == "cpu") and (
+            dtype is None or _dtype.as_dtype(dtype).numpy == data.dtype):
+        return _wrap_numpy(data)
     return _copied(data, dtype, device, False)
 
 
@@ -449,7 +448,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
 def _refuse_alias(obj, result):
     """PyTorch's ValueError for ``asarray(obj, copy=False)`` where ``result`` had to be a copy: what differs."""
     if not isinstance(obj, (Tensor, numpy.ndarray)):
-        raise ValueError("can't alias arbitrary sequence into a tensor.")
+        raise ValueError("can't alias arbitrary sequence into a tensor.")   # noqa: TRY004 (PyTorch's type)
     device = obj.device if isinstance(obj, Tensor) else _backend.CPU
     if result.device != device:
         raise ValueError(f"can't alias tensor from device '{device}' to '{result.device}'.")
@@ -981,9 +980,7 @@ def _tensor_init(self, *args, **kwargs):
     shape. A tensor already made (a subclass whose ``__new__`` returns ``data.as_subclass(cls)`` or
     ``_make_subclass``, then gets ``__init__`` with its own arguments, or ``super().__init__()``) is left as it is:
     PyTorch builds tensors in ``__new__`` and its ``__init__`` does nothing."""
-    try:
-        self._data
-    except AttributeError:
+    if not hasattr(self, "_data"):
         _legacy_init(self, *args, **kwargs)
 
 
