@@ -100,7 +100,7 @@ def load(uri, frame_offset=0, num_frames=-1, normalize=True, channels_first=True
         data, sample_rate = _load_soundfile(uri, frame_offset, num_frames, normalize)
     else:
         data, sample_rate = _load_wave(uri, frame_offset, num_frames, normalize)
-    tensor = ember.from_numpy(numpy.ascontiguousarray(data.T if channels_first else data))
+    tensor = ember.from_numpy(numpy.require(data.T if channels_first else data, requirements="CW"))   # writable
     return tensor, sample_rate
 
 
