@@ -387,28 +387,39 @@ def _sample_shape(size):
     return shape
 
 
+def _drawn_dtype(dtype, out):
+    """The dtype a factory draws in: ``out``'s where one is given (PyTorch's factories take it from there, so
+    ``rand(3, out=double_tensor)`` draws float64 samples), refusing a ``dtype`` that differs from it."""
+    if out is None:
+        return dtype
+    if dtype is not None and _dtype_arg(dtype) is not out.dtype:
+        raise RuntimeError(f"dtype {_dtype.scalar_type_name(_dtype_arg(dtype))} does not match dtype of out parameter "
+                           f"({_dtype.scalar_type_name(out.dtype)})")
+    return out.dtype
+
+
 @_vmappable
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """Uniform samples from [0, 1) of the given shape."""
-    d = _float_dtype(dtype, "check_uniform_bounds")
+    d = _float_dtype(_drawn_dtype(dtype, out), "check_uniform_bounds")
     shape = _sample_shape(size)
     if _on_meta(device):
         return write_out(out, _meta_samples(shape, d, requires_grad), "rand")
     samples = _uniform(_engine(generator), _numel(shape, d), d, 0.0, 1.0)
-    return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "rand")
+    return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "rand", warn_resize=False)
 
 
 @_vmappable
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """Standard normal samples of the given shape."""
-    d = _float_dtype(dtype, "normal_kernel_cpu")
+    d = _float_dtype(_drawn_dtype(dtype, out), "normal_kernel_cpu")
     shape = _sample_shape(size)
     if _on_meta(device):
         return write_out(out, _meta_samples(shape, d, requires_grad), "randn")
     samples = _normal(_engine(generator), _numel(shape, d), d, 0.0, 1.0)
-    return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "randn")
+    return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "randn", warn_resize=False)
 
 
 @_vmappable
@@ -426,13 +437,14 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         raise TypeError("randint() missing required argument 'size'")
     if not isinstance(size, (tuple, list)):
         argument_error()   # PyTorch's size is a tuple of ints: randint(0, 10, 3) is refused
+    dtype = _drawn_dtype(dtype, out)
     d = _dtype.int64 if dtype is None else _dtype_arg(dtype)
     low, span = _from_to(d, int(low), int(high))
     shape = _sample_shape((size,))
     if _on_meta(device):
         return write_out(out, _meta_samples(shape, d, requires_grad), "randint")
     samples = _samplers.from_to(_engine(generator), _numel(shape), low, span).reshape(shape)
-    return write_out(out, _place(samples, d, device, requires_grad), "randint")
+    return write_out(out, _place(samples, d, device, requires_grad), "randint", warn_resize=False)
 
 
 @_vmappable
@@ -444,11 +456,12 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    dtype = _drawn_dtype(dtype, out)
     d = _dtype.int64 if dtype is None else _dtype_arg(dtype)
     if _on_meta(device):
         return write_out(out, _meta_samples((int(n),), d, requires_grad), "randperm")
     perm = _samplers.randperm(_engine(generator), int(n))
-    return write_out(out, _place(perm, d, device, requires_grad), "randperm")
+    return write_out(out, _place(perm, d, device, requires_grad), "randperm", warn_resize=False)
 
 
 def _laid_out_like(input, dtype, device, memory_format):
