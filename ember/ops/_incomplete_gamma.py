@@ -10,6 +10,7 @@ import numpy
 from ._gamma64 import BERNOULLI, lgamma64
 
 _EPSILON = 2.0 ** -53
+_TINY = 1e-300             # the modified Lentz method's stand-in for zero
 _EULER_GAMMA = 0.5772156649015329
 _STIRLING_FROM = 10.0      # log Gamma(a) by Stirling's series from here on
 _TEMME_FROM = 1e6          # Temme's expansion from here on (two terms are exact to rounding there)
@@ -87,67 +88,57 @@ def _log_prefactor(a, x):
 def _lower_series(a, x):
     """sum over n >= 0 of x^n / (a (a + 1) ... (a + n)); P(a, x) is the prefactor times this."""
     term = 1.0 / a
-    return _until_small(term, term.copy(), a.copy(), x, _series_step)
+    return _until_finished([term, term.copy(), a.copy(), x], _iteration_cap(a), _series_step)
 
 
-def _series_step(term, total, denominator, x):
+def _series_step(state):
+    term, total, denominator, x = state
     denominator += 1.0
     term *= x / denominator
     total += term
-    return term
+    return state, ~(numpy.abs(term) > numpy.abs(total) * _EPSILON), total
 
 
 def _upper_fraction(a, x):
     """Legendre's continued fraction for Q (modified Lentz); Q(a, x) is the prefactor times this."""
-    tiny = 1e-300
     b = x + 1.0 - a
-    c = numpy.full_like(b, 1.0 / tiny)
-    d = 1.0 / numpy.where(b == 0, tiny, b)
-    h = d.copy()
-    count = numpy.zeros_like(b)
-    state = [b, c, d, h, count, a]
-    result = numpy.empty_like(b)
-    index = numpy.arange(b.size)
-    for _ in range(_iteration_cap(a)):
-        b, c, d, h, count, aa = state
-        count += 1.0
-        an = -count * (count - aa)
-        b += 2.0
-        d = an * d + b
-        d[numpy.abs(d) < tiny] = tiny
-        c = b + an / c
-        c[numpy.abs(c) < tiny] = tiny
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        finished = numpy.abs(delta - 1.0) <= _EPSILON
-        state = [b, c, d, h, count, aa]
+    c = numpy.full_like(b, 1.0 / _TINY)
+    d = 1.0 / numpy.where(b == 0, _TINY, b)
+    state = [b, c, d, d.copy(), numpy.zeros_like(b), a]
+    return _until_finished(state, _iteration_cap(a), _fraction_step)
+
+
+def _fraction_step(state):
+    b, c, d, h, count, a = state
+    count += 1.0
+    an = -count * (count - a)
+    b += 2.0
+    d = an * d + b
+    d[numpy.abs(d) < _TINY] = _TINY
+    c = b + an / c
+    c[numpy.abs(c) < _TINY] = _TINY
+    d = 1.0 / d
+    delta = d * c
+    h *= delta
+    return [b, c, d, h, count, a], numpy.abs(delta - 1.0) <= _EPSILON, h
+
+
+def _until_finished(state, cap, step):
+    """Runs ``step(state) -> (state, finished, value)`` at most ``cap`` times over per-element arrays, taking each
+    element's value once it is finished and dropping it from the later steps."""
+    result = numpy.empty_like(state[0])
+    index = numpy.arange(result.size)
+    for _ in range(cap):
+        state, finished, value = step(state)
         if finished.any():
-            result[index[finished]] = h[finished]
+            result[index[finished]] = value[finished]
             keep = ~finished
-            index = index[keep]
+            index, value = index[keep], value[keep]
             state = [v[keep] for v in state]
             if not index.size:
                 break
     if index.size:
-        result[index] = state[3]
-    return result
-
-
-def _until_small(term, total, denominator, x, step):
-    """Runs ``step`` on the elements whose last term is still above an ulp of their total, dropping the others."""
-    result = numpy.empty_like(total)
-    index = numpy.arange(total.size)
-    for _ in range(_iteration_cap(denominator)):
-        term = step(term, total, denominator, x)
-        finished = ~(numpy.abs(term) > numpy.abs(total) * _EPSILON)
-        if finished.any():
-            result[index[finished]] = total[finished]
-            keep = ~finished
-            index, term, total, denominator, x = index[keep], term[keep], total[keep], denominator[keep], x[keep]
-            if not index.size:
-                break
-    result[index] = total
+        result[index] = value
     return result
 
 
@@ -159,15 +150,15 @@ def _iteration_cap(a):
 def _upper_small_a(a, x):
     """Q(a, x) for small a and x, from 1 - x^a / Gamma(a + 1) and the rest of P's alternating series (DLMF 8.7.1),
     so Q keeps its digits where it is much less than P."""
-    log_x = numpy.log(x)
-    head = -numpy.expm1(a * log_x - _lgamma1p(a))
+    log_power = a * numpy.log(x) - _lgamma1p(a)   # log(x^a / Gamma(a + 1))
+    head = -numpy.expm1(log_power)
     total = numpy.zeros_like(x)
     factor = numpy.ones_like(x)
     for n in range(1, 60):   # x < 1.5 here: x^n / n! is below an ulp of the head by n = 40
         factor = factor * (-x / n)
         total += factor / (a + n)
     with numpy.errstate(all="ignore"):
-        rest = numpy.exp(a * log_x - _lgamma1p(a)) * a * total   # x^a / Gamma(a) = a x^a / Gamma(a + 1)
+        rest = numpy.exp(log_power) * a * total   # x^a / Gamma(a) = a x^a / Gamma(a + 1)
     return head - rest
 
 
