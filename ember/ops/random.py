@@ -392,8 +392,9 @@ def _drawn_dtype(dtype, out):
     ``rand(3, out=double_tensor)`` draws float64 samples), refusing a ``dtype`` that differs from it."""
     if out is None:
         return dtype
-    if dtype is not None and _dtype_arg(dtype) is not out.dtype:
-        raise RuntimeError(f"dtype {_dtype.scalar_type_name(_dtype_arg(dtype))} does not match dtype of out parameter "
+    asked = out.dtype if dtype is None else _dtype_arg(dtype)
+    if asked is not out.dtype:
+        raise RuntimeError(f"dtype {_dtype.scalar_type_name(asked)} does not match dtype of out parameter "
                            f"({_dtype.scalar_type_name(out.dtype)})")
     return out.dtype
 

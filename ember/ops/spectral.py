@@ -210,12 +210,7 @@ def _conj_out(out, result):
 
 def _c2c(name, input, n, dim, norm, forward, out):
     """fft / ifft of a complex input."""
-    dim = _wrap(dim, input.ndim)
-    if n is not None:
-        n = int_arg(n)
-        _check_points(n)
-        input = _resize(input, (dim,), (n,))
-    _check_points(input.shape[dim])
+    input, dim = _sized_along(input, n, dim)
     norm = _norm(norm)
     _check_out(out, name, True)
     return write_out(out, FftC2C.apply(input, (dim,), norm, forward), "_fft_c2c")
@@ -225,16 +220,22 @@ def _r2c(name, input, n, dim, norm, forward, onesided, out):
     """fft / ifft of a real input, rfft and ihfft."""
     _refuse_complex(input, f"{name} expects a real input tensor, but got ")
     _check_out(out, name, True)
-    input = _promoted(input)
+    input, dim = _sized_along(_promoted(input), n, dim)
+    norm = _norm(norm)
+    output = FftR2C.apply(input, (dim,), norm if forward else _DUAL[norm], onesided)
+    return write_out(out, output, "_fft_r2c") if forward else _conj_out(out, output.conj())
+
+
+def _sized_along(input, n, dim):
+    """The input cut or zero-padded to ``n`` points along ``dim`` (as given when ``n`` is None), and the wrapped dim;
+    refuses fewer than one point."""
     dim = _wrap(dim, input.ndim)
     if n is not None:
         n = int_arg(n)
         _check_points(n)
         input = _resize(input, (dim,), (n,))
     _check_points(input.shape[dim])
-    norm = _norm(norm)
-    output = FftR2C.apply(input, (dim,), norm if forward else _DUAL[norm], onesided)
-    return write_out(out, output, "_fft_r2c") if forward else _conj_out(out, output.conj())
+    return input, dim
 
 
 def _c2r(name, input, n, dim, norm, forward, out):
