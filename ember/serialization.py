@@ -86,8 +86,8 @@ class _StorageRef:
     def __init__(self, key, dtype, location, data):
         self.key, self.dtype, self.location, self.data = key, dtype, location, data
 
-    def persistent_id(self):
-        if self.dtype.name not in _STORAGE_NAMES:
+    def persistent_id(self, untyped=False):
+        if untyped or self.dtype.name not in _STORAGE_NAMES:
             return ("storage", _TorchGlobal("torch.storage", "UntypedStorage"), self.key, self.location,
                     self.data.nbytes)
         storage_type = _TorchGlobal("torch", _STORAGE_NAMES[self.dtype.name])
@@ -115,6 +115,18 @@ class _Storages:
         itemsize = array.itemsize
         offset = (_address(array) - _address(ref.data)) // itemsize
         return ref, offset, _element_strides(array)
+
+    def locate_storage(self, storage):
+        """``(storage_ref, untyped)`` for a storage saved as an object of its own (torch saves its whole memory)."""
+        array, location = storage._data, str(storage.device)
+        if not isinstance(array, numpy.ndarray):
+            array = _backend.move(array, _backend.CPU)
+        typed = isinstance(storage, TypedStorage)
+        dtype = storage.dtype if typed else _dtype.uint8
+        ref = self._ref_for(array, dtype, location)
+        if ref is None or ref.data.nbytes != array.nbytes or _address(ref.data) != _address(array):
+            ref = self._ref_for(array.copy(), dtype, location)   # a part of its memory: saved by itself
+        return ref, not typed
 
     def _ref_for(self, array, dtype, location):
         root = _root(array)
@@ -190,9 +202,13 @@ class _Pickler(pickle._Pickler):
         self._storages, self._legacy = storages, legacy
 
     def persistent_id(self, obj):
-        if type(obj) is not _StorageRef:
+        if isinstance(obj, UntypedStorage):   # a storage pickled by itself: a reference to its saved memory
+            saved_id = _StorageRef.persistent_id(*self._storages.locate_storage(obj))
+        elif type(obj) is _StorageRef:
+            saved_id = obj.persistent_id()
+        else:
             return None
-        return obj.persistent_id() + (None,) if self._legacy else obj.persistent_id()   # legacy: no view
+        return saved_id + (None,) if self._legacy else saved_id   # legacy: no view
 
     def reducer_override(self, obj):
         torch_reduce = getattr(obj, "_torch_reduce", None)   # sparse tensors and layouts name torch's rebuild calls

@@ -2,6 +2,7 @@
 torch loads): storage sharing and offsets of views, the legacy format under every pickle protocol, storages,
 tensors' Python attributes, and the torch.serialization helpers."""
 import io
+import warnings
 
 import numpy
 import pytest
@@ -66,3 +67,37 @@ def test_a_pickle_of_something_else_is_an_invalid_magic_number():
     buffer.seek(0)
     with pytest.raises(RuntimeError, match=str(expected.value).replace("?", r"\?")):
         ember.load(buffer)
+
+
+def _storages(lib, legacy):
+    """Storages saved by themselves and beside their tensor (torch's legacy format cannot load an untyped one)."""
+    tensor = lib.arange(6, dtype=lib.int16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # TypedStorage's deprecation, warned once per process
+        storages = {"typed": tensor.storage(), "tensor": tensor, "legacy_class": lib.FloatStorage([1, 2.5])}
+        return storages if legacy else {"untyped": lib.arange(3.).untyped_storage(), **storages}
+
+
+@pytest.mark.parametrize("saver", ["torch", "ember"])
+@pytest.mark.parametrize("legacy", [False, True])
+def test_storages_round_trip_both_ways_and_stay_shared_with_their_tensors(saver, legacy):
+    kwargs = LEGACY if legacy else {}
+    source = torch if saver == "torch" else ember
+    buffer = _save(source, _storages(source, legacy), **kwargs)
+    expected = torch.load(_save(torch, _storages(torch, legacy), **kwargs))
+    for load in (torch.load, ember.load):   # ember's files load in torch too, with weights_only
+        buffer.seek(0)
+        loaded = load(buffer)
+        for key in set(expected) - {"tensor"}:
+            assert isinstance(loaded[key], (torch.TypedStorage, ember.TypedStorage)), key
+            assert str(loaded[key].dtype).split(".")[1] == str(expected[key].dtype).split(".")[1], key
+            assert loaded[key].tolist() == expected[key].tolist(), key
+        assert loaded["typed"].data_ptr() == loaded["tensor"].untyped_storage().data_ptr()
+
+
+@pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
+def test_a_tensor_and_its_untyped_storage_cannot_be_saved_together(lib):
+    tensor = lib.arange(4.)
+    with pytest.raises(RuntimeError, match="Cannot save multiple tensors or storages that view the same data as "
+                                           "different types"):
+        lib.save([tensor, tensor.untyped_storage()], io.BytesIO())
