@@ -9,43 +9,82 @@ import math
 import numpy
 
 from .. import _compat, _dtype, _meta
-from .._warnings import warn
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from .._warnings import warn
 from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import OVERLAP_MESSAGE, assign_inplace, check_inplace_allowed, inplace_method, overlaps, writeable
 from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd, wrapped_scalar
-from ._util import name_node, tensor_method, wrap_dim, write_out
+from ._util import name_node, tensor_method, warn_at_caller, warn_once, wrap_dim, write_out
 from .gather_scatter import gather
 from .rearrange import broadcast_tensors
 from .shape import expand, reshape, sliced, view
 
-__all__ = ["index_select", "index_add", "index_copy", "index_fill", "index_put", "masked_fill", "masked_select",
-           "masked_scatter", "take", "take_along_dim", "nonzero", "nonzero_static", "argwhere", "index_put_", "put",
-           "select_scatter", "slice_scatter", "diagonal_scatter", "as_strided_scatter"]
+__all__ = [
+    "argwhere",
+    "as_strided_scatter",
+    "diagonal_scatter",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "index_put",
+    "index_put_",
+    "index_select",
+    "masked_fill",
+    "masked_scatter",
+    "masked_select",
+    "nonzero",
+    "nonzero_static",
+    "put",
+    "select_scatter",
+    "slice_scatter",
+    "take",
+    "take_along_dim",
+]
 
-_INDEX_KINDS = "iub"
+_UINT8_INDEX_MESSAGE = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
+_NUMPY_INDEX_KINDS = "biufc"   # PyTorch turns a sequence or array of these into a long (or byte, bool) index
 
 
 # --- parsing keys ---------------------------------------------------------------------------------------------------
 def _index_array(value, xp):
-    """A tensor, list or array used as an index, as an int64 or bool array (PyTorch's IndexError otherwise)."""
+    """A tensor, list or array used as an index, as an int64 or bool array, as PyTorch reads it: a tensor must be
+    long, int, byte or bool (IndexError otherwise); a sequence or array becomes a bool or byte mask if it holds bools
+    or uint8s, else a long index (floats truncated)."""
     if isinstance(value, Tensor):
+        if value.dtype not in (_dtype.int64, _dtype.int32, _dtype.uint8, _dtype.bool_):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         array = value._data
     else:
-        array = numpy.asarray(value)
-        if array.dtype == object:
-            raise IndexError("too many indices or mixed sequence types in an index")
-        if array.size == 0:
-            array = array.astype(numpy.int64)
-        array = xp.asarray(array)
-    if array.dtype.kind not in _INDEX_KINDS:
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    if array.dtype.kind == "b" or array.dtype == numpy.uint8 and isinstance(value, Tensor):
+        array = _sequence_index(value, xp)
+    if array.dtype.kind == "b" or array.dtype == numpy.uint8:
         return array.astype(bool, copy=False)
     return array.astype(numpy.int64, copy=False)
+
+
+def _sequence_index(value, xp):
+    """A list, tuple or NumPy array used as an index, as an array of the dtype PyTorch's ``indexing_tensor_from_data``
+    gives it: bool and uint8 kept, other numbers as int64 (complex arrays by their real part)."""
+    array = numpy.asarray(value)
+    if array.dtype == object:
+        raise IndexError("too many indices or mixed sequence types in an index")
+    if array.dtype.kind not in _NUMPY_INDEX_KINDS:
+        if isinstance(value, numpy.ndarray):
+            raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. The only supported "
+                            "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+                            "uint64, uint32, uint16, uint8, and bool.")
+        raise TypeError(f"new(): invalid data type '{'str' if array.dtype.kind == 'U' else 'bytes'}'")
+    if array.dtype.kind == "c":
+        if not isinstance(value, numpy.ndarray):
+            raise TypeError("'complex' object cannot be interpreted as an integer")
+        warn_once("complex to real", "Casting complex values to real discards the imaginary part")
+        array = array.real
+    if array.size == 0 or array.dtype.kind != "b" and array.dtype != numpy.uint8:
+        with numpy.errstate(invalid="ignore"):   # NaN becomes int64's lowest value, as in PyTorch
+            array = array.astype(numpy.int64)
+    return xp.asarray(array)
 
 
 _SEQUENCE_KEY_MESSAGE = (
@@ -74,31 +113,57 @@ def _normalize_key(input, key):
     if not isinstance(key, tuple):
         key = (key,)
     xp = xp_of(input._data)
-    items = []
+    items, byte_mask = [], False
     for item in key:
+        if isinstance(item, numpy.ndarray) and item.ndim == 0 and item.dtype.kind in _NUMPY_INDEX_KINDS and \
+                item.dtype != numpy.uint8:   # PyTorch reads it as the number it holds
+            item = bool(item) if item.dtype.kind == "b" else _index_int(int(item.real))
         if item is None or item is Ellipsis or isinstance(item, bool):
             items.append(item)
         elif isinstance(item, slice):
             if item.step is not None and int(item.step) <= 0:
-                raise ValueError("step must be greater than zero")
+                raise ValueError("slice step cannot be zero" if int(item.step) == 0 else "step must be greater than zero")
             items.append(item)
         elif isinstance(item, Tensor) and _selects(item):
             items.append(int(item.item()))
         elif isinstance(item, (Tensor, list, tuple, numpy.ndarray)) or hasattr(item, "__cuda_array_interface__"):
             items.append(_index_array(item, xp))
+            byte_mask = byte_mask or items[-1].ndim and _bytes(item)
         elif isinstance(item, range):
             items.append(_index_array(list(item), xp))
         elif hasattr(item, "__index__"):
-            items.append(int(item.__index__()))
+            items.append(_index_int(item.__index__()))
+        elif isinstance(item, (str, bytes)):   # PyTorch takes it for a sequence of indices, then refuses its items
+            if isinstance(item, str):
+                warn(_SEQUENCE_KEY_MESSAGE, UserWarning, stacklevel=3)
+            raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
         else:
+            kind = type(item)
+            name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-                             "valid indices (got " + type(item).__name__ + ")")
-    _check_bounds(input, items)
+                             f"valid indices (got {name})")
+    _check_bounds(input, items, byte_mask)
     if not any(item is Ellipsis for item in items):
         items.append(Ellipsis)
     if not any(isinstance(item, bool) or hasattr(item, "dtype") for item in items):
         return tuple(items), None
     return _split_key(items, xp)
+
+
+def _bytes(index):
+    """Whether the tensor, array or sequence ``index`` holds uint8s."""
+    dtype = getattr(index, "dtype", None)
+    if dtype is None:
+        return numpy.asarray(index).dtype == numpy.uint8
+    return dtype is _dtype.uint8 or dtype == numpy.uint8
+
+
+def _index_int(value):
+    """An int index as PyTorch unpacks it: a C++ long long (ValueError beyond its range)."""
+    value = int(value)
+    if not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")
+    return value
 
 
 def _selects(item):
@@ -227,8 +292,9 @@ def _consumed(item):
     return 1
 
 
-def _check_bounds(input, items):
-    """PyTorch's IndexErrors for too many indices, out-of-range integers and mismatched masks."""
+def _check_bounds(input, items, byte_mask=False):
+    """PyTorch's IndexErrors for too many indices, out-of-range integers and mismatched masks (and its warning for a
+    ``byte_mask``, a uint8 mask of one dim or more)."""
     shape = input._data.shape
     used = sum(_consumed(item) for item in items)
     if used > len(shape):
@@ -236,6 +302,8 @@ def _check_bounds(input, items):
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
                              "C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    if byte_mask:
+        warn_at_caller(_UINT8_INDEX_MESSAGE)
     if sum(item is Ellipsis for item in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     dim = 0
@@ -544,20 +612,30 @@ def _value_for(self, value, key, setitem=True):
 
 def _check_put_dtype(self, key, value, accumulate=False):
     """PyTorch's index_put_ (``self[key] = value`` with tensor or list indices) takes a tensor value of self's dtype
-    only, except one element through a single boolean mask (its masked_fill path); basic keys cast as copy_ does."""
-    if not isinstance(value, Tensor) or value.dtype is self.dtype:
-        return
+    only, except one element through a single mask (its masked_fill path, which refuses a uint8 mask); basic keys
+    cast as copy_ does."""
     items = key if isinstance(key, tuple) else (key,)
-    advanced = [k for k in items if isinstance(k, (list, numpy.ndarray)) or isinstance(k, Tensor) and k.ndim]
+    advanced = [k for k in items if isinstance(k, (list, numpy.ndarray)) or isinstance(k, Tensor) and (
+        k.ndim or k.dtype in (_dtype.bool_, _dtype.uint8))]
     if not advanced:
         return
-    mask = isinstance(advanced[0], Tensor) and advanced[0].dtype is _dtype.bool_ or \
-        isinstance(advanced[0], numpy.ndarray) and advanced[0].dtype == bool
-    if len(advanced) == 1 and mask and value.numel() == 1 and not accumulate:
+    one = not isinstance(value, Tensor) or value.numel() == 1
+    if len(advanced) == 1 and one and not accumulate and _is_mask(advanced[0]):
+        if _bytes(advanced[0]):
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
         return
-    raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                       f"{_dtype.scalar_type_name(self.dtype)} for the destination and "
-                       f"{_dtype.scalar_type_name(value.dtype)} for the source.")
+    if isinstance(value, Tensor) and value.dtype is not self.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_dtype.scalar_type_name(self.dtype)} for the destination and "
+                           f"{_dtype.scalar_type_name(value.dtype)} for the source.")
+
+
+def _is_mask(index):
+    """Whether the tensor, array or sequence ``index`` is a mask of one dim or more (bool or uint8)."""
+    if isinstance(index, Tensor):
+        return index.ndim > 0 and index.dtype in (_dtype.bool_, _dtype.uint8)
+    array = numpy.asarray(index)
+    return array.ndim > 0 and (array.dtype == bool or array.dtype == numpy.uint8)
 
 
 @composite("setitem")   # seen whole at dispatch: a trace records the key's tensors as inputs, not as constants
@@ -833,8 +911,12 @@ for _function in (masked_fill, masked_scatter):
 
 
 # --- flat indices ---------------------------------------------------------------------------------------------------
-def _flat_index(input, index, empty="take(): tried to take from an empty tensor"):
-    """``index`` as an array of flat positions into ``input``, with PyTorch's errors (``empty``: for an empty input)."""
+def _flat_index(input, index, name="take", empty="take(): tried to take from an empty tensor"):
+    """``index`` (a long tensor) as an array of flat positions into ``input``, with PyTorch's errors (``name``: the
+    op's, ``empty``: for an empty input)."""
+    if isinstance(index, Tensor) and index.dtype is not _dtype.int64:
+        raise RuntimeError(f"{name}(): Expected a long tensor for index, but got "
+                           f"{_dtype.scalar_type_name(index.dtype)}")
     array = _index_array(index, xp_of(input._data))
     size = input.numel()
     if not size and array.size:
@@ -877,7 +959,7 @@ def _put(input, index, source, accumulate=False):
         raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
                            f"{_dtype.scalar_type_name(input.dtype)} and source.dtype = "
                            f"{_dtype.scalar_type_name(source.dtype)}")
-    array = _flat_index(input, index, "put_(): Tried to put elements into an empty tensor").reshape(-1)
+    array = _flat_index(input, index, "put_", "put_(): Tried to put elements into an empty tensor").reshape(-1)
     if array.size != source.numel():
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source "
                            f"with {source.numel()} elements and index with {array.size} elements")

@@ -389,7 +389,7 @@ ERRORS = [
     ("too_many", lambda L, x: x[0, 0, 0], (M,), "too many indices for tensor of dimension 2"),
     ("0d_int", lambda L, x: x[0], (S,), "invalid index of a 0-dim tensor"),
     ("negative_step", lambda L, x: x[::-1], (V,), "step must be greater than zero"),
-    ("zero_step", lambda L, x: x[::0], (V,), "step must be greater than zero"),
+    ("zero_step", lambda L, x: x[::0], (V,), "slice step cannot be zero"),
     ("float_index", lambda L, x, i: x[i], (V, numpy.array([1.0])), "tensors used as indices must be long"),
     ("mask_shape", lambda L, x, m: x[m], (M, ints(1, 0).astype(bool)), "The shape of the mask"),
     ("broadcast_indices", lambda L, x: x[[0, 1], [0, 1, 2]], (M,), "shape mismatch"),

@@ -1,0 +1,118 @@
+"""Indexing keys as a differential sweep against PyTorch 2.13 found them: lists and NumPy arrays of any number type
+as indices (floats truncated, uint8 a deprecated mask, 0-d arrays read as numbers), the index tensor dtypes PyTorch
+takes, and its errors for bad keys; each case run on both, values, dtypes, errors and warnings compared."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.oracle import listing, same_listing
+
+
+def _warned(lib, fn):
+    """``listing(lib, fn)`` with the warnings ``fn`` raised (PyTorch's 'Triggered internally' suffix cut off)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = fn(lib)
+        except Exception as error:   # noqa: BLE001 (the type and message are what is compared)
+            result = type(error).__name__, str(error)
+        else:
+            result = listing(lib, lambda _: result)
+    return result, [str(w.message).split(" (Triggered internally")[0] for w in caught]
+
+
+def same_with_warnings(fn):
+    """Asserts ``fn(ember)`` and ``fn(torch)`` give the same values or error, and the same warnings."""
+    assert _warned(ember, fn) == _warned(torch, fn)
+
+
+def _x(L):
+    return L.arange(12.).reshape(3, 4)
+
+
+ARRAY_KEYS = {
+    "float_list": lambda L: [0., 1.], "truncated_floats": lambda L: [1.7, -1.5], "mixed_list": lambda L: [0, 1.5],
+    "float_array": lambda L: np.array([0., 1.]), "float_array_1": lambda L: np.array([1.7]),
+"int16_array": lambda L: np.array([1, 0, 1], dtype=np.int16),
+    "int8_array": lambda L: np.array([1, 2], dtype=np.int8), "uint16_array": lambda L: np.array([2, 0], np.uint16),
+    "uint8_array": lambda L: np.array([1, 0, 1], dtype=np.uint8), "uint8_list": lambda L: [np.uint8(1), np.uint8(0),
+                                                                                            np.uint8(1)],
+    "uint8_array_bad": lambda L: np.array([1, 0], dtype=np.uint8), "0d_int": lambda L: np.array(1),
+    "0d_float": lambda L: np.array(2.7), "0d_negative": lambda L: np.array(-1), "0d_bool": lambda L: np.array(True),
+    "0d_uint8": lambda L: np.array(1, dtype=np.uint8), "0d_out_of_range": lambda L: np.array(5),
+    "second_dim_floats": lambda L: (slice(None), [0., 1.]), "second_dim_int16": lambda L: (slice(None), np.array(
+        [3, 0], dtype=np.int16)), "complex_list": lambda L: [1 + 0j], "str_array": lambda L: np.array(["a"]),
+    "str": lambda L: "ab", "bytes": lambda L: b"a", "nan_array": lambda L: np.array([np.nan]),
+}
+
+
+@pytest.mark.parametrize("key", ARRAY_KEYS)
+def test_sequence_and_array_keys(key):
+    same_with_warnings(lambda L: _x(L)[ARRAY_KEYS[key](L)])
+
+
+def test_a_complex_array_key_is_read_by_its_real_part():   # (PyTorch warns once a process: warnings not compared)
+    same_listing(lambda L: _x(L)[np.array([1 + 1j, 2.5 - 1j])])
+
+
+@pytest.mark.parametrize("key", ["float_list", "uint8_array", "0d_int", "0d_float", "int16_array", "0d_bool"])
+def test_sequence_and_array_keys_in_setitem(key):
+    def write(L):
+        x = _x(L)
+        x[ARRAY_KEYS[key](L)] = -1.
+        return x
+    same_with_warnings(write)
+
+
+def test_a_0d_array_key_gives_a_view():
+    def through_view(L):
+        x = _x(L)
+        x[np.array(1)][0] = 100.
+        return x
+    same_with_warnings(through_view)
+
+
+INDEX_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "float32",
+                "float16", "complex64"]
+
+
+@pytest.mark.parametrize("dtype", INDEX_DTYPES)
+@pytest.mark.parametrize("use", ["getitem", "setitem", "index_put", "second_dim"])
+def test_index_tensor_dtypes(dtype, use):
+    def index(L):
+        x, i = _x(L), L.tensor([1, 0, 1], dtype=getattr(L, dtype))
+        if use == "getitem":
+            return x[i]
+        if use == "second_dim":
+            return x[:, i]
+        if use == "setitem":
+            x[i] = 5.
+            return x
+        return x.index_put((i,), L.tensor(5.))
+    same_with_warnings(index)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "int64"])
+@pytest.mark.parametrize("op", ["take", "put_"])
+def test_take_and_put_want_long_indices(dtype, op):
+    def flat(L):
+        x, i = L.arange(5.), L.tensor([1, 3], dtype=getattr(L, dtype))
+        return L.take(x, i) if op == "take" else x.put_(i, L.tensor([7., 8.]))
+    same_with_warnings(flat)
+
+
+BAD_KEYS = {
+    "step_0": lambda L: slice(None, None, 0), "step_negative": lambda L: slice(None, None, -1),
+    "numpy_float": lambda L: np.float64(1), "numpy_bool": lambda L: np.bool_(True), "int64_max_plus_1": lambda L: 2 ** 63,
+    "int64_min": lambda L: -2 ** 63, "below_int64": lambda L: -2 ** 63 - 1, "huge": lambda L: 2 ** 64,
+    "huge_second": lambda L: (slice(None), 2 ** 63), "numpy_uint64": lambda L: np.uint64(2 ** 63),
+    "object": lambda L: object(), "float": lambda L: 1.5,
+}
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_bad_keys(key):
+    same_with_warnings(lambda L: _x(L)[BAD_KEYS[key](L)])
