@@ -412,6 +412,7 @@ SEEN_THROUGH = frozenset(("setitem",))
 
 WRAPPER_BACKWARDS = frozenset((
     "Add", "Sub", "Mul", "Div", "Neg", "AddScaled", "Pow", "Abs", "Exp", "Expm1", "Log", "Log1p", "Sqrt", "Rsqrt",
+    "Reciprocal",
     "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Gelu", "LeakyRelu", "Hardtanh", "Clamp", "Where", "Maximum", "Minimum",
     "Matmul", "Linear", "Sum", "SquaredDeviations", "Logsumexp", "Cumsum", "Softmax", "LogSoftmax",
     "Reshape", "Permute", "Expand", "Slice", "Index", "Cat", "Stack", "Split", "Unbind", "Flip", "Repeat", "Cast",

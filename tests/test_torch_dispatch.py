@@ -345,6 +345,7 @@ WRAPPED = {   # name -> (ops on a (4, 3) tensor w, given the library T and F = T
     "add": ("w + w * 2", "Add Mul"), "sub": ("w - 1.5", "Sub"), "div": ("w / (w + 1)", "Div"), "neg": ("-w", "Neg"),
     "exp": ("w.exp()", "Exp"), "log": ("w.log()", "Log"), "log1p": ("w.log1p()", "Log1p"),
     "expm1": ("w.expm1()", "Expm1"), "sqrt": ("w.sqrt()", "Sqrt"), "rsqrt": ("w.rsqrt()", "Rsqrt"),
+    "reciprocal": ("(w + 2).reciprocal()", "AddScaled Reciprocal"),
     "trig": ("w.sin() + w.cos()", "Sin Cos"), "tanh": ("w.tanh()", "Tanh"), "sigmoid": ("w.sigmoid()", "Sigmoid"),
     "relu": ("(w - 1).relu()", "Relu"), "gelu": ("F.gelu(w, approximate='tanh')", "Gelu"),
     "pow": ("w.pow(3) + w.pow(w)", "Pow"), "abs": ("(w - 1).abs()", "Abs"), "clamp": ("w.clamp(0.6, 1.0)", "Clamp"),

@@ -52,7 +52,8 @@ def _add_scaled(context, node):   # input + alpha * other (add and sub with an a
 
 for _name, _onnx in {"Relu": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Exp": "Exp", "Log": "Log",
                      "Sqrt": "Sqrt", "Neg": "Neg", "Abs": "Abs", "Erf": "Erf", "Sin": "Sin", "Cos": "Cos",
-                     "Clone": "Identity", "Sign": "Sign", "Round": "Round", "SqrtOfVariance": "Sqrt"}.items():
+                     "Reciprocal": "Reciprocal", "Clone": "Identity", "Sign": "Sign", "Round": "Round",
+                     "SqrtOfVariance": "Sqrt"}.items():
     def _unary(context, node, _onnx=_onnx):
         return context.emit(_onnx, [context.tensor(node.inputs[0])])
     converter(_name)(_unary)

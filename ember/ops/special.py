@@ -219,13 +219,17 @@ def _i1_64(x):
     return _i1e64(x) * _xp(x).exp(_xp(x).abs(x))
 
 
-def _unary(name, public_name, array_function, derivative, doc, forward=None, kernel=None):
+def _unary(name, public_name, array_function, derivative, doc, forward=None, kernel=None, saves="both"):
     """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``, and its function: the
     forward is ``array_function`` in float64 (``_in_float64``), or ``forward(xp, a)`` where given; complex inputs
-    raise PyTorch's error for ``kernel`` (by default ``<name>_cpu``)."""
+    raise PyTorch's error for ``kernel`` (by default ``<name>_cpu``). ``saves``: what PyTorch's node keeps ("input",
+    "result" or "both"; the derivative gets None for the other), so changing the rest in place stays allowed."""
     kernel = kernel or f"{public_name.removeprefix('special_')}_cpu"
+    gradient = {"both": lambda grad, a, result: grad * derivative(a, result),
+                "input": lambda grad, a: grad * derivative(a, None),
+                "result": lambda grad, result: grad * derivative(None, result)}[saves]
     primitive = unary_primitive(name, __name__, forward or (lambda xp, a: _in_float64(array_function, a)),
-                                lambda grad, a, result: grad * derivative(a, result), saves="both")
+                                gradient, saves=saves)
     primitive.__doc__ = doc
 
     def function(input, *, out=None):
@@ -244,7 +248,7 @@ def _i1e_derivative(a, result):
 
 
 I0, i0 = _unary("I0", "i0", _i0_64, lambda a, result: special_i1(a),
-                "Modified Bessel function of the first kind, order 0.", kernel="i0_vml_cpu")
+                "Modified Bessel function of the first kind, order 0.", kernel="i0_vml_cpu", saves="input")
 SpecialI0E, special_i0e = _unary("SpecialI0E", "special_i0e", _i0e64,
                                  lambda a, result: special_i1e(a) - sign(a) * result,
                                  "Exponentially scaled modified Bessel function of order 0: exp(-|x|) * i0(x).")
@@ -307,7 +311,8 @@ SpecialLogNdtr, log_ndtr = _unary("SpecialLogNdtr", "special_log_ndtr", _log_ndt
                                   "log of the standard normal CDF, accurate far into both tails.")
 SpecialNdtri, ndtri = _unary("SpecialNdtri", "special_ndtri", None,
                              lambda a, result: math.sqrt(2 * math.pi) * exp(result * result / 2),
-                             "The standard normal quantile function (inverse of ndtr).", forward=_ndtri_array)
+                             "The standard normal quantile function (inverse of ndtr).", forward=_ndtri_array,
+                             saves="result")
 
 
 # --- regularised incomplete gamma ----------------------------------------------------------------------------------

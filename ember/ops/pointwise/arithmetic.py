@@ -12,7 +12,7 @@ from .. import _buffers
 from .._inplace import assign_inplace, discard_imaginary, inplace_method
 from .._kernel_dtypes import cpp_type_name, real_scalar, same_dtype_out
 from .._parallel import binary
-from .._unary import is_reduced
+from .._unary import is_reduced, unary_primitive
 from .._util import argument_error, name_node, promote, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import (
@@ -469,21 +469,25 @@ class Fmod(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if ctx.needs_input_grad[1]:   # input's gradient is grad itself: saved only for other's, as PyTorch's node
+            ctx.save_for_backward(a, b)
         operands = _float32_operands(ctx.xp, a, b)
         return ctx.xp.fmod(a, b) if operands is None else _fmod32(*operands)
 
     @staticmethod
     def backward(ctx, grad):
+        if not ctx.needs_input_grad[1]:
+            return grad, None
         a, b = ctx.saved_tensors
-        return grad, -grad * div(a, b, rounding_mode="trunc") if ctx.needs_input_grad[1] else None
+        return grad, -grad * div(a, b, rounding_mode="trunc")
 
 
 class Remainder(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if ctx.needs_input_grad[1]:   # input's gradient is grad itself: saved only for other's, as PyTorch's node
+            ctx.save_for_backward(a, b)
         operands = _float32_operands(ctx.xp, a, b)
         if operands is not None:
             return _remainder(*operands, _fmod32)
@@ -493,8 +497,10 @@ class Remainder(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        if not ctx.needs_input_grad[1]:
+            return grad, None
         a, b = ctx.saved_tensors
-        return grad, -grad * div(a, b, rounding_mode="floor") if ctx.needs_input_grad[1] else None
+        return grad, -grad * div(a, b, rounding_mode="floor")
 
 
 def _refused_operand(input, other):
@@ -562,13 +568,19 @@ def positive(input):
     return input
 
 
+# 1 / a keeps its result, as PyTorch's node does, for the gradient -grad / a^2: changing the input in place
+# afterwards stays allowed, changing the result is refused
+Reciprocal = unary_primitive("Reciprocal", __name__, lambda xp, a: xp.true_divide(1.0, a),
+                             lambda grad, result: -grad * (result * result), saves="result", on_arrays=True)
+
+
 @tensor_method
 @composite("reciprocal", trace_inside=True)
 def reciprocal(input, *, out=None):
     """1 / input; integer inputs give the default float dtype."""
     if isinstance(input, Tensor) and input._data.dtype.char in _FLOAT8_CHARS:
         raise _not_implemented("reciprocal_cpu", input)
-    return write_out(out, name_node(div(1.0, _floating(input)), "ReciprocalBackward0"), "reciprocal")
+    return write_out(out, Reciprocal.apply(_floating(input)), "reciprocal")
 
 
 @tensor_method

@@ -308,7 +308,7 @@ Erfc = _unary("Erfc", lambda xp, a: _in_float64(_erfc64, xp, a),
               lambda grad, a: grad * (-2 / math.sqrt(math.pi) * exp(-a * a)))
 Erfinv = _unary("Erfinv", lambda xp, a: _in_float64(
     lambda xp, y: _erfinv64(xp, y, 4 if a.dtype.itemsize == 8 else 1), xp, a),
-                lambda grad, result: grad * (math.sqrt(math.pi) / 2 * exp(result * result)), saves="result")
+                lambda grad, a: grad * (math.sqrt(math.pi) / 2 * exp(erfinv(a).square())))   # PyTorch saves the input
 
 
 def _float_unary(primitive, name, doc, named=False, real_only=False):
