@@ -6,8 +6,8 @@ import math
 import numpy
 
 from .. import _backend, _compat, _dtype
-from .._warnings import transparent
 from .._tensor import Tensor, _make
+from .._warnings import transparent
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _fused_cuda, _parallel
@@ -228,9 +228,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         result, mean, var = BatchNormTraining.apply(input, weight, bias, eps)
         name_node(result, "NativeBatchNormBackward0")
         if running_mean is not None:
-            with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean * momentum)
-                running_var.mul_(1 - momentum).add_(var * (momentum * count / (count - 1)))
+            _update_running(running_mean, running_var, mean, var, momentum, count)
         return result
     # by the running statistics, an affine map per channel: two passes over the input
     if not recorded(input, running_mean, running_var, weight, bias) and input.dtype.is_floating_point and \
@@ -248,6 +246,34 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         result = input * scale.reshape(shape) + shift.reshape(shape)
     return name_node(result, "NativeBatchNormBackward0", (input, weight, bias))
+
+
+def _update_running(running_mean, running_var, mean, var, momentum, count):
+    """running <- running * (1 - momentum) + statistic * momentum for the batch mean and unbiased variance, in place.
+    Plain float tensors of the statistics' dtype are written as arrays, the tensor ops' arithmetic without their
+    dispatch (~25 us a call), and, as PyTorch's kernel writes them, without bumping their versions; any other (a
+    16-bit, traced or viewed buffer) takes the tensor ops. An inference tensor is written outside inference mode
+    too, as by PyTorch's kernel."""
+    factor = momentum * count / (count - 1)
+    if type(momentum) in (float, int) and _writable_like(running_mean, mean) and _writable_like(running_var, var) \
+            and not recorded(running_mean, running_var):
+        for running, statistic, weight in ((running_mean._data, mean._data, momentum), (running_var._data, var._data,
+                                                                                         factor)):
+            numpy.multiply(running, 1 - momentum, out=running)
+            numpy.add(running, statistic * weight, out=running)
+        return
+    with no_grad():
+        running_mean.mul_(1 - momentum).add_(mean * momentum)
+        running_var.mul_(1 - momentum).add_(var * factor)
+
+
+def _writable_like(running, statistic):
+    """Whether ``running`` is a plain tensor whose array the batch ``statistic``'s array can be written into as is."""
+    if type(running) is not Tensor or running._base is not None:
+        return False
+    data, values = running._data, statistic._data
+    return type(data) is numpy.ndarray and type(values) is numpy.ndarray and data.dtype == values.dtype and \
+        data.dtype.kind == "f" and data.shape == values.shape and data.flags.writeable
 
 
 def _data_of(tensor):
