@@ -27,7 +27,7 @@ import numpy
 from . import _backend, _compat, _dtype, _meta, _safe_globals
 from ._atomic_file import atomic_write
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
-from ._tensor import Size, Tensor, _make, _rebuild_from_array
+from ._tensor import Size, Tensor, _make, _rebuild_from_array, subclass_state
 from .storage import TypedStorage, UntypedStorage
 from .ao._script_object import ScriptObject
 from ._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler, set_attributes, weights_only_error
@@ -230,10 +230,24 @@ class _Pickler(pickle._Pickler):
         return NotImplemented
 
     def _reduce_tensor(self, tensor):
-        from .nn.parameter import Parameter
+        """torch's reduction of a tensor: a Parameter's, or a plain tensor's wrapped in ``_rebuild_from_type_v2`` with
+        its class and Python attributes when it is a subclass or has any (Tensor.__reduce_ex__)."""
+        from .nn.parameter import Buffer, Parameter
+        state = subclass_state(tensor)
         if isinstance(tensor, Parameter):
-            return _TorchGlobal("torch._utils", "_rebuild_parameter"), (_make(tensor._data), tensor.requires_grad,
-                                                                         OrderedDict())
+            args = (_make(tensor._data), tensor.requires_grad, OrderedDict())
+            if state:
+                return _TorchGlobal("torch._utils", "_rebuild_parameter_with_state"), args + (state,)
+            return _TorchGlobal("torch._utils", "_rebuild_parameter"), args
+        rebuild, args = self._reduce_plain_tensor(tensor)
+        kind = type(tensor)
+        if isinstance(tensor, Buffer):   # PyTorch's Buffer(...) is a plain tensor marked as one
+            kind, state = Tensor, {**state, "_is_buffer": True}
+        if kind is Tensor and not state:
+            return rebuild, args
+        return _TorchGlobal("torch._tensor", "_rebuild_from_type_v2"), (rebuild, kind, args, state)
+
+    def _reduce_plain_tensor(self, tensor):
         if tensor.is_meta:   # no data: dtype, size and strides, as PyTorch writes a meta tensor
             return _TorchGlobal("torch._utils", "_rebuild_meta_tensor_no_storage"), (
                 tensor.dtype, tuple(tensor.shape), tensor.stride(), tensor.requires_grad)
@@ -409,19 +423,22 @@ def _c_pickler_over(base):
         if isinstance(obj, Tensor) or hasattr(obj, "_torch_reduce") or hasattr(obj, "_torch_reduce_with_storages"):
             function, *rest = _Pickler.reducer_override(self, obj)
             if isinstance(function, _TorchGlobal):
+                if function.name == "_rebuild_from_type_v2":   # its inner rebuild function is named by text too
+                    inner, *args = rest[0]
+                    rest = [(torch_function(inner.module, inner.name), *args), *rest[1:]]
                 function = torch_function(function.module, function.name)
             return (function, *rest)
         return base.reducer_override(self, obj) if hasattr(base, "reducer_override") else NotImplemented
 
-    def _reduce_tensor(self, tensor):
-        function, args = _Pickler._reduce_tensor(self, tensor)
+    def _reduce_plain_tensor(self, tensor):
+        function, args = _Pickler._reduce_plain_tensor(self, tensor)
         if function.name == "_rebuild_tensor_v2":
             function, args = _TorchGlobal("torch._utils", "_rebuild_tensor_v3"), args + (tensor.dtype,)
         return function, args
 
     return type(f"_CPickler_{base.__name__}", (base,), {
         "__init__": __init__, "persistent_id": persistent_id, "reducer_override": reducer_override,
-        "_reduce_tensor": _reduce_tensor})
+        "_reduce_tensor": _Pickler._reduce_tensor, "_reduce_plain_tensor": _reduce_plain_tensor})
 
 
 def _serialization_id():

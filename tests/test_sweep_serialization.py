@@ -2,6 +2,7 @@
 torch loads): storage sharing and offsets of views, the legacy format under every pickle protocol, storages,
 tensors' Python attributes, and the torch.serialization helpers."""
 import io
+import pickle
 import warnings
 
 import numpy
@@ -61,7 +62,7 @@ def test_legacy_format_loads_under_every_pickle_protocol(saver, protocol):
 
 
 def test_a_pickle_of_something_else_is_an_invalid_magic_number():
-    buffer = io.BytesIO(__import__("pickle").dumps({"a": 1}, 2))
+    buffer = io.BytesIO(pickle.dumps({"a": 1}, 2))
     with pytest.raises(RuntimeError, match="Invalid magic number; corrupt file?") as expected:
         torch.load(buffer)
     buffer.seek(0)
@@ -101,3 +102,38 @@ def test_a_tensor_and_its_untyped_storage_cannot_be_saved_together(lib):
     with pytest.raises(RuntimeError, match="Cannot save multiple tensors or storages that view the same data as "
                                            "different types"):
         lib.save([tensor, tensor.untyped_storage()], io.BytesIO())
+
+
+def _with_attributes(lib):
+    tensor, parameter = lib.ones(3), lib.nn.Parameter(lib.ones(2))
+    tensor.note, parameter.tag = 3, "x"
+    return {"tensor": tensor, "parameter": parameter, "buffer": lib.nn.Buffer(lib.zeros(2), persistent=False)}
+
+
+def _attributes(tensor):
+    return type(tensor).__name__, {k: v for k, v in vars(tensor).items() if k not in ("requires_grad", "grad_fn")}
+
+
+@pytest.mark.parametrize("saver", ["torch", "ember"])
+@pytest.mark.parametrize("loader", ["torch", "ember"])
+def test_python_attributes_of_tensors_and_parameters_survive_weights_only_loads(saver, loader):
+    expected = torch.load(_save(torch, _with_attributes(torch)))
+    source = torch if saver == "torch" else ember
+    loaded = (torch if loader == "torch" else ember).load(_save(source, _with_attributes(source)))
+    assert {k: _attributes(v) for k, v in loaded.items()} == {k: _attributes(v) for k, v in expected.items()}
+
+
+class _Marked(ember.Tensor):
+    """A tensor subclass of this test module, which a weights-only load must be told is safe."""
+
+
+def test_a_tensor_subclass_keeps_its_class_and_attributes_once_marked_safe():
+    tensor = ember.arange(3.).as_subclass(_Marked)
+    tensor.unit = "m"
+    buffer = _save(ember, tensor)
+    with pytest.raises(pickle.UnpicklingError, match="_Marked"):
+        ember.load(buffer)
+    buffer.seek(0)
+    with ember.serialization.safe_globals([_Marked]):
+        loaded = ember.load(buffer)
+    assert type(loaded) is _Marked and loaded.unit == "m" and loaded.tolist() == [0., 1., 2.]
