@@ -115,6 +115,7 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileRea
                **dict.fromkeys(("fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"),
                                "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams",
                "ScriptObject": "ao._script_object", "GradScaler": "amp", "OutOfMemoryError": "cuda",
+               **dict.fromkeys(("_amp_foreach_non_finite_check_and_unscale_", "_amp_update_scale_"), "amp._scale_ops"),
                "SymInt": "jit._symbolic", "Stream": "_streams", "Event": "_streams", "Future": "futures",
                "TensorType": "jit._ir", "fork": "futures", "wait": "futures", "lobpcg": "_lobpcg",
                "DisableTorchFunction": "overrides", "DisableTorchFunctionSubclass": "overrides",

@@ -8,6 +8,7 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ._scale_ops import _amp_foreach_non_finite_check_and_unscale_, _amp_update_scale_
 
 
 class OptState(Enum):
@@ -85,25 +86,35 @@ class GradScaler:
         return apply_scale(outputs)
 
     def _unscale_grads_(self, optimizer, inv_scale, found_inf, allow_fp16):
-        """Multiplies every gradient by ``inv_scale`` in place; returns, per device, 1.0 if any was inf/NaN."""
-        from ..ops.comparison import isfinite
-        from ..ops.pointwise.rounding import maximum
-        found = {}
+        """Multiplies every gradient by ``inv_scale`` in place (a sparse one's values, coalesced first when float16);
+        returns, per device, a tensor that is 1.0 if any gradient there held inf/NaN."""
+        per_device_inv_scale, per_device_found_inf = {}, {}
+        grouped = defaultdict(lambda: defaultdict(list))
         with no_grad():
             for group in optimizer.param_groups:
                 for param in group["params"]:
-                    grad = param.grad
-                    if grad is None:
+                    if not isinstance(param, Tensor):
+                        raise AssertionError(  # noqa: TRY004 (as PyTorch)
+                            f"expected param to be torch.Tensor, got {type(param).__name__}")
+                    if param.grad is None:
                         continue
-                    if not allow_fp16 and grad.dtype is _dtype.float16:
+                    if not allow_fp16 and param.grad.dtype is _dtype.float16:
                         raise ValueError("Attempting to unscale FP16 gradients.")
-                    device = grad.device
-                    if device not in found:
-                        found[device] = found_inf.to(device=device, copy=True)
-                    # kept on the device: asking per gradient would wait for a GPU once a parameter
-                    found[device] = maximum(found[device], isfinite(grad).all().logical_not().to(found_inf.dtype))
-                    grad.mul_(inv_scale.to(device=device))
-        return found
+                    if param.grad.is_sparse:
+                        if param.grad.dtype is _dtype.float16:   # duplicates summed first: their sum may overflow
+                            param.grad = param.grad.coalesce()
+                        to_unscale = param.grad._values()
+                    else:
+                        to_unscale = param.grad
+                    grouped[to_unscale.device][to_unscale.dtype].append(to_unscale)
+            for device, per_dtype in grouped.items():
+                if device not in per_device_found_inf:
+                    per_device_found_inf[device] = found_inf.to(device=device, copy=True)
+                    per_device_inv_scale[device] = inv_scale.to(device=device, copy=True)
+                for grads in per_dtype.values():
+                    _amp_foreach_non_finite_check_and_unscale_(grads, per_device_found_inf[device],
+                                                               per_device_inv_scale[device])
+        return per_device_found_inf
 
     def unscale_(self, optimizer):
         """Divides the optimizer's gradients by the scale (once per step), e.g. before gradient clipping."""
@@ -116,8 +127,9 @@ class GradScaler:
         if optimizer_state["stage"] is OptState.STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         from ..ops.creation import full
-        inv_scale = full((), float(numpy.float32(1.0 / numpy.float64(self._scale.item()))), dtype=_dtype.float32,
-                         device=self._scale.device)
+        with numpy.errstate(divide="ignore", over="ignore"):   # a scale of 0 or below 2**-128 unscales by inf
+            inverse = float(numpy.float32(1.0 / numpy.float64(self._scale.item())))
+        inv_scale = full((), inverse, dtype=_dtype.float32, device=self._scale.device)
         found_inf = full((), 0.0, dtype=_dtype.float32, device=self._scale.device)
         optimizer_state["found_inf_per_device"] = self._unscale_grads_(optimizer, inv_scale, found_inf, False)
         optimizer_state["stage"] = OptState.UNSCALED
@@ -157,29 +169,19 @@ class GradScaler:
             else:
                 reason = ("new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
                           "torch.FloatTensor with requires_grad=False.")
-                if not isinstance(new_scale, Tensor) or new_scale.device.type != self._device or \
-                        new_scale.numel() != 1 or new_scale.requires_grad:
+                if new_scale.device.type != self._device or new_scale.numel() != 1 or new_scale.requires_grad:
                     raise AssertionError(reason)
-                scale.copy_(new_scale.reshape(()))
+                scale.copy_(new_scale)
         else:
-            found_infs = [float(found_inf.item()) for state in self._per_optimizer_states.values()
+            found_infs = [found_inf.to(device=scale.device) for state in self._per_optimizer_states.values()
                           for found_inf in state["found_inf_per_device"].values()]
             if len(found_infs) == 0:
                 raise AssertionError("No inf checks were recorded prior to update.")
-            current = numpy.float32(scale.item())
-            if sum(found_infs):
-                scale.fill_(float(numpy.float32(numpy.float64(current) * self._backoff_factor)))
-                growth_tracker.fill_(0)
-            else:
-                successful = int(growth_tracker.item()) + 1
-                if successful == self._growth_interval:
-                    with numpy.errstate(over="ignore"):   # an overflowing scale is kept, as PyTorch's kernel does
-                        grown = numpy.float32(numpy.float64(current) * self._growth_factor)
-                    if numpy.isfinite(grown):
-                        scale.fill_(float(grown))
-                    growth_tracker.fill_(0)
-                else:
-                    growth_tracker.fill_(successful)
+            found_inf_combined = found_infs[0]
+            for found_inf in found_infs[1:]:
+                found_inf_combined = found_inf_combined + found_inf
+            _amp_update_scale_(scale, growth_tracker, found_inf_combined, self._growth_factor, self._backoff_factor,
+                               self._growth_interval)
         self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
 
     def _get_scale_async(self):
@@ -239,13 +241,13 @@ class GradScaler:
         if len(state_dict) == 0:
             raise RuntimeError("The source state dict is empty, possibly because it was saved "
                                "from a disabled instance of GradScaler.")
-        self._init_scale = float(state_dict["scale"])
+        self._init_scale = state_dict["scale"]
         if self._scale is not None:
             self._scale.fill_(state_dict["scale"])
-        self._growth_factor = float(state_dict["growth_factor"])
-        self._backoff_factor = float(state_dict["backoff_factor"])
-        self._growth_interval = int(state_dict["growth_interval"])
-        self._init_growth_tracker = int(state_dict["_growth_tracker"])
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
+        self._init_growth_tracker = state_dict["_growth_tracker"]
         if self._growth_tracker is not None:
             self._growth_tracker.fill_(state_dict["_growth_tracker"])
 
