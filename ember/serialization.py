@@ -171,10 +171,11 @@ def _has_torch_layout(array):
 
 
 def _element_strides(array):
-    """Strides in elements; a dimension of size 0 or 1 gets the row-major stride, as torch gives it."""
+    """Strides in elements; a dimension of size 0 or 1, and every dimension of an empty array (whose strides NumPy
+    may give as zeros), gets the row-major stride, as torch gives it."""
     strides, step = [], 1
     for n, s in zip(reversed(array.shape), reversed(array.strides)):
-        strides.append(s // array.itemsize if n > 1 else step)
+        strides.append(s // array.itemsize if n > 1 and array.size else step)
         step *= max(n, 1)
     return tuple(reversed(strides))
 

@@ -137,3 +137,9 @@ def test_a_tensor_subclass_keeps_its_class_and_attributes_once_marked_safe():
     with ember.serialization.safe_globals([_Marked]):
         loaded = ember.load(buffer)
     assert type(loaded) is _Marked and loaded.unit == "m" and loaded.tolist() == [0., 1., 2.]
+
+
+@pytest.mark.parametrize("shape", [(2, 0), (3, 0, 2), (0,), (0, 4)])
+def test_empty_tensors_are_saved_with_torchs_row_major_strides(shape):
+    loaded = torch.load(_save(ember, ember.empty(shape)))
+    assert loaded.stride() == torch.empty(shape).stride()
