@@ -526,7 +526,7 @@ def _device_for(location):
         raise RuntimeError("Attempting to deserialize object on a CUDA device but ember.cuda.is_available() is False. "
                            "If you are running on a CPU-only machine, please use ember.load with "
                            "map_location=ember.device('cpu') to map your storages to the CPU.")
-    if device.type not in ("cpu", "cuda"):
+    if device.type not in ("cpu", "cuda", "meta"):
         raise RuntimeError(f"don't know how to restore data location of a storage tagged with {device}")
     return device
 
@@ -555,6 +555,8 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
     _check_layout(storage, storage_offset, size, stride)
     data, itemsize = storage.data, storage.data.itemsize
     byte_strides = [s * itemsize for s in stride]
+    if _meta.is_meta(data):   # map_location="meta": shapes and dtypes, no data
+        return _make(_meta.empty(size, data.dtype))
     if isinstance(data, numpy.ndarray):   # a view whose base is the storage: views of one storage share it
         start = min(storage_offset * itemsize, data.nbytes)   # (an empty tensor may start past the end)
         return _make(numpy.ndarray(size, data.dtype, buffer=data, offset=start, strides=byte_strides))
@@ -1036,9 +1038,12 @@ def _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle
         count = struct.unpack("<q", file.read(8))[0]
         if count != data.size or file.readinto(memoryview(data.view(numpy.uint8))) != data.nbytes:
             raise RuntimeError(f"legacy checkpoint is truncated or corrupt at storage {key}")
-    if any(location != "cpu" for _, location in storages.values()) or map_location not in (None, "cpu", _backend.CPU):
-        raise RuntimeError("ember reads legacy (pre-zip) torch checkpoints onto the CPU only; re-save the file with "
-                           "torch.save to use map_location")
+    for key, (data, location) in storages.items():   # the tensors view the arrays filled above: they stay there
+        restored = _restore_location(Storage(data), location, map_location)
+        if not isinstance(restored, Storage) or restored.device.type != "cpu" or _root(restored.data) is not data:
+            raise RuntimeError(f"ember reads legacy (pre-zip) torch checkpoints into host memory only, but "
+                               f"map_location puts storage {key} (saved on {location}) elsewhere: map it to the CPU, "
+                               "or re-save the file with torch.save")
     return result
 
 

@@ -143,3 +143,39 @@ def test_a_tensor_subclass_keeps_its_class_and_attributes_once_marked_safe():
 def test_empty_tensors_are_saved_with_torchs_row_major_strides(shape):
     loaded = torch.load(_save(ember, ember.empty(shape)))
     assert loaded.stride() == torch.empty(shape).stride()
+
+
+@pytest.mark.parametrize("form", ["str", "device", "dict"])
+def test_map_location_meta_gives_meta_tensors_of_the_saved_shapes(form):
+    def where(lib):
+        return {"str": "meta", "device": lib.device("meta"), "dict": {"cpu": "meta"}}[form]
+    expected = torch.load(_save(torch, {"w": torch.ones(2, 3), "i": torch.arange(4)}), map_location=where(torch))
+    loaded = ember.load(_save(torch, {"w": torch.ones(2, 3), "i": torch.arange(4)}), map_location=where(ember))
+    for key, tensor in expected.items():
+        assert loaded[key].is_meta and tuple(loaded[key].shape) == tuple(tensor.shape)
+        assert str(loaded[key].dtype).split(".")[1] == str(tensor.dtype).split(".")[1]
+
+
+def _legacy_saved_on_cuda():
+    """torch's legacy file of a tensor whose storage is tagged cuda:0 (the location string patched in its pickle)."""
+    raw = _save(torch, {"w": torch.arange(3.)}, **LEGACY).getvalue()
+    assert raw.count(b"X\x03\x00\x00\x00cpu") == 1
+    return raw.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+
+
+@pytest.mark.parametrize("form", ["str", "device", "dict", "callable"])
+def test_legacy_checkpoints_saved_on_cuda_load_with_map_location(form):
+    def where(lib):
+        return {"str": "cpu", "device": lib.device("cpu"), "dict": {"cuda:0": "cpu"},
+                "callable": lambda storage, location: storage}[form]
+    for lib in (torch, ember):
+        loaded = lib.load(io.BytesIO(_legacy_saved_on_cuda()), map_location=where(lib))
+        assert loaded["w"].tolist() == [0., 1., 2.] and loaded["w"].device.type == "cpu"
+
+
+@pytest.mark.skipif(ember.cuda.is_available(), reason="the storage loads onto the GPU")
+def test_legacy_checkpoints_saved_on_cuda_need_a_map_location_without_cuda():
+    with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
+        torch.load(io.BytesIO(_legacy_saved_on_cuda()))
+    with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
+        ember.load(io.BytesIO(_legacy_saved_on_cuda()))
