@@ -135,7 +135,18 @@ def test_within_the_budget(budget, stale, expected, kept, monkeypatch):
         assert sorted(held) == sorted(id(m.weight.detach().numpy()) for m in wanted)
 
 
-def test_bits_compared_exactly():
+@pytest.mark.parametrize("by_memcmp", [True, False], ids=["memcmp", "numpy"])
+def test_bits_compared_exactly(by_memcmp, monkeypatch):
+    if by_memcmp:
+        assert _kept._MEMCMP is not None   # the C library's, on the platforms the tests run on
+    else:
+        monkeypatch.setattr(_kept, "_MEMCMP", None)
+    big = sample((64, 64, 3, 3), F32)
+    other = big.copy()
+    assert _kept._same_bits(big, other)
+    other.reshape(-1)[-1] = numpy.nextafter(other.reshape(-1)[-1], F32(numpy.inf))   # the last byte's item only
+    assert not _kept._same_bits(big, other)
+    assert _kept._same_bits(numpy.empty((0, 3), F32), numpy.empty((0, 3), F32))
     a = numpy.array([0.0, 1.0, numpy.nan], F32)
     b = a.copy()
     assert _kept._same_bits(a, b)
