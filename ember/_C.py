@@ -7,6 +7,7 @@ import types
 from ._tensor import TensorBase, _TensorMeta  # noqa: F401
 from .storage import StorageBase  # noqa: F401
 from ._python_dispatch import _disabled_torch_dispatch_impl  # noqa: F401
+from .amp.autocast_mode import _is_any_autocast_enabled  # noqa: F401
 from .overrides import (DisableTorchFunction, DisableTorchFunctionSubclass, _disabled_torch_function_impl,  # noqa: F401
                         _is_torch_function_enabled, _is_torch_function_mode_enabled, _len_torch_function_stack,
                         _pop_mode as _pop_torch_function_stack, _push_mode as _push_on_torch_function_stack)

@@ -11,6 +11,7 @@ import warnings
 import numpy
 
 from .. import _dtype
+from .._arg_parser import _type_name
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.function import Composite, dispatch_hooks
@@ -19,20 +20,24 @@ from . import policy
 # PyTorch keeps autocast state for each device type with an autocast dispatch key, and its default lower dtype;
 # ember's tensors live on cpu and cuda only, so on the others a region only sets the state libraries query
 _DEFAULT_DTYPES = {"cpu": "bfloat16", "cuda": "float16", "mps": "float16", "xpu": "float16", "hpu": "bfloat16",
-                   "xla": "bfloat16", "ipu": "float16", "mtia": "float16", "maia": "bfloat16"}
+                   "xla": "bfloat16", "ipu": "float16", "mtia": "float16", "maia": "bfloat16",
+                   "privateuseone": "float16"}
 _DEVICE_TYPES = tuple(_DEFAULT_DTYPES)
+_DTYPE_ONLY = {"hip": "float16"}   # device types with an autocast dtype but no autocast state
+_PRIVATEUSE1 = "privateuseone"
 _LISTED = policy.LISTED
 _POLICIES = policy.POLICIES
 _ndarray = numpy.ndarray
 _FLOAT32 = numpy.dtype(numpy.float32)
 _KNOWN_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
                        "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+_NOT_GIVEN = object()
 
 
 class _State(threading.local):
     def __init__(self):
         self.enabled = dict.fromkeys(_DEVICE_TYPES, False)
-        self.dtype = {kind: getattr(_dtype, name) for kind, name in _DEFAULT_DTYPES.items()}
+        self.dtype = {kind: getattr(_dtype, name) for kind, name in {**_DEFAULT_DTYPES, **_DTYPE_ONLY}.items()}
         self.cache_enabled = True
         self.nesting = 0
         self.cache = {}          # id(fp32 leaf) -> (leaf, its cast): the leaf is kept so its id is not reused
@@ -42,6 +47,11 @@ class _State(threading.local):
 _state = _State()
 _lock = threading.Lock()
 _enabled_count = [0]   # enabled (thread, device type) pairs across threads: the hook stays installed while > 0
+
+
+def _argument_error(function, name, position, expected, value):
+    return TypeError(f"{function}(): argument '{name}' (position {position}) must be {expected}, not "
+                     f"{_type_name(value)}")
 
 
 def _check_device_type(device_type):
@@ -54,9 +64,16 @@ def _check_device_type(device_type):
     return kind
 
 
+def _device_kind(function, device_type):
+    """The device type named by the string ``device_type`` passed to the binding ``function``."""
+    if not isinstance(device_type, str):
+        raise _argument_error(function, "device_type", 1, "str", device_type)
+    return _check_device_type(device_type)
+
+
 def is_autocast_available(device_type):
     """Whether PyTorch has autocast for ``device_type`` (ember's tensors, and so its casts, are on cpu and cuda)."""
-    return _check_device_type(device_type) in _DEVICE_TYPES
+    return _device_kind("_is_autocast_available", device_type) in _DEVICE_TYPES
 
 
 def _supported(device_type):
@@ -66,9 +83,9 @@ def _supported(device_type):
     return kind
 
 
-def _autocast_key(device_type):
+def _autocast_key(function, device_type):
     """The device type whose autocast state a query reads or sets (PyTorch's error where it has none)."""
-    kind = _check_device_type(device_type)
+    kind = _device_kind(function, device_type)
     if kind not in _DEVICE_TYPES:
         raise RuntimeError("unknown device type for autocast in get_autocast_dispatch_key_from_device_type")
     return kind
@@ -78,17 +95,33 @@ def _deprecated(old, new):
     warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3)
 
 
-def is_autocast_enabled(device_type=None):
+def is_autocast_enabled(device_type=_NOT_GIVEN):
     """Whether autocast is on for ``device_type`` (CUDA when omitted, as in PyTorch)."""
-    return _state.enabled[_autocast_key(device_type or "cuda")]
+    kind = _autocast_key("is_autocast_enabled", "cuda" if device_type is _NOT_GIVEN else device_type)
+    return _state.enabled[kind]
 
 
-def set_autocast_enabled(device_type, enabled=None):
+def _is_any_autocast_enabled():
+    """Whether autocast is on for some device type in this thread."""
+    return any(_state.enabled.values())
+
+
+def set_autocast_enabled(device_type=_NOT_GIVEN, enabled=_NOT_GIVEN):
     """Turns autocast on or off for ``device_type`` in this thread (``set_autocast_enabled(bool)``: CUDA)."""
-    if enabled is None:
+    if enabled is _NOT_GIVEN:
+        if device_type is _NOT_GIVEN:
+            raise TypeError("set_autocast_enabled() received an invalid combination of arguments - got (), but "
+                            "expected one of:\n * (str device_type, bool enabled)\n * (bool enabled)\n")
+        if not isinstance(device_type, bool):
+            raise _argument_error("set_autocast_enabled", "enabled", 1, "bool", device_type)
         device_type, enabled = "cuda", device_type
-    kind = _autocast_key(device_type)
-    enabled = bool(enabled)
+    elif device_type is _NOT_GIVEN:   # set_autocast_enabled(enabled=...): CUDA's
+        device_type = "cuda"
+    if not isinstance(enabled, bool):
+        if not isinstance(device_type, str):
+            raise _argument_error("set_autocast_enabled", "device_type", 1, "str", device_type)
+        raise _argument_error("set_autocast_enabled", "enabled", 2, "bool", enabled)
+    kind = _autocast_key("set_autocast_enabled", device_type)
     if _state.enabled[kind] != enabled:
         _state.enabled[kind] = enabled
         with _lock:
@@ -101,12 +134,28 @@ def set_autocast_enabled(device_type, enabled=None):
 
 def get_autocast_dtype(device_type):
     """The dtype autocast casts lower-precision ops to on ``device_type`` (bfloat16 on CPU, float16 on CUDA)."""
-    return _state.dtype[_autocast_key(device_type)]
+    dtype = _state.dtype.get(_device_kind("get_autocast_dtype", device_type))
+    if dtype is None:
+        raise RuntimeError("unsupported scalarType")
+    return dtype
 
 
 def set_autocast_dtype(device_type, dtype):
     """Sets the dtype autocast uses on ``device_type`` in this thread."""
-    _state.dtype[_autocast_key(device_type)] = dtype
+    kind = _device_kind("set_autocast_dtype", device_type)
+    if not isinstance(dtype, _dtype.dtype):
+        raise _argument_error("set_autocast_dtype", "dtype", 2, "torch.dtype", dtype)
+    _state.dtype[kind] = dtype
+
+
+def _check_flag(enabled):
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be a bool (got {_type_name(enabled)})")
+
+
+def _check_dtype(dtype):
+    if not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"dtype must be a torch.dtype (got {_type_name(dtype)})")
 
 
 def is_autocast_cache_enabled():
@@ -116,7 +165,8 @@ def is_autocast_cache_enabled():
 
 def set_autocast_cache_enabled(enabled):
     """Turns the weight-cast cache on or off in this thread."""
-    _state.cache_enabled = bool(enabled)
+    _check_flag(enabled)
+    _state.cache_enabled = enabled
 
 
 def clear_autocast_cache():
@@ -144,6 +194,7 @@ def is_autocast_cpu_enabled():
 
 def set_autocast_cpu_enabled(enabled):
     """Deprecated: ``set_autocast_enabled("cpu", enabled)``."""
+    _check_flag(enabled)
     _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
     set_autocast_enabled("cpu", enabled)
 
@@ -156,6 +207,7 @@ def get_autocast_cpu_dtype():
 
 def set_autocast_cpu_dtype(dtype):
     """Deprecated: ``set_autocast_dtype("cpu", dtype)``."""
+    _check_dtype(dtype)
     _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
     _state.dtype["cpu"] = dtype
 
@@ -168,6 +220,7 @@ def get_autocast_gpu_dtype():
 
 def set_autocast_gpu_dtype(dtype):
     """Deprecated: ``set_autocast_dtype("cuda", dtype)``."""
+    _check_dtype(dtype)
     _deprecated("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
     _state.dtype["cuda"] = dtype
 
@@ -178,9 +231,15 @@ class autocast:
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
-        _supported(device_type)
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self.device = device_type
+        _supported(device_type)
+        if device_type == _PRIVATEUSE1:   # no backend registers a module for it in ember
+            raise AssertionError(
+                "Tried to use AMP with the `privateuseone` backend, but the backend has not registered a module or  "
+                "the module miss some necessary funcs. The backend should register a module by "
+                "`torch._register_device_module`, and the module must have these funcs: \n"
+                "`get_amp_supported_dtype() -> List[torch.dtype]`. \n")
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
         if enabled:
             if device_type == "cuda" and not _cuda_available():
@@ -225,6 +284,22 @@ class autocast:
         return decorate_autocast
 
 
+class _UnmanagedAutocast(autocast):
+    """An autocast region entered and exited by explicit calls (``_enter_autocast``), as traced graphs run them."""
+
+
+def _enter_autocast(*vals):
+    """Enters an autocast region made from ``autocast``'s arguments; returns it for ``_exit_autocast``."""
+    mode = _UnmanagedAutocast(*vals)
+    mode.__enter__()
+    return mode
+
+
+def _exit_autocast(mode):
+    """Exits a region ``_enter_autocast`` entered."""
+    mode.__exit__(None, None, None)
+
+
 def _cuda_available():
     from .._backend import cuda_available
     return cuda_available()
@@ -259,10 +334,17 @@ def _cast_to(value, device_type, to):
         return value
     state = _state
     if (value.requires_grad and value.grad_fn is None and value._base is None and kind is _FLOAT32
-            and to is state.dtype[device_type] and state.cache_enabled and grad_mode.state.enabled):
+            and to is state.dtype[device_type] and state.cache_enabled):
         entry = state.cache.get(id(value))
         if entry is None:
-            entry = state.cache[id(value)] = (value, value.to(to))
+            # PyTorch records the cached cast in autograd even under no_grad, so a later use with grad enabled
+            # still reaches the leaf (with the values cast when it was cached)
+            grad = grad_mode.state
+            previous, grad.enabled = grad.enabled, not grad.inference
+            try:
+                entry = state.cache[id(value)] = (value, value.to(to))
+            finally:
+                grad.enabled = previous
         return entry[1]
     return value.to(to)
 
