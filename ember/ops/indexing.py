@@ -17,7 +17,7 @@ from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import OVERLAP_MESSAGE, assign_inplace, check_inplace_allowed, inplace_method, overlaps, writeable
 from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd, wrapped_scalar
-from ._util import name_node, tensor_method, warn_at_caller, warn_once, wrap_dim, write_out
+from ._util import argument_error, name_node, tensor_method, warn_at_caller, warn_once, wrap_dim, write_out
 from .gather_scatter import gather
 from .rearrange import broadcast_tensors
 from .shape import expand, reshape, sliced, view
@@ -561,7 +561,7 @@ class IndexPut(Primitive):
     @staticmethod
     def forward(ctx, a, value, key, accumulate):
         ctx.key, ctx.accumulate = key, accumulate
-        out = a.copy()
+        out = a.copy(order="K")   # laid out as a, as PyTorch's clone(preserve_format)
         _write(ctx.xp, out, key, value, accumulate)
         return out
 
@@ -582,14 +582,27 @@ def _assignable_number(value):
         hasattr(type(value), "__index__") and not isinstance(value, (numpy.ndarray, numpy.bool_)))
 
 
+def _setitem_number(self, value):
+    """What ``self[key] = value`` writes for a ``value`` that is not a tensor: the number as a NumPy scalar of self's
+    dtype, checked before the key as PyTorch's: its TypeError for what is not a number (a list, tuple or array), its
+    ValueError for an integer beyond int64 (unpacked as a C++ long long), its RuntimeError for a value self's dtype
+    cannot hold."""
+    if not _assignable_number(value):
+        kind = type(value)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"can't assign a {name} to a {self.type()}")
+    if not isinstance(value, (bool, float, complex)):
+        _index_int(value.__index__())
+    with numpy.errstate(over="ignore"):
+        return self._data.dtype.type(wrapped_scalar(value, self.dtype))
+
+
 def _value_for(self, value, key, setitem=True):
     """``value`` as something that can be written at ``key`` of self: self's dtype, broadcastable. ``self[key] =``
-    takes a tensor or a number, as PyTorch's (a list, tuple or array is refused)."""
+    takes a tensor or a number (``_setitem_number``'s already)."""
     if not isinstance(value, Tensor):
-        if setitem and not _assignable_number(value):
-            kind = type(value)
-            name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
-            raise TypeError(f"can't assign a {name} to a {self.type()}")
+        if setitem:
+            return value
         if isinstance(value, (list, tuple, numpy.ndarray)):
             from .creation import tensor
             value = tensor(value, dtype=self.dtype, device=self.device)
@@ -600,7 +613,7 @@ def _value_for(self, value, key, setitem=True):
         value = value.to(self.dtype)
     target = _read(self._data, key).shape if value.ndim else ()
     if value.ndim:
-        while value.ndim > len(target) and value.shape[0] == 1:
+        while value.ndim and value.shape[0] == 1:   # PyTorch drops a value's leading 1s (slicePrefix1sDims)
             value = reshape(value, value.shape[1:])
         if key[1] is not None and (value.ndim > len(target) or any(
                 v not in (1, t) for v, t in zip(value.shape[::-1], target[::-1]))):
@@ -610,24 +623,48 @@ def _value_for(self, value, key, setitem=True):
     return value
 
 
+def _array_indices(key):
+    """The items of a ``self[key] = value`` key that index by array: lists, and tensors or arrays other than 0-d
+    numbers."""
+    items = key if isinstance(key, tuple) else (key,)
+    return [k for k in items if isinstance(k, list) or isinstance(k, (Tensor, numpy.ndarray)) and (
+        k.ndim or _bytes(k) or (k.dtype is _dtype.bool_ if isinstance(k, Tensor) else k.dtype == bool))]
+
+
+def _refuse_leaf_write(key):
+    """PyTorch's error for ``self[key] = value`` with array indices on a leaf that requires grad, raised before the
+    key is checked: it names the view the key's other items make first (ints, None, bools, 0-d masks, slices other
+    than the whole dim), or the leaf itself."""
+    items = key if isinstance(key, tuple) else (key,)
+    arrays = [index for index in _array_indices(key) if getattr(index, "ndim", 1)]   # 0-d masks make views
+    view = any(all(item is not index for index in arrays) and item is not Ellipsis and not (
+        isinstance(item, slice) and item == slice(None)) for item in items)
+    raise RuntimeError(f"a {'view of a ' if view else ''}leaf Variable that requires grad is being used in an in-place "
+                       "operation.")
+
+
+def _masked_fill_path(self, key, value, accumulate=False):
+    """Whether PyTorch writes ``value`` at ``key`` with masked_fill_ (one element through a single mask, before the
+    key is read any further), raising that path's errors: a uint8 mask, a complex value with an imaginary part."""
+    masks = _array_indices(key)
+    if len(masks) != 1 or accumulate or isinstance(value, Tensor) and value.numel() != 1 or not _is_mask(masks[0]):
+        return False
+    if _bytes(masks[0]):
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+    if isinstance(value, Tensor) and value.dtype.is_complex and not self.dtype.is_complex:
+        real_scalar(value.item(), self.dtype)   # raises for an imaginary part
+    return True
+
+
 def _check_put_dtype(self, key, value, accumulate=False):
     """PyTorch's index_put_ (``self[key] = value`` with tensor or list indices) takes a tensor value of self's dtype
-    only, except one element through a single mask (its masked_fill path, which refuses a uint8 mask); basic keys
-    cast as copy_ does."""
-    items = key if isinstance(key, tuple) else (key,)
-    advanced = [k for k in items if isinstance(k, (list, numpy.ndarray)) or isinstance(k, Tensor) and (
-        k.ndim or k.dtype in (_dtype.bool_, _dtype.uint8))]
-    if not advanced:
+    only, except on the masked_fill path; basic keys cast as copy_ does."""
+    if not isinstance(value, Tensor) or value.dtype is self.dtype or not _array_indices(key) or \
+            _masked_fill_path(self, key, value, accumulate):
         return
-    one = not isinstance(value, Tensor) or value.numel() == 1
-    if len(advanced) == 1 and one and not accumulate and _is_mask(advanced[0]):
-        if _bytes(advanced[0]):
-            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
-        return
-    if isinstance(value, Tensor) and value.dtype is not self.dtype:
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_dtype.scalar_type_name(self.dtype)} for the destination and "
-                           f"{_dtype.scalar_type_name(value.dtype)} for the source.")
+    raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                       f"{_dtype.scalar_type_name(self.dtype)} for the destination and "
+                       f"{_dtype.scalar_type_name(value.dtype)} for the source.")
 
 
 def _is_mask(index):
@@ -642,9 +679,13 @@ def _is_mask(index):
 def _written(self, key, value):
     """A copy of ``self`` with ``value`` written at ``key``: what ``self[key] = value`` stores, as one op."""
     key = _sequence_key(key)
-    _check_put_dtype(self, key, value)
-    key = _normalize_key(self, key)
-    return IndexPut.apply(self, _value_for(self, value, key), key, False)
+    if not isinstance(value, Tensor):
+        value = _setitem_number(self, value)
+    _masked_fill_path(self, key, value)
+    given_key, key = key, _normalize_key(self, key)
+    written = _value_for(self, value, key)
+    _check_put_dtype(self, given_key, value)
+    return IndexPut.apply(self, written, key, False)
 
 
 def _whole(self, key):
@@ -659,12 +700,20 @@ def _setitem(self, key, value):
     if dispatch_hooks and type(self) is Tensor:   # tracing, compiling, profiling: one recorded op, then the write
         assign_inplace(self, _written(self, key, value))
         return
-    _check_put_dtype(self, key, value)
+    if not isinstance(value, Tensor):
+        value = _setitem_number(self, value)
+    if key is False:   # PyTorch writes nothing, checks nothing more and leaves the version as it is
+        return
+    if self.requires_grad and self.grad_fn is None and state.enabled and (_array_indices(key) or any(
+            isinstance(item, bool) for item in (key if isinstance(key, tuple) else (key,)))):
+        _refuse_leaf_write(key)
+    _masked_fill_path(self, key, value)
     given_key, key = key, _normalize_key(self, key)
     if key[1] is None and self.requires_grad and self.grad_fn is None and state.enabled and not _whole(self, key):
         # PyTorch writes through the view self[key], which is what it names (full slices and ... give self)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     given, value = value, _value_for(self, value, key)
+    _check_put_dtype(self, given_key, given)
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
     if not graph:
         check_inplace_allowed(self)
@@ -696,7 +745,15 @@ Tensor.__setitem__ = _setitem
 @composite("index_put", batch_inside=True)   # seen whole: a trace records the index tensors as inputs
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` written (or added, with ``accumulate``) at the tensor ``indices``."""
-    _check_put_dtype(input, tuple(i for i in indices if i is not None), values, accumulate)
+    if not isinstance(values, Tensor) or not isinstance(indices, (tuple, list)) or \
+            not all(isinstance(index, Tensor) for index in indices):
+        argument_error()   # PyTorch's TypeError: a tuple of tensors and a tensor
+        raise TypeError(f"index_put(): expected a tuple of Tensors and a Tensor, got {type(indices).__name__} and "
+                        f"{type(values).__name__}")
+    if len(indices) > input.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {len(indices)})")
+    _masked_fill_path(input, tuple(indices), values, accumulate)
+    _check_put_dtype(input, tuple(indices), values, accumulate)
     key = _normalize_key(input, tuple(indices))
     key = key if key[1] is not None else (key[0], (Ellipsis,))
     values = _value_for(input, values, key, setitem=False)

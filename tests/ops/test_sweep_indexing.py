@@ -12,13 +12,14 @@ from tests.oracle import listing, same_listing
 
 
 def _warned(lib, fn):
-    """``listing(lib, fn)`` with the warnings ``fn`` raised (PyTorch's 'Triggered internally' suffix cut off)."""
+    """``listing(lib, fn)`` with the warnings ``fn`` raised (PyTorch's 'Triggered internally' suffix cut off; the
+    Tensor types messages name, such as ember.FloatTensor, read as torch's)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = fn(lib)
         except Exception as error:   # noqa: BLE001 (the type and message are what is compared)
-            result = type(error).__name__, str(error)
+            result = type(error).__name__, str(error).replace("ember.", "torch.")
         else:
             result = listing(lib, lambda _: result)
     return result, [str(w.message).split(" (Triggered internally")[0] for w in caught]
@@ -116,3 +117,69 @@ BAD_KEYS = {
 @pytest.mark.parametrize("key", BAD_KEYS)
 def test_bad_keys(key):
     same_with_warnings(lambda L: _x(L)[BAD_KEYS[key](L)])
+
+
+def _written(L, key, value, dtype="float32"):
+    x = L.arange(60).reshape(3, 4, 5).to(getattr(L, dtype))
+    version = x._version
+    x[key(L)] = value(L)
+    return x, L.tensor(x._version - version)
+
+
+SETITEM_CASES = {
+    "huge_int": (lambda L: 0, lambda L: 2 ** 70), "huge_numpy_int": (lambda L: 0, lambda L: np.uint64(2 ** 63)),
+    "below_int64": (lambda L: slice(None), lambda L: -2 ** 63 - 1),
+    "list_value_bad_key": (lambda L: 3, lambda L: [1., 2.]), "none_value_bad_key": (lambda L: [0, 3], lambda L: None),
+    "complex_value_bad_key": (lambda L: 3, lambda L: 1 + 2j), "false_key": (lambda L: False, lambda L: L.ones(7)),
+    "false_key_scalar": (lambda L: False, lambda L: 1.), "0d_false_key": (lambda L: L.tensor(False), lambda L: 1.),
+    "0d_mask_other_dtype": (lambda L: L.tensor(True), lambda L: L.tensor(5., dtype=L.float64)),
+    "0d_array_key_other_dtype": (lambda L: np.array(1), lambda L: L.tensor(5.)),
+    "uint8_mask_one_value": (lambda L: L.tensor([1, 0, 1], dtype=L.uint8), lambda L: 5.),
+    "uint8_mask_row": (lambda L: L.tensor([1, 0, 1], dtype=L.uint8), lambda L: L.arange(5.)),
+    "mask_complex_value": (lambda L: L.tensor([True, False, True]), lambda L: L.tensor(1 + 1j)),
+    "mask_real_complex_value": (lambda L: L.tensor([True, False, True]), lambda L: L.tensor(2 + 0j)),
+    "int8_index_other_dtype": (lambda L: L.tensor([0, 1], dtype=L.int8), lambda L: L.tensor(1.)),
+    "bad_shape_other_dtype": (lambda L: ([0, 1], slice(None), [1, 2]), lambda L: L.arange(5.)),
+    "leading_ones_stripped": (lambda L: (None, [0, 1]), lambda L: L.ones(1, 1, 3, 4, 5)),
+    "leading_ones_bad": (lambda L: L.tensor(True), lambda L: L.ones(1, 2, 4, 5)),
+}
+
+
+@pytest.mark.parametrize("case", SETITEM_CASES)
+def test_setitem_checks_in_pytorchs_order(case):
+    key, value = SETITEM_CASES[case]
+    same_with_warnings(lambda L: _written(L, key, value, "int64" if "other_dtype" in case else "float32"))
+
+
+LEAF_KEYS = {"list": lambda L: [0, 1], "int_then_list": lambda L: (1, slice(None), [0, 2]), "true": lambda L: True,
+             "none_then_list": lambda L: (None, [0, 1]), "0d_mask": lambda L: L.tensor(True),
+             "int8_index": lambda L: L.tensor([0], dtype=L.int8), "uint8_mask": lambda L: L.tensor([1, 0, 1], dtype=L.uint8),
+             "full_slice_then_list": lambda L: (slice(None), [0, 1]), "out_of_range": lambda L: [0, 3]}
+
+
+@pytest.mark.parametrize("key", LEAF_KEYS)
+def test_setitem_on_a_leaf_refuses_before_reading_the_key(key):
+    def write(L):
+        x = L.zeros(3, 4, 5, requires_grad=True)
+        x[LEAF_KEYS[key](L)] = 1.
+    same_with_warnings(write)
+
+
+INDEX_PUT_CALLS = {
+    "none_index": lambda L, x: x.index_put((None, L.tensor([0])), L.tensor(1.)),
+    "none_index_function": lambda L, x: L.index_put(x, (None, L.tensor([0])), L.tensor(1.)),
+    "int_index": lambda L, x: x.index_put_((1,), L.tensor(1.)), "list_index": lambda L, x: L.index_put_(x, [[1]], L.tensor(1.)),
+    "tensor_indices": lambda L, x: x.index_put(L.tensor([0]), L.tensor(1.)),
+    "float_values": lambda L, x: L.index_put(x, (L.tensor([0]),), 1.),
+    "float_values_method": lambda L, x: x.index_put_((L.tensor([0]),), 1.),
+    "too_many": lambda L, x: x.index_put((L.tensor([0]), L.tensor([0]), L.tensor([0])), L.tensor(1.)),
+    "uint8_mask_one_value": lambda L, x: x.index_put((L.tensor([1, 0, 1], dtype=L.uint8),), L.tensor(5.)),
+    "keywords": lambda L, x: x.index_put(values=L.tensor(1.), indices=(L.tensor([1]),)),
+    "transposed_self": lambda L, x: x.t().index_put((L.tensor([1, 2]),), L.tensor(7.)).stride(),
+    "transposed_self_accumulate": lambda L, x: x.t().index_put((L.tensor([1, 1]),), L.tensor(7.), True).stride(),
+}
+
+
+@pytest.mark.parametrize("call", INDEX_PUT_CALLS)
+def test_index_put_arguments(call):
+    same_with_warnings(lambda L: INDEX_PUT_CALLS[call](L, L.arange(12.).reshape(3, 4)))
