@@ -300,7 +300,7 @@ class RNNBase(Module):
     def check_input(self, input, batch_sizes):
         """PyTorch's checks of the input's dtype, rank and feature size."""
         weight_dtype = self._flat_weights[0].dtype
-        if input.dtype != weight_dtype:
+        if input.dtype != weight_dtype and not ember._C._is_any_autocast_enabled():   # autocast casts them
             raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). Convert "
                              f"input: input.to({weight_dtype}), or convert model: model.to({input.dtype})")
         expected_input_dim = 2 if batch_sizes is not None else 3
@@ -582,7 +582,7 @@ class RNNCellBase(Module):
     def _check_step(self, input, hx):
         if input.size(1) != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected {self.input_size}")
-        if input.dtype != self.weight_ih.dtype:
+        if input.dtype != self.weight_ih.dtype and not ember._C._is_any_autocast_enabled():   # autocast casts them
             names = (_dtype.scalar_type_name(input.dtype), _dtype.scalar_type_name(self.weight_ih.dtype))
             raise RuntimeError("mat1 and mat2 must have the same dtype, but got {} and {}".format(*names))
         for index, part in enumerate(hx):
