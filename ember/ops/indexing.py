@@ -15,9 +15,19 @@ from .._warnings import warn
 from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
+from ._index_keys import (
+    check_range,
+    holds_bytes,
+    index_array,
+    index_int,
+    normalize_key,
+    outside_range,
+    selects,
+    sequence_key,
+)
 from ._inplace import OVERLAP_MESSAGE, assign_inplace, check_inplace_allowed, inplace_method, overlaps, writeable
 from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd, wrapped_scalar
-from ._util import argument_error, name_node, tensor_method, warn_at_caller, warn_once, wrap_dim, write_out
+from ._util import argument_error, name_node, tensor_method, wrap_dim, write_out
 from .gather_scatter import gather
 from .rearrange import broadcast_tensors
 from .shape import expand, reshape, sliced, view
@@ -43,154 +53,6 @@ __all__ = [
     "take",
     "take_along_dim",
 ]
-
-_UINT8_INDEX_MESSAGE = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
-_NUMPY_INDEX_KINDS = "biufc"   # PyTorch turns a sequence or array of these into a long (or byte, bool) index
-
-
-# --- parsing keys ---------------------------------------------------------------------------------------------------
-def _index_array(value, xp):
-    """A tensor, list or array used as an index, as an int64 or bool array, as PyTorch reads it: a tensor must be
-    long, int, byte or bool (IndexError otherwise); a sequence or array becomes a bool or byte mask if it holds bools
-    or uint8s, else a long index (floats truncated)."""
-    if isinstance(value, Tensor):
-        if value.dtype not in (_dtype.int64, _dtype.int32, _dtype.uint8, _dtype.bool_):
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        array = value._data
-    else:
-        array = _sequence_index(value, xp)
-    if array.dtype.kind == "b" or array.dtype == numpy.uint8:
-        return array.astype(bool, copy=False)
-    return array.astype(numpy.int64, copy=False)
-
-
-def _sequence_index(value, xp):
-    """A list, tuple or NumPy array used as an index, as an array of the dtype PyTorch's ``indexing_tensor_from_data``
-    gives it: bool and uint8 kept, other numbers as int64 (complex arrays by their real part)."""
-    array = numpy.asarray(value)
-    if array.dtype == object:
-        raise IndexError("too many indices or mixed sequence types in an index")
-    if array.dtype.kind not in _NUMPY_INDEX_KINDS:
-        if isinstance(value, numpy.ndarray):
-            raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. The only supported "
-                            "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
-                            "uint64, uint32, uint16, uint8, and bool.")
-        raise TypeError(f"new(): invalid data type '{'str' if array.dtype.kind == 'U' else 'bytes'}'")
-    if array.dtype.kind == "c":
-        if not isinstance(value, numpy.ndarray):
-            raise TypeError("'complex' object cannot be interpreted as an integer")
-        warn_once("complex to real", "Casting complex values to real discards the imaginary part")
-        array = array.real
-    if array.size == 0 or array.dtype.kind != "b" and array.dtype != numpy.uint8:
-        with numpy.errstate(invalid="ignore"):   # NaN becomes int64's lowest value, as in PyTorch
-            array = array.astype(numpy.int64)
-    return xp.asarray(array)
-
-
-_SEQUENCE_KEY_MESSAGE = (
-    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; use "
-    "x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], "
-    "which will result either in an error or a different result")
-
-
-def _sequence_key(key):
-    """``key`` as PyTorch reads it: a list of fewer than 32 items holding a sequence, tensor, slice, None or Ellipsis
-    indexes one dim per item, like a tuple (NumPy's old rule, with PyTorch's deprecation warning); any other key is
-    returned unchanged."""
-    if not isinstance(key, list) or len(key) >= 32 or not any(item is None or item is Ellipsis or isinstance(
-            item, (slice, Tensor, list, tuple, range, numpy.ndarray)) for item in key):
-        return key
-    warn(_SEQUENCE_KEY_MESSAGE, UserWarning, stacklevel=3)
-    return tuple(key)
-
-
-def _normalize_key(input, key):
-    """Turns a ``__getitem__`` key into a pair (basic, advanced) of NumPy keys applied one after the other.
-
-    PyTorch applies ints, slices and None first (as views) and index tensors after, to what is left; NumPy would
-    treat ints as index arrays too, which moves dims differently. ``advanced`` is None for a view-only key.
-    """
-    if not isinstance(key, tuple):
-        key = (key,)
-    xp = xp_of(input._data)
-    items, byte_mask = [], False
-    for item in key:
-        if isinstance(item, numpy.ndarray) and item.ndim == 0 and item.dtype.kind in _NUMPY_INDEX_KINDS and \
-                item.dtype != numpy.uint8:   # PyTorch reads it as the number it holds
-            item = bool(item) if item.dtype.kind == "b" else _index_int(int(item.real))
-        if item is None or item is Ellipsis or isinstance(item, bool):
-            items.append(item)
-        elif isinstance(item, slice):
-            if item.step is not None and int(item.step) <= 0:
-                raise ValueError("slice step cannot be zero" if int(item.step) == 0 else "step must be greater than zero")
-            items.append(item)
-        elif isinstance(item, Tensor) and _selects(item):
-            items.append(int(item.item()))
-        elif isinstance(item, (Tensor, list, tuple, numpy.ndarray)) or hasattr(item, "__cuda_array_interface__"):
-            items.append(_index_array(item, xp))
-            byte_mask = byte_mask or items[-1].ndim and _bytes(item)
-        elif isinstance(item, range):
-            items.append(_index_array(list(item), xp))
-        elif hasattr(item, "__index__"):
-            items.append(_index_int(item.__index__()))
-        elif isinstance(item, (str, bytes)):   # PyTorch takes it for a sequence of indices, then refuses its items
-            if isinstance(item, str):
-                warn(_SEQUENCE_KEY_MESSAGE, UserWarning, stacklevel=3)
-            raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
-        else:
-            kind = type(item)
-            name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-                             f"valid indices (got {name})")
-    _check_bounds(input, items, byte_mask)
-    if not any(item is Ellipsis for item in items):
-        items.append(Ellipsis)
-    if not any(isinstance(item, bool) or hasattr(item, "dtype") for item in items):
-        return tuple(items), None
-    return _split_key(items, xp)
-
-
-def _bytes(index):
-    """Whether the tensor, array or sequence ``index`` holds uint8s."""
-    dtype = getattr(index, "dtype", None)
-    if dtype is None:
-        return numpy.asarray(index).dtype == numpy.uint8
-    return dtype is _dtype.uint8 or dtype == numpy.uint8
-
-
-def _index_int(value):
-    """An int index as PyTorch unpacks it: a C++ long long (ValueError beyond its range)."""
-    value = int(value)
-    if not -2 ** 63 <= value < 2 ** 63:
-        raise ValueError("Overflow when unpacking long long")
-    return value
-
-
-def _selects(item):
-    """Whether PyTorch reads the index tensor ``item`` as an int (a select, a view): a 0-d integer tensor other than
-    uint8 (a mask), with its value at hand (not while tracing, not on meta)."""
-    return item.ndim == 0 and item._data.dtype.kind in "iu" and item.dtype is not _dtype.uint8 and \
-        not dispatch_hooks and item.device.type != "meta"
-
-
-def _split_key(items, xp):
-    basic, advanced = [], []
-    for item in items:
-        if isinstance(item, bool):
-            basic.append(None)
-            advanced.append(xp.zeros(1 if item else 0, dtype=xp.int64))
-        elif hasattr(item, "dtype"):
-            if item.dtype.kind == "b":   # a mask: its size comes from the data
-                _meta.refuse_data_dependent("nonzero", item)
-            basic.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
-            advanced.append(item)
-        elif isinstance(item, int):
-            basic.append(item)
-        else:
-            basic.append(item)
-            advanced.append(item if item is Ellipsis else slice(None))
-    return tuple(basic), tuple(advanced)
-
 
 def advanced_key(key):
     """A (basic, advanced) key for a NumPy index tuple of index arrays and full slices."""
@@ -281,79 +143,6 @@ def _add_at_flat(target, advanced, value):
         value = (value if value.shape == result else numpy.broadcast_to(value, result)).reshape(-1)
     numpy.add.at(target.reshape(-1), flat, value)
     return True
-
-
-def _consumed(item):
-    """How many dims of the indexed tensor an index item uses up."""
-    if item is None or item is Ellipsis or isinstance(item, bool):
-        return 0
-    if hasattr(item, "dtype") and item.dtype.kind == "b":
-        return item.ndim
-    return 1
-
-
-def _check_bounds(input, items, byte_mask=False):
-    """PyTorch's IndexErrors for too many indices, out-of-range integers and mismatched masks (and its warning for a
-    ``byte_mask``, a uint8 mask of one dim or more)."""
-    shape = input._data.shape
-    used = sum(_consumed(item) for item in items)
-    if used > len(shape):
-        if not shape and isinstance(items[0], int):
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
-                             "C++ to convert a 0-dim tensor to a number")
-        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-    if byte_mask:
-        warn_at_caller(_UINT8_INDEX_MESSAGE)
-    if sum(item is Ellipsis for item in items) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    dim = 0
-    for position, item in enumerate(items):
-        if item is Ellipsis:
-            dim += len(shape) - used
-            continue
-        if isinstance(item, int) and not isinstance(item, bool):
-            if not -shape[dim] <= item < shape[dim]:
-                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
-        elif hasattr(item, "dtype") and item.dtype.kind == "b" and item.ndim:
-            if item.shape != shape[dim:dim + item.ndim]:
-                _mask_error(item.shape, shape, dim, items[:position])
-        elif hasattr(item, "dtype") and item.dtype.kind != "b" and item.size:
-            _check_range(item, shape[dim], dim, IndexError)
-        dim += _consumed(item)
-
-
-def _mask_error(mask_shape, shape, dim, before):
-    """PyTorch's IndexError for a mask not matching the dims it covers: named by the mask's first mismatching dim
-    and the shape the keys ``before`` it leave (ints, slices and None applied, index arrays not yet)."""
-    first = next(i for i, size in enumerate(mask_shape) if size != shape[dim + i])
-    basic = []
-    for item in before:
-        if not hasattr(item, "dtype"):
-            basic.append(item)
-        elif item.dtype.kind == "b":   # a mask covers its dims; a 0-d one adds a dim, as True does
-            basic.extend([slice(None)] * item.ndim if item.ndim else [None])
-        else:
-            basic.append(slice(None))
-    if Ellipsis not in basic:
-        basic.append(Ellipsis)
-    viewed = numpy.broadcast_to(numpy.empty((), bool), shape)[tuple(basic)].shape
-    start = len(viewed) - (len(shape) - dim)
-    raise IndexError(f"The shape of the mask {list(mask_shape)} at index {first} does not match the shape of the "
-                     f"indexed tensor {list(viewed)} at index {start + first}")
-
-
-def _check_range(index, size, dim, error, prefix="", negative=True):
-    """PyTorch's error for indices outside [-size, size) (outside [0, size) without ``negative``)."""
-    low, high = int(index.min()), int(index.max())
-    if low < (-size if negative else 0) or high >= size:
-        bad = high if high >= size else low
-        raise error(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
-
-
-def _outside(input, dim, index):
-    """Whether the int64 array ``index`` has entries outside [0, input.shape[dim]) (a 0-d input's size 1)."""
-    size = input.shape[dim] if input.ndim else 1
-    return index.size and (int(index.min()) < 0 or int(index.max()) >= size)
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
@@ -479,7 +268,7 @@ def _one_dim_adjacent(advanced):
 def _keep_index_versions(result, key):
     """Has the backward of ``result``'s node refuse the index tensors of ``key`` once changed in place (its key holds
     their arrays), as PyTorch's version check on the indices it saves."""
-    tensors = [k for k in (key if isinstance(key, tuple) else (key,)) if isinstance(k, Tensor) and not _selects(k)]
+    tensors = [k for k in (key if isinstance(key, tuple) else (key,)) if isinstance(k, Tensor) and not selects(k)]
     return keep_versions(result, *tensors)
 
 
@@ -517,8 +306,8 @@ def _getitem(self, key):
         if not (self.requires_grad and state.enabled):   # the per-sample path of every DataLoader
             return _make(self._data[key, ...], base=self)   # [key, ...]: a 0-d array, not a NumPy scalar
         return name_node(sliced(self, (key, Ellipsis)), "SelectBackward0")
-    key = _sequence_key(key)
-    items, advanced = _normalize_key(self, key)
+    key = sequence_key(key)
+    items, advanced = normalize_key(self, key)
     if advanced is None:
         view = sliced(self, items)
         if view.grad_fn is not None:
@@ -592,7 +381,7 @@ def _setitem_number(self, value):
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"can't assign a {name} to a {self.type()}")
     if not isinstance(value, (bool, float, complex)):
-        _index_int(value.__index__())
+        index_int(value.__index__())
     with numpy.errstate(over="ignore"):
         return self._data.dtype.type(wrapped_scalar(value, self.dtype))
 
@@ -628,7 +417,7 @@ def _array_indices(key):
     numbers."""
     items = key if isinstance(key, tuple) else (key,)
     return [k for k in items if isinstance(k, list) or isinstance(k, (Tensor, numpy.ndarray)) and (
-        k.ndim or _bytes(k) or (k.dtype is _dtype.bool_ if isinstance(k, Tensor) else k.dtype == bool))]
+        k.ndim or holds_bytes(k) or (k.dtype is _dtype.bool_ if isinstance(k, Tensor) else k.dtype == bool))]
 
 
 def _refuse_leaf_write(key):
@@ -649,7 +438,7 @@ def _masked_fill_path(self, key, value, accumulate=False):
     masks = _array_indices(key)
     if len(masks) != 1 or accumulate or isinstance(value, Tensor) and value.numel() != 1 or not _is_mask(masks[0]):
         return False
-    if _bytes(masks[0]):
+    if holds_bytes(masks[0]):
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
     if isinstance(value, Tensor) and value.dtype.is_complex and not self.dtype.is_complex:
         real_scalar(value.item(), self.dtype)   # raises for an imaginary part
@@ -678,11 +467,11 @@ def _is_mask(index):
 @composite("setitem")   # seen whole at dispatch: a trace records the key's tensors as inputs, not as constants
 def _written(self, key, value):
     """A copy of ``self`` with ``value`` written at ``key``: what ``self[key] = value`` stores, as one op."""
-    key = _sequence_key(key)
+    key = sequence_key(key)
     if not isinstance(value, Tensor):
         value = _setitem_number(self, value)
     _masked_fill_path(self, key, value)
-    given_key, key = key, _normalize_key(self, key)
+    given_key, key = key, normalize_key(self, key)
     written = _value_for(self, value, key)
     _check_put_dtype(self, given_key, value)
     return IndexPut.apply(self, written, key, False)
@@ -696,7 +485,7 @@ def _whole(self, key):
 
 def _setitem(self, key, value):
     """``self[key] = value`` in place; differentiable with respect to self (non-leaf) and a tensor value."""
-    key = _sequence_key(key)
+    key = sequence_key(key)
     if dispatch_hooks and type(self) is Tensor:   # tracing, compiling, profiling: one recorded op, then the write
         assign_inplace(self, _written(self, key, value))
         return
@@ -708,7 +497,7 @@ def _setitem(self, key, value):
             isinstance(item, bool) for item in (key if isinstance(key, tuple) else (key,)))):
         _refuse_leaf_write(key)
     _masked_fill_path(self, key, value)
-    given_key, key = key, _normalize_key(self, key)
+    given_key, key = key, normalize_key(self, key)
     if key[1] is None and self.requires_grad and self.grad_fn is None and state.enabled and not _whole(self, key):
         # PyTorch writes through the view self[key], which is what it names (full slices and ... give self)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
@@ -754,7 +543,7 @@ def index_put(input, indices, values, accumulate=False):
         raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {len(indices)})")
     _masked_fill_path(input, tuple(indices), values, accumulate)
     _check_put_dtype(input, tuple(indices), values, accumulate)
-    key = _normalize_key(input, tuple(indices))
+    key = normalize_key(input, tuple(indices))
     key = key if key[1] is not None else (key[0], (Ellipsis,))
     values = _value_for(input, values, key, setitem=False)
     return _keep_index_versions(IndexPut.apply(input, values, key, bool(accumulate)), tuple(indices))
@@ -776,7 +565,7 @@ def _dim_index(name, input, dim, index):
     if name == "index_select":
         _check_select_range(input, dim, array, size)
     elif name == "index_fill" and array.size and (int(array.min()) < -size or int(array.max()) >= size):
-        _check_range(array, size, dim, IndexError)
+        check_range(array, size, dim, IndexError)
     return dim, array
 
 
@@ -845,11 +634,11 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     """A copy of ``input`` with ``alpha * source`` added at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_add", input, dim, index)
     _check_source("index_add_", input, dim, array, source)
-    if _outside(input, dim, array):   # PyTorch's kernels do not wrap negative indices here
+    if outside_range(input, dim, array):   # PyTorch's kernels do not wrap negative indices here
         first_or_last = input.ndim > 1 and dim in (0, input.ndim - 1) and alpha == 1 and index.dtype is _dtype.int64
         if not first_or_last:   # its slice-by-slice loop; the other path checks as index_put_ does
             raise IndexError("index out of range in self")
-        _check_range(array, input.shape[dim], dim, RuntimeError, negative=False)
+        check_range(array, input.shape[dim], dim, RuntimeError, negative=False)
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
                            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
@@ -871,8 +660,8 @@ def index_copy(input, dim, index, source, *, out=None):
     """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_copy", input, dim, index)
     _check_source("index_copy_", input, dim, array, source, IndexError)
-    if _outside(input, dim, array):
-        _check_range(array, input.shape[dim] if input.ndim else 1, dim, IndexError, "index_copy_(): ", False)
+    if outside_range(input, dim, array):
+        check_range(array, input.shape[dim] if input.ndim else 1, dim, IndexError, "index_copy_(): ", False)
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{_dtype.scalar_type_name(input.dtype)} and (source) "
@@ -974,7 +763,7 @@ def _flat_index(input, index, name="take", empty="take(): tried to take from an 
     if isinstance(index, Tensor) and index.dtype is not _dtype.int64:
         raise RuntimeError(f"{name}(): Expected a long tensor for index, but got "
                            f"{_dtype.scalar_type_name(index.dtype)}")
-    array = _index_array(index, xp_of(input._data))
+    array = index_array(index, xp_of(input._data))
     size = input.numel()
     if not size and array.size:
         raise IndexError(empty)
