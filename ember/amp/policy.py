@@ -96,11 +96,16 @@ def _matrix_power(input, n, **kwargs):
     return "mm" if n >= 2 else None
 
 
+def _tensordot(a, b, *args, **kwargs):
+    """``mm``, once PyTorch's tensordot has checked its operands share a dtype (it refuses mixed ones uncast)."""
+    return "mm" if a.dtype is b.dtype else None
+
+
 def _inner(input, other, **kwargs):
     return "mm" if input.ndim and other.ndim and (input.ndim, other.ndim) != (1, 1) else None
 
 
-DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": lambda *a, **k: "mm",
+DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": _tensordot,
               "chain_matmul": lambda *a, **k: "mm", "linalg_multi_dot": lambda *a, **k: "mm",
               "linalg_matrix_power": _matrix_power, "inner": _inner}
 """Public ops that PyTorch builds from a listed op, or whose op depends on the arguments, where the device's table
