@@ -25,7 +25,15 @@ from collections import Counter, OrderedDict
 import numpy
 
 from . import _backend, _compat, _dtype, _meta, _safe_globals
+from . import _serialization_settings as _settings
+from ._serialization_settings import (  # noqa: F401
+    LoadEndianness, SourceChangeWarning, check_module_version_greater_or_equal, get_crc32_options,
+    get_default_load_endianness, get_default_mmap_options, normalize_storage_type, set_crc32_options,
+    set_default_load_endianness, set_default_mmap_options, skip_data, storage_to_tensor_type)
 from ._atomic_file import atomic_write
+from ._storage_locations import default_restore_location, device_for, location_tag, register_package  # noqa: F401
+from ._storage_locations import restore_location as _restore_location
+from ._storage_locations import _package_registry, validate_cuda_device  # noqa: F401
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make, _rebuild_from_array, subclass_state
 from .storage import TypedStorage, UntypedStorage
@@ -103,7 +111,7 @@ class _Storages:
 
     def locate(self, tensor):
         """``(storage_ref, storage_offset, stride)`` describing ``tensor`` in element units."""
-        array, location = tensor._data, str(tensor.device)
+        array, location = tensor._data, location_tag(UntypedStorage(tensor._data))
         if not isinstance(array, numpy.ndarray):
             array = _backend.move(array, _backend.CPU)
         if not _has_torch_layout(array):
@@ -118,7 +126,7 @@ class _Storages:
 
     def locate_storage(self, storage):
         """``(storage_ref, untyped)`` for a storage saved as an object of its own (torch saves its whole memory)."""
-        array, location = storage._data, str(storage.device)
+        array, location = storage._data, location_tag(storage)
         if not isinstance(array, numpy.ndarray):
             array = _backend.move(array, _backend.CPU)
         typed = isinstance(storage, TypedStorage)
@@ -339,6 +347,8 @@ def _write_record(archive, name, data):
     info.extra = b"FB" + struct.pack("<H", padding) + b"Z" * padding
     with archive.open(info, "w", force_zip64=zip64) as record:
         record.write(data)
+        if not _settings.get_crc32_options():
+            record._crc = 0   # what zipfile writes as the record's CRC-32 on closing it: torch then writes zeros
     info.extra = b""   # the padding is in the local header only: torch's central directory has no extra fields
 
 
@@ -366,8 +376,9 @@ def _write_archive(obj, file, archive_name, protocol, pickler=None, byteorder_re
         write(".storage_alignment", str(_ALIGNMENT).encode())
         if byteorder_record:
             write("byteorder", sys.byteorder.encode())
-        for ref in storages.refs:
-            write(f"data/{ref.key}", ref.data)
+        for ref in storages.refs:   # under skip_data, zeros of the storage's size: the bytes come in a later pass
+            write(f"data/{ref.key}", numpy.zeros(ref.data.nbytes, numpy.uint8) if _settings.local.skip_data
+                  else ref.data)
         write("version", b"3\n")
         if not byteorder_record:   # torch's archive writer then adds it on closing, as here
             write("byteorder", sys.byteorder.encode())
@@ -471,6 +482,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     ``Pickler`` is a pure-Python pickler (``dill``'s): its own reductions then pickle what ember's do not."""
     pickler = _pickler_class(pickle_module)
 
+    if _settings.local.skip_data and not _use_new_zipfile_serialization:
+        raise RuntimeError("Cannot use skip_data=True with _use_new_zipfile_serialization=False")
+
     def write(file, name):
         if _use_new_zipfile_serialization:
             _write_archive(obj, file, name, pickle_protocol, pickler, byteorder_record=not _disable_byteorder_record)
@@ -503,7 +517,7 @@ class Storage(TypedStorage):
 
     def to(self, device):
         """This storage on ``device`` (itself when already there)."""
-        return Storage(_backend.move(self.data, _device_for(device)))
+        return Storage(_backend.move(self.data, device_for(device)))
 
     def cpu(self):
         """This storage in host memory."""
@@ -515,33 +529,6 @@ class Storage(TypedStorage):
 
     def __repr__(self):
         return f"ember.Storage(dtype={self.dtype}, device={self.device}, size={self.size()})"
-
-
-def _device_for(location):
-    """The device a saved location tag or map_location value names, with torch's errors for unusable ones."""
-    if isinstance(location, bytes):
-        location = location.decode("ascii")
-    device = _backend.as_device(location)
-    if device.type == "cuda" and not _backend.cuda_available():
-        raise RuntimeError("Attempting to deserialize object on a CUDA device but ember.cuda.is_available() is False. "
-                           "If you are running on a CPU-only machine, please use ember.load with "
-                           "map_location=ember.device('cpu') to map your storages to the CPU.")
-    if device.type not in ("cpu", "cuda", "meta"):
-        raise RuntimeError(f"don't know how to restore data location of a storage tagged with {device}")
-    return device
-
-
-def _restore_location(storage, location, map_location):
-    """Moves a freshly read storage where ``map_location`` says (torch's rules for None, str, device, dict,
-    callable)."""
-    if map_location is None:
-        return storage.to(location)
-    if isinstance(map_location, dict):
-        return storage.to(map_location.get(location, location))
-    if isinstance(map_location, (str, bytes, _backend.device)):
-        return storage.to(map_location)
-    moved = map_location(storage, location)
-    return storage.to(location) if moved is None else moved
 
 
 def _rebuild_tensor(storage, storage_offset, size, stride):
@@ -909,6 +896,8 @@ class _ZipCheckpoint:
             raise RuntimeError(f"PytorchStreamReader failed locating file {self._prefix}{name}: file not found "
                                f"(in {self.name})")
         info = self._zip.getinfo(self._prefix + name)
+        if getattr(info, "CRC", None) == 0 and info.file_size and info.compress_type == zipfile.ZIP_STORED:
+            del info.CRC   # torch.save under set_crc32_options(False): no checksum to check (zipfile checks none)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise RuntimeError(f"{self.name}: record {info.filename} uses compression method {info.compress_type}; "
                                "checkpoints hold stored or deflated records only")
@@ -925,9 +914,12 @@ class _ZipCheckpoint:
         if info.file_size != nbytes:
             raise RuntimeError(f"{self.name}: record {info.filename} holds {info.file_size} bytes, but its tensor "
                                f"data needs {nbytes}")
-        if self._mmap_path is not None and nbytes:
-            mapped = numpy.memmap(self._mmap_path, numpy.uint8, "c", self._data_offset(info), (nbytes,))
+        if self._mmap_path is not None and nbytes:   # MAP_SHARED (set_default_mmap_options): writes reach the file
+            mode = "r+" if _settings.get_default_mmap_options() == _settings.MAP_SHARED else "c"
+            mapped = numpy.memmap(self._mmap_path, numpy.uint8, mode, self._data_offset(info), (nbytes,))
             return mapped.view(numpy.ndarray)
+        if _settings.local.skip_data:   # the storage as allocated, left unfilled
+            return numpy.empty(self._reserve(info), numpy.uint8)
         return self._read_into(info, numpy.empty(self._reserve(info), numpy.uint8))
 
     def _reserve(self, info):
@@ -976,7 +968,8 @@ def _record_data_start(file, info):
 
 
 def _load_zip(checkpoint, map_location, weights_only, budget, pickle_module, pickle_load_args):
-    byteorder = checkpoint.read("byteorder").decode("ascii") if checkpoint.has("byteorder") else "little"
+    byteorder = checkpoint.read("byteorder").decode("ascii") if checkpoint.has("byteorder") else \
+        _settings.fallback_byteorder(sys.byteorder)
     if byteorder not in ("little", "big"):
         raise RuntimeError(f"{checkpoint.name}: unknown byteorder record {byteorder[:20]!r}")
     loaded, seen = {}, {}

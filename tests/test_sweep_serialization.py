@@ -2,8 +2,11 @@
 torch loads): storage sharing and offsets of views, the legacy format under every pickle protocol, storages,
 tensors' Python attributes, and the torch.serialization helpers."""
 import io
+import mmap
 import pickle
+import types
 import warnings
+import zipfile
 
 import numpy
 import pytest
@@ -179,3 +182,122 @@ def test_legacy_checkpoints_saved_on_cuda_need_a_map_location_without_cuda():
         torch.load(io.BytesIO(_legacy_saved_on_cuda()))
     with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
         ember.load(io.BytesIO(_legacy_saved_on_cuda()))
+
+
+# --- torch.serialization's switches and registry ------------------------------------------------------------------
+@pytest.mark.parametrize("saver", ["torch", "ember"])
+def test_files_saved_without_crc32_checksums_load_in_both(saver):
+    source = torch if saver == "torch" else ember
+    source.serialization.set_crc32_options(False)
+    try:
+        raw = _save(source, {"w": source.arange(3.)}).getvalue()
+    finally:
+        source.serialization.set_crc32_options(True)
+    assert {info.CRC for info in zipfile.ZipFile(io.BytesIO(raw)).infolist()} == {0}
+    assert ember.serialization.get_crc32_options() is True
+    for lib in (torch, ember):
+        assert lib.load(io.BytesIO(raw))["w"].tolist() == [0., 1., 2.]
+
+
+@pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
+def test_skip_data_saves_zeros_and_loads_unfilled_storages_of_the_right_layout(lib):
+    with lib.serialization.skip_data():
+        skipped = _save(lib, {"w": lib.arange(1., 4.)})
+    assert lib.load(skipped)["w"].tolist() == [0., 0., 0.]
+    full = _save(lib, {"w": lib.arange(1., 4.).reshape(3, 1)})
+    with lib.serialization.skip_data(materialize_fake_tensors=True):
+        loaded = lib.load(full)["w"]
+    assert tuple(loaded.shape) == (3, 1) and loaded.dtype == lib.float32
+    with lib.serialization.skip_data(), pytest.raises(RuntimeError, match="Cannot use skip_data=True with "
+                                                                          "_use_new_zipfile_serialization=False"):
+        lib.save(lib.ones(2), io.BytesIO(), **LEGACY)
+
+
+def _without_byteorder_record(tensor):
+    """torch's file of ``tensor`` with its byteorder record left out (as checkpoints older than PyTorch 2.1)."""
+    source = zipfile.ZipFile(_save(torch, tensor))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in source.namelist():
+            if not name.endswith("/byteorder"):
+                archive.writestr(name, source.read(name))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("endianness", [None, "LITTLE", "BIG", "NATIVE"])
+def test_default_load_endianness_reads_files_without_a_byteorder_record(endianness):
+    raw, results = _without_byteorder_record(torch.tensor([1., 2.])), []
+    for lib in (torch, ember):
+        settings = lib.serialization
+        settings.set_default_load_endianness(endianness and getattr(settings.LoadEndianness, endianness))
+        try:
+            results.append(lib.load(io.BytesIO(raw)).tolist())
+        finally:
+            settings.set_default_load_endianness(None)
+    assert results[0] == results[1]
+    with pytest.raises(TypeError, match="Invalid argument type in function set_default_load_endianness"):
+        ember.serialization.set_default_load_endianness("little")
+
+
+def test_shared_mmap_options_write_loaded_tensors_through_to_the_file(tmp_path):
+    path = tmp_path / "shared.pt"
+    ember.save({"w": ember.zeros(4)}, path)
+    with ember.serialization.set_default_mmap_options(mmap.MAP_SHARED):
+        assert ember.serialization.get_default_mmap_options() == mmap.MAP_SHARED
+        loaded = ember.load(path, mmap=True)["w"]
+        loaded += 5
+    assert ember.serialization.get_default_mmap_options() == mmap.MAP_PRIVATE
+    del loaded
+    assert torch.load(path)["w"].tolist() == [5.] * 4
+    private = ember.load(path, mmap=True)["w"]
+    private += 1   # copy-on-write: the file keeps its values
+    assert torch.load(path)["w"].tolist() == [5.] * 4
+    with pytest.raises(ValueError, match="expected mmap.MAP_PRIVATE or mmap.MAP_SHARED, but got 5"):
+        ember.serialization.set_default_mmap_options(5)
+
+
+@pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
+def test_registered_packages_tag_and_restore_locations(lib):
+    settings, seen = lib.serialization, []
+
+    def tagger(storage):
+        return None   # leaves the tag to the CPU tagger
+
+    def deserializer(storage, location):
+        seen.append(location)
+        return storage if location == "weird" else None
+    settings.register_package(5, tagger, deserializer)
+    try:
+        assert lib.load(_save(lib, lib.ones(2)), map_location="weird").tolist() == [1., 1.]
+        assert settings.location_tag(lib.ones(2).untyped_storage()) == "cpu"
+        assert settings.default_restore_location(lib.ones(2).untyped_storage(), "cpu").nbytes() == 8
+        with pytest.raises(RuntimeError, match=r"don't know how to restore data location of .* \(tagged with xyz\)"):
+            settings.default_restore_location(lib.ones(2).untyped_storage(), "xyz")
+    finally:
+        settings._package_registry[:] = [entry for entry in settings._package_registry if entry[1] is not tagger]
+    assert seen == ["weird", "cpu", "xyz"]
+
+
+def test_storage_type_helpers():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for lib in (torch, ember):
+            assert lib.serialization.normalize_storage_type(lib.FloatStorage) is lib.FloatStorage
+            # FloatStorage([...]) is a TypedStorage, for which there is no TypedTensor
+            with pytest.raises(AttributeError, match=f"module '{lib.__name__}.storage' has no attribute 'TypedTensor'"):
+                lib.serialization.storage_to_tensor_type(lib.FloatStorage([1.]))
+
+
+@pytest.mark.parametrize("version, required, expected", [("1.26.4", (1, 20), True), ("1.26.4", (2,), False),
+                                                         ("x.y", (1, 2), RuntimeError)])
+def test_check_module_version_greater_or_equal(version, required, expected):
+    module = types.SimpleNamespace(__name__="m", __version__=version)
+    for lib in (torch, ember):
+        check = lib.serialization.check_module_version_greater_or_equal
+        if expected is RuntimeError:
+            with pytest.raises(RuntimeError, match="'m' module version string is malformed 'x.y'"):
+                check(module, required)
+            with pytest.warns(UserWarning, match="continuing assuming that requirement is met"):
+                assert check(module, required, error_if_malformed=False) is True
+        else:
+            assert check(module, required) is expected
