@@ -78,6 +78,8 @@ def _fractional_max_pool(n, input, kernel_size, output_size, output_ratio, retur
     if _random_samples is None:
         _random_samples = rand(1 if unbatched else input.size(0), input.size(-n - 1), n, dtype=input.dtype,
                                device=input.device)
+    if _random_samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
     if unbatched:
         input = input.unsqueeze(0)
     if _random_samples.size(0) < input.size(0):

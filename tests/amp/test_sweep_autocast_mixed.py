@@ -52,3 +52,22 @@ def test_mixed_input_dtypes(op, dtypes, autocast_dtype):
     for g, e in zip(got, expected):
         assert str(g.dtype).split(".")[-1] == str(e.dtype).split(".")[-1]
         np.testing.assert_allclose(g.detach().double().numpy(), e.detach().double().numpy(), rtol=3e-2, atol=3e-2)
+
+
+IMAGE = RNG.standard_normal((1, 2, 5, 5))
+
+
+@pytest.mark.parametrize("input_dtype, samples_dtype", [("float64", "float16"), ("float32", "float64"),
+                                                        ("float32", "float16"), ("bfloat16", "float16")])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_fractional_max_pool_samples_in_another_dtype(input_dtype, samples_dtype, enabled):
+    def run(T):   # autocast runs the pool in float32 (its CPU list), casting 16-bit samples too, but not float64
+        x = T.tensor(IMAGE, dtype=getattr(T, input_dtype))
+        samples = T.full((1, 2, 2), 0.4, dtype=getattr(T, samples_dtype))
+        try:
+            with T.autocast("cpu", enabled=enabled):
+                out = T.nn.functional.fractional_max_pool2d(x, 2, output_size=3, _random_samples=samples)
+        except RuntimeError as error:
+            return str(error)
+        return str(out.dtype).split(".")[-1], out.double().tolist()
+    assert run(ember) == run(torch)
