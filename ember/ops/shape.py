@@ -494,11 +494,41 @@ class Slice(Primitive):
     @staticmethod
     def forward(ctx, a, key):
         ctx.shape, ctx.key = a.shape, key
-        return a[key]
+        view = a[key]
+        return _unsqueeze_strides(ctx.xp, view, a, key) if None in key else view
 
     @staticmethod
     def backward(ctx, grad):
         return SliceBackward.apply(grad, ctx.shape, ctx.key)
+
+
+def _unsqueeze_strides(xp, view, a, key):
+    """``view`` (``a[key]``) with the dims ``key``'s Nones add strided as PyTorch's unsqueeze strides them when its
+    indexing applies the key's items left to right: as the dim after them at that point (its size times its stride;
+    one element at the end), where NumPy gives 0."""
+    shape, strides, new, dim = list(a.shape), list(a.strides), [], 0
+    consumed = sum(1 for item in key if item is not None and item is not Ellipsis)
+    for item in key:
+        if item is None:
+            stride = shape[dim] * strides[dim] if dim < len(shape) else a.itemsize
+            shape.insert(dim, 1)
+            strides.insert(dim, stride)
+            new.append(dim)
+            dim += 1
+        elif item is Ellipsis:
+            dim += a.ndim - consumed
+        elif isinstance(item, int):
+            del shape[dim], strides[dim]
+        else:
+            start, stop, step = item.indices(shape[dim])
+            shape[dim], strides[dim] = len(range(start, stop, step)), strides[dim] * step
+            dim += 1
+    result = list(view.strides)
+    for dim in new:
+        result[dim] = strides[dim]
+    if result == list(view.strides):
+        return view
+    return _compat.as_strided(xp, view, view.shape, result, writeable=getattr(view.flags, "writeable", True))
 
 
 class SliceBackward(Primitive):

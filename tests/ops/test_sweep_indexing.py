@@ -183,3 +183,21 @@ INDEX_PUT_CALLS = {
 @pytest.mark.parametrize("call", INDEX_PUT_CALLS)
 def test_index_put_arguments(call):
     same_with_warnings(lambda L: INDEX_PUT_CALLS[call](L, L.arange(12.).reshape(3, 4)))
+
+
+NONE_KEYS = {"front": lambda L: None, "second": lambda L: (slice(None), None), "last": lambda L: (..., None),
+             "before_an_int": lambda L: (None, None, 1), "between": lambda L: (0, None, slice(None), None),
+             "stepped": lambda L: (1, None, slice(None, None, 2), None, 2), "after_ellipsis": lambda L: (..., None, 1),
+             "both_ends": lambda L: (None, ..., None), "with_a_list": lambda L: (None, [0, 1])}
+
+
+@pytest.mark.parametrize("key", NONE_KEYS)
+@pytest.mark.parametrize("transposed", [False, True])
+def test_none_dims_are_strided_as_pytorchs_unsqueeze(key, transposed):
+    def strides(L):
+        x = L.arange(60.).reshape(3, 4, 5)
+        x = x.mT if transposed else x
+        view = x[NONE_KEYS[key](L)]
+        view[(0,) * view.ndim] = -1.   # still a view to write through
+        return repr((tuple(view.stride()), x.sum().item()))
+    same_with_warnings(strides)
