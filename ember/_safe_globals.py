@@ -60,7 +60,7 @@ def resolve_weights_only(weights_only, default=True):
     if force:
         return True
     if force_not and weights_only is None:
-        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since the `weights_only` "
+        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since the`weights_only` "
                       "argument was not explicitly passed to `ember.load`, forcing weights_only=False.", UserWarning,
                       stacklevel=3)
         return False

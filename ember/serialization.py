@@ -18,6 +18,7 @@ import struct
 import sys
 import types
 import typing
+import warnings
 import zipfile
 import zlib
 from collections import Counter, OrderedDict
@@ -493,6 +494,8 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     if isinstance(f, (str, os.PathLike)):
         name = os.path.splitext(os.path.basename(os.fspath(f)))[0] or "archive"
         atomic_write(f, lambda file: write(file, name))
+    elif not hasattr(f, "write"):
+        raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
     else:
         write(f, "archive")
 
@@ -1040,6 +1043,11 @@ def _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle
     return result
 
 
+def _package():
+    from ._alias import package
+    return package()
+
+
 _NOT_A_PICKLE = object()
 
 
@@ -1063,7 +1071,11 @@ def _opened(f):
             yield file, f"'{os.fspath(f)}'"
         return
     name = f"'{f.name}'" if isinstance(getattr(f, "name", None), str) else repr(f)
-    yield (f if f.seekable() else io.BytesIO(f.read())), name
+    if not hasattr(f, "read"):
+        raise AttributeError(f"'{type(f).__name__}' object has no attribute 'seek'. You can only {_package()}.load "
+                             "from a file that is seekable. Please pre-load the data into a buffer like io.BytesIO and "
+                             "try to load from it instead.")
+    yield (f if f.seekable() else io.BytesIO(f.read())), name   # a stream is read whole: PyTorch refuses one
 
 
 def _default_limit(file_size):
@@ -1088,6 +1100,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     weights_only = _safe_globals.resolve_weights_only(weights_only, default=pickle_module is None)
     if weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if weights_only and pickle_load_args:   # PyTorch's weights-only unpickler takes an encoding only
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+        for key in pickle_load_args:
+            if key != "encoding":
+                raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument '{key}'")
     pickle_load_args.setdefault("encoding", "utf-8")
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
@@ -1104,8 +1121,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                 return _load_zip(checkpoint, map_location, weights_only, budget, pickle_module, pickle_load_args)
             if head and _first_pickle(file, budget, start + size) == MAGIC_NUMBER:   # any pickle protocol
                 if mmap:
-                    raise RuntimeError(f"mmap can only be used with files saved with `torch.save(_use_new_zipfile_"
-                                       f"serialization=True), got {name} in the legacy format")
+                    named = f"{f}, " if isinstance(f, str) else ""   # (PyTorch names a str path only)
+                    raise RuntimeError(f"mmap can only be used with files saved with `{_package()}.save({named}"
+                                       f"_use_new_zipfile_serialization=True), please {_package()}.save your "
+                                       "checkpoint with this option in order to use mmap.")
                 return _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle_load_args)
         except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile, NotImplementedError) as error:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive {name}: {error} (the file is "

@@ -301,3 +301,40 @@ def test_check_module_version_greater_or_equal(version, required, expected):
                 assert check(module, required, error_if_malformed=False) is True
         else:
             assert check(module, required) is expected
+
+
+# --- arguments and errors -----------------------------------------------------------------------------------------
+def _outcome(call):
+    """``(exception type name, message)`` or ``('ok', None)``, with warnings' messages, the package named 'X'."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            call()
+            result = ("ok", None)
+        except Exception as error:   # noqa: BLE001  (any outcome is compared)
+            result = (type(error).__name__, str(error))
+    texts = [str(w.message) for w in caught if "TypedStorage" not in str(w.message)]
+    return [text.replace("torch", "X").replace("ember", "X") for text in (*result[:1], result[1] or "", *texts)]
+
+
+@pytest.mark.parametrize("case", ["save to an int", "load an int", "weights_only with encoding",
+                                  "weights_only with an unknown argument", "mmap of a legacy file",
+                                  "mmap of a legacy file named by a str"])
+def test_argument_errors_and_warnings_as_torchs(case, tmp_path):
+    legacy = tmp_path / "legacy.pt"
+    torch.save(torch.ones(2), legacy, **LEGACY)
+    modern = _save(torch, torch.ones(2)).getvalue()
+    calls = {"save to an int": lambda lib: lib.save(lib.ones(2), 3),
+             "load an int": lambda lib: lib.load(3),
+             "weights_only with encoding": lambda lib: lib.load(io.BytesIO(modern), encoding="latin1"),
+             "weights_only with an unknown argument": lambda lib: lib.load(io.BytesIO(modern), foo=1),
+             "mmap of a legacy file": lambda lib: lib.load(legacy, mmap=True),
+             "mmap of a legacy file named by a str": lambda lib: lib.load(str(legacy), mmap=True)}
+    assert _outcome(lambda: calls[case](ember)) == _outcome(lambda: calls[case](torch))
+
+
+def test_forcing_weights_only_off_warns_in_torchs_words(monkeypatch, tmp_path):
+    path = tmp_path / "deque.pt"
+    torch.save(__import__("collections").deque([1]), path)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    assert _outcome(lambda: ember.load(path)) == _outcome(lambda: torch.load(path))
