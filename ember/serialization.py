@@ -1154,11 +1154,37 @@ def get_unsafe_globals_in_checkpoint(f):
             raise ValueError(f"Expected input to be a checkpoint returned by torch.save: {error}") from None
         pickled = checkpoint.read("data.pkl")
     unsafe = set()
-    for opcode, arg, _ in pickletools.genops(pickled):
-        if opcode.name in ("GLOBAL", "INST"):
-            module, global_name = arg.split(" ", 1)
-            try:
-                _find_allowed_global(module, global_name)
-            except pickle.UnpicklingError:
-                unsafe.add(f"{module}.{global_name}")
+    for module, global_name in _named_globals(pickletools.genops(pickled)):
+        try:
+            _find_allowed_global(module, global_name)
+        except pickle.UnpicklingError:
+            unsafe.add(f"{module}.{global_name}")
     return list(unsafe)
+
+
+_STRING_OPCODES = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING",
+                   "STRING"}
+
+
+def _named_globals(opcodes):
+    """``(module, name)`` of each global a pickle names: by GLOBAL and INST, and by STACK_GLOBAL (protocol 4 and up)
+    from the two strings it takes, followed through the memo; nothing is run."""
+    pushed, memo = [], {}   # the last strings pushed (None for anything else), and the memo's strings
+    for opcode, arg, _ in opcodes:
+        name = opcode.name
+        if name in ("GLOBAL", "INST"):
+            yield tuple(arg.split(" ", 1))
+        elif name == "STACK_GLOBAL":
+            if len(pushed) >= 2 and all(isinstance(part, str) for part in pushed[-2:]):
+                yield pushed[-2], pushed[-1]
+            pushed[-2:] = [None]
+        elif name in _STRING_OPCODES:
+            pushed.append(arg)
+        elif name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1] if pushed else None
+        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            memo[int(arg)] = pushed[-1] if pushed else None
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            pushed.append(memo.get(int(arg)))
+        elif opcode.stack_after:
+            pushed.append(None)

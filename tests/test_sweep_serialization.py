@@ -1,8 +1,10 @@
 """Differential sweep of save/load against PyTorch 2.13, both ways (torch saves and ember loads, ember saves and
 torch loads): storage sharing and offsets of views, the legacy format under every pickle protocol, storages,
 tensors' Python attributes, and the torch.serialization helpers."""
+import collections
 import io
 import mmap
+import os
 import pickle
 import types
 import warnings
@@ -335,6 +337,19 @@ def test_argument_errors_and_warnings_as_torchs(case, tmp_path):
 
 def test_forcing_weights_only_off_warns_in_torchs_words(monkeypatch, tmp_path):
     path = tmp_path / "deque.pt"
-    torch.save(__import__("collections").deque([1]), path)
+    torch.save(collections.deque([1]), path)
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     assert _outcome(lambda: ember.load(path)) == _outcome(lambda: torch.load(path))
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_unsafe_globals_are_found_under_every_pickle_protocol(protocol):
+    def checkpoint(lib):
+        return {"queue": collections.deque([1]), "again": [collections.deque([2])], "cwd": os.getcwd,
+                "counts": collections.Counter("a"), "weight": lib.ones(2)}
+    found = ember.serialization.get_unsafe_globals_in_checkpoint(_save(ember, checkpoint(ember),
+                                                                       pickle_protocol=protocol))
+    assert sorted(found) == ["collections.deque", f"{os.getcwd.__module__}.getcwd"]
+    if protocol < 4:   # (torch's scan cannot read protocol 4's opcodes)
+        assert sorted(torch.serialization.get_unsafe_globals_in_checkpoint(
+            _save(torch, checkpoint(torch), pickle_protocol=protocol))) == sorted(found)
