@@ -249,6 +249,8 @@ class _Pickler(pickle._Pickler):
             if state:
                 return _TorchGlobal("torch._utils", "_rebuild_parameter_with_state"), args + (state,)
             return _TorchGlobal("torch._utils", "_rebuild_parameter"), args
+        from .utils.hooks import warn_if_has_hooks
+        warn_if_has_hooks(tensor)   # (a Parameter saves its data, a tensor without them, as in PyTorch)
         rebuild, args = self._reduce_plain_tensor(tensor)
         kind = type(tensor)
         if isinstance(tensor, Buffer):   # PyTorch's Buffer(...) is a plain tensor marked as one

@@ -353,3 +353,12 @@ def test_unsafe_globals_are_found_under_every_pickle_protocol(protocol):
     if protocol < 4:   # (torch's scan cannot read protocol 4's opcodes)
         assert sorted(torch.serialization.get_unsafe_globals_in_checkpoint(
             _save(torch, checkpoint(torch), pickle_protocol=protocol))) == sorted(found)
+
+
+@pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
+def test_saving_a_tensor_with_a_backward_hook_warns_that_the_hook_is_not_saved(lib):
+    tensor = lib.ones(2, requires_grad=True)
+    tensor.register_hook(lambda grad: grad)
+    with pytest.warns(UserWarning, match="backward hook .* on tensor will not be serialized"):
+        loaded = lib.load(_save(lib, tensor))
+    assert loaded.requires_grad and loaded.tolist() == [1., 1.]
