@@ -283,6 +283,17 @@ def result_type(*operands):
     return _combine(dimensioned, _combine(zero_dim, scalars))
 
 
+def cast_array(array, target, copy=True):
+    """``array.astype(target)`` as PyTorch converts: to float16 or bfloat16 from float64 or a 32/64-bit integer by
+    way of float32 (c10's Half and BFloat16 are made from a float), rounding twice where NumPy rounds once."""
+    target = numpy.dtype(target)
+    source = array.dtype
+    if target.itemsize == 2 and target.kind in "fV" and (source.kind == "f" and source.itemsize > 4 or
+                                                          source.kind in "iu" and source.itemsize >= 4):
+        array = array.astype(numpy.float32)
+    return array.astype(target, copy=copy)
+
+
 def can_cast(source, target):
     """PyTorch's rule for writing a result of type ``source`` into a tensor of type ``target`` (no category drop)."""
     return source._category <= target._category

@@ -121,8 +121,11 @@ def assign_inplace(self, result, overlap_ok=False):
         return _assign_through_view(self, root, result)
     if result._data is not self._data and type(self._data) is not MetaArray:   # a meta tensor has nothing to write
         values = result._data
-        if values.dtype.kind == "c" and self._data.dtype.kind != "c":
-            values = discard_imaginary(values)
+        if values.dtype != self._data.dtype:
+            if values.dtype.kind == "c" and self._data.dtype.kind != "c":
+                values = discard_imaginary(values)
+            if self._data.dtype.itemsize == 2:   # float16/bfloat16 from float64 through float32, as PyTorch
+                values = _dtype.cast_array(values, self._data.dtype, copy=False)
         try:
             self._data[...] = values
         except ValueError:   # a read-only NumPy view: an expanded tensor or a part of one

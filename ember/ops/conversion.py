@@ -23,7 +23,7 @@ class Cast(Primitive):
         if dtype.name == "float8_e4m3fn" and a.dtype.kind in "fiu":
             a = ctx.xp.clip(a.astype(numpy.float32), -448, 448)   # PyTorch's cast saturates (ml_dtypes' gives NaN)
         with numpy.errstate(invalid="ignore", over="ignore"):  # NaN or out-of-range to int: PyTorch is silent too
-            return a.astype(dtype)
+            return _dtype.cast_array(a, dtype)
 
     @staticmethod
     def backward(ctx, grad):

@@ -276,7 +276,7 @@ def _to_numpy(data, dtype, infer=True):
     if isinstance(data, (Tensor, numpy.ndarray)):
         array = _backend.move(data._data, _backend.CPU) if isinstance(data, Tensor) else data
         with numpy.errstate(over="ignore", invalid="ignore"):  # 1e308 to float32 is inf, silently, as in torch
-            return array.astype(dtype.numpy)
+            return _dtype.cast_array(array, dtype.numpy)
     if not infer and dtype is _dtype.bool_:
         data = _truth_values(data)
     if dtype is _dtype.uint64 and isinstance(data, (list, tuple, float, builtins.complex, numpy.generic)):
@@ -324,7 +324,7 @@ def _to_numpy(data, dtype, infer=True):
     if array.dtype != dtype.numpy:
         _check_fits(array, dtype)
         with numpy.errstate(over="ignore", invalid="ignore"):
-            array = array.astype(dtype.numpy)
+            array = _dtype.cast_array(array, dtype.numpy)
     return array
 
 
@@ -383,7 +383,7 @@ def _copied(data, dtype, device, requires_grad):
         dtype = _dtype.get_default_dtype()
     dev = _backend.as_device(device if device is not None else (data.device if isinstance(data, Tensor) else None))
     if isinstance(data, Tensor) and dev == data.device:
-        return _finish(data._data.astype(dtype.numpy, copy=True), requires_grad)
+        return _finish(_dtype.cast_array(data._data, dtype.numpy), requires_grad)
     return _finish(_backend.move(_to_numpy(data, dtype, infer), dev), requires_grad)
 
 

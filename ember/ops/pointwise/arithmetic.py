@@ -6,6 +6,7 @@ import math
 import numpy
 
 from ... import _backend, _dtype
+from ...backends.cpu import get_cpu_capability
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite
 from .. import _buffers
@@ -238,7 +239,8 @@ class AddScaled(Primitive):
     """input + alpha * other of float32 tensors as PyTorch's CPU add kernel computes it: ``other`` times ``alpha``
     (rounded to float32) added to ``input`` in one fused multiply-add. The float32 product is exact in float64, so
     the sum in float64 rounded to float32 is the fused result (as in ``Addcmul``; ``_cephes.fma``'s midpoint checks
-    cost 4x more). sub passes ``-alpha``."""
+    cost 4x more). sub passes ``-alpha``. float16 and bfloat16 likewise in float32, rounded once, with alpha cast
+    to their dtype first (as PyTorch casts it)."""
     saved_values = {"alpha": lambda node: abs(node.alpha) if node.name() == "SubBackward0" else node.alpha}
 
     @staticmethod
@@ -246,7 +248,13 @@ class AddScaled(Primitive):
     def forward(ctx, a, b, alpha):
         ctx.alpha = alpha
         xp = ctx.xp
-        return xp.asarray(xp.multiply(b, float(numpy.float32(alpha)), dtype=numpy.float64) + a).astype(numpy.float32)
+        if a.dtype != numpy.float32:
+            alpha = float(numpy.asarray(alpha, a.dtype))
+        fused = xp.multiply(b, float(numpy.float32(alpha)), dtype=numpy.float64) + a.astype(numpy.float64)
+        result = xp.asarray(fused).astype(numpy.float32).astype(a.dtype, copy=False)
+        if a.dtype != numpy.float32 and xp is numpy:
+            _scalar_loop_tails(result, a, b, alpha)
+        return result
 
     @staticmethod
     def backward(ctx, grad):
@@ -254,12 +262,32 @@ class AddScaled(Primitive):
         return grad if needs[0] else None, grad * ctx.alpha if needs[1] else None
 
 
+def _scalar_loop_tails(result, a, b, alpha):
+    """Rewrites, in a 16-bit ``result`` of ``a + alpha * b``, the elements PyTorch's CPU kernel leaves to its scalar
+    loop: those past the last full vector of each innermost run (the whole tensor when ``a`` and ``b`` are alike and
+    contiguous, else each row), where it rounds ``alpha * b`` to the 16-bit type before adding."""
+    lanes = 32 if get_cpu_capability() == "AVX512" else 16   # 16-bit lanes of PyTorch's vectors here
+    alike = a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous and result.flags.c_contiguous
+    run = result.size if alike else (result.shape[-1] if result.ndim else 1)
+    tail = run % lanes
+    if not tail or not result.size:
+        return
+    rows = result.reshape(-1, run)
+    a_rows, b_rows = (numpy.broadcast_to(x, result.shape).reshape(-1, run) for x in (a, b))
+    product = (b_rows[:, -tail:].astype(numpy.float32) * numpy.float32(alpha)).astype(result.dtype)
+    rows[:, -tail:] = (a_rows[:, -tail:].astype(numpy.float32) + product.astype(numpy.float32)).astype(result.dtype)
+
+
 def _scaled_add(input, other, alpha, name):
-    """input + alpha * other through ``AddScaled`` when both are float32 tensors (after type promotion) and alpha a
-    real number, shown as PyTorch's node ``name``; None otherwise."""
+    """input + alpha * other through ``AddScaled`` when both are float32 tensors (after type promotion), or both
+    float16 or both bfloat16 tensors, and alpha a real number, shown as PyTorch's node ``name``; None otherwise."""
     if type(alpha) not in (int, float):
         return None
     input, other = promote_pair(input, other)
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input._data.dtype == other._data.dtype and \
+            is_reduced(input._data):
+        result = AddScaled.apply(input, other, float(alpha))
+        return name_node(result, name) if result.grad_fn is not None else result
     tensor = input if isinstance(input, Tensor) else other
     if not (isinstance(tensor, Tensor) and tensor._data.dtype == numpy.float32):
         return None
@@ -604,18 +632,26 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     if target._category == _dtype._INT:
         value = int(value)   # PyTorch casts ``value`` to the integer result type
     input, tensor1, tensor2 = promote(input, tensor1, tensor2)   # bool factors multiply in the result type
-    if type(value) in (float, int) and all(isinstance(t, Tensor) and t._data.dtype == numpy.float32
-                                           for t in (input, tensor1, tensor2)):
+    if type(value) in (float, int) and _fused_float_operands(input, tensor1, tensor2):
         return write_out(out, Addcmul.apply(input, tensor1, tensor2, float(value)), "addcmul")
     # PyTorch's order, (value * tensor1) * tensor2: the product of two huge factors need not overflow first
     return write_out(out, name_node(add(input, mul(mul(tensor1, value), tensor2)), "AddcmulBackward0",
                                      (input, tensor1, tensor2)), "addcmul")
 
 
+def _fused_float_operands(*tensors):
+    """Whether addcmul's and addcdiv's operands (promoted) are tensors of one dtype that PyTorch's CPU kernels
+    compute in float32: float32 itself, float16 or bfloat16 (rounded once at the end)."""
+    dtype = tensors[0]._data.dtype if isinstance(tensors[0], Tensor) else None
+    return dtype is not None and (dtype == numpy.float32 or is_reduced(tensors[0]._data)) and \
+        all(isinstance(t, Tensor) and t._data.dtype == dtype for t in tensors)
+
+
 class Addcmul(Primitive):
     """addcmul of float32 tensors as PyTorch's CPU kernel computes it: ``value * tensor1`` rounded to float32, then
     one fused multiply-add with ``tensor2`` and ``input``. The float32 product is exact in float64, so the sum in
-    float64 rounded to float32 is the fused result (as in ``_fused_lerp``)."""
+    float64 rounded to float32 is the fused result (as in ``_fused_lerp``). float16 and bfloat16 the same way in
+    float32, rounded once."""
     graph_inputs = (0, 1, 2)
 
     @staticmethod
@@ -624,9 +660,10 @@ class Addcmul(Primitive):
         ctx.value = value
         ctx.save_for_backward(tensor1 if ctx.needs_input_grad[2] else None,
                               tensor2 if ctx.needs_input_grad[1] else None)
-        f64 = numpy.float64
-        scaled = (ctx.xp.float32(value) * tensor1).astype(f64)
-        return ctx.xp.asarray(input.astype(f64) + scaled * tensor2.astype(f64)).astype(numpy.float32)
+        f32, f64 = numpy.float32, numpy.float64
+        scaled = (f32(value) * tensor1.astype(f32, copy=False)).astype(f64)
+        return ctx.xp.asarray(input.astype(f64) + scaled * tensor2.astype(f64)).astype(f32).astype(input.dtype,
+                                                                                                  copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -652,8 +689,37 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
+    if type(value) in (float, int):
+        operands = promote(input, tensor1, tensor2)
+        if _fused_float_operands(*operands):
+            return write_out(out, Addcdiv.apply(*operands, float(value)), "addcdiv")
     return write_out(out, name_node(add(input, div(mul(tensor1, value), tensor2)), "AddcdivBackward0",
                                      (input, tensor1, tensor2)), "addcdiv")
+
+
+class Addcdiv(Primitive):
+    """addcdiv of float32, float16 or bfloat16 tensors as PyTorch's CPU kernel computes it: ``input + value *
+    tensor1 / tensor2`` in float32 (16-bit results rounded once), with PyTorch's gradients."""
+    graph_inputs = (0, 1, 2)
+
+    @staticmethod
+    @_quiet
+    def forward(ctx, input, tensor1, tensor2, value):
+        ctx.value = value
+        ctx.save_for_backward(tensor1 if ctx.needs_input_grad[2] else None, tensor2)
+        f32 = numpy.float32
+        wide = [t.astype(f32) for t in (input, tensor1, tensor2)]
+        return ctx.xp.asarray(wide[0] + f32(value) * wide[1] / wide[2]).astype(input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        tensor1, tensor2 = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (grad if needs[0] else None, grad * div(ctx.value, tensor2) if needs[1] else None,
+                -grad * (ctx.value * tensor1 / (tensor2 * tensor2)) if needs[2] else None)
+
+
+Addcdiv._node_cls.__name__ = Addcdiv._node_cls.__qualname__ = "AddcdivBackward0"
 
 
 def _check_same_dtype(name, input, value):
@@ -876,7 +942,7 @@ class CopyFrom(Primitive):
     def forward(ctx, a, source):
         if source.dtype.kind == "c" and a.dtype.kind != "c":
             source = discard_imaginary(source)
-        return ctx.xp.broadcast_to(source, a.shape).astype(a.dtype)
+        return _dtype.cast_array(ctx.xp.broadcast_to(source, a.shape), a.dtype)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,0 +1,60 @@
+"""float16 and bfloat16 add/sub with alpha, addcmul and addcdiv give PyTorch's CPU bits: computed in float32 and
+rounded once (alpha cast to the 16-bit type first; the elements past the last full vector of add's loop round the
+product first, as PyTorch's scalar loop), with PyTorch's gradients; and casts to 16-bit floats from float64 round
+through float32 as PyTorch's do."""
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import outcome
+
+OPS = {
+    "add alpha": lambda L, a, b, c: L.add(a, b, alpha=0.3) * c,
+    "sub alpha": lambda L, a, b, c: L.sub(a, b, alpha=-1.3) * c,
+    "add_ alpha": lambda L, a, b, c: (a * 1).add_(b, alpha=0.1) * c,
+    "addcmul": lambda L, a, b, c: L.addcmul(a, b, c, value=0.3),
+    "addcdiv": lambda L, a, b, c: L.addcdiv(a, b, c, value=-0.7),
+    "addcdiv_": lambda L, a, b, c: (a * 1).addcdiv_(b, c, value=2),
+}
+SHAPES = {"5": [(5,)] * 3, "45": [(45,)] * 3, "64": [(64,)] * 3, "77": [(77,)] * 3,
+          "rows broadcast": [(3, 40), (1, 40), (3, 40)]}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("shapes", SHAPES)
+@pytest.mark.parametrize("op", OPS)
+def test_bits_and_gradients_as_pytorch(op, shapes, dtype):
+    rng = numpy.random.default_rng(len(op) + len(shapes))
+    sizes = SHAPES[shapes]
+    values = [rng.standard_normal(sizes[0]), rng.standard_normal(sizes[1]), rng.random(sizes[2]) + 0.5]
+    gradient = rng.standard_normal(numpy.broadcast_shapes(*sizes))
+
+    def run(L):
+        tensors = [L.tensor(v, dtype=getattr(L, dtype)).requires_grad_() for v in values]
+        result = OPS[op](L, *tensors)
+        result.backward(L.tensor(gradient, dtype=getattr(L, dtype)))
+        return [result] + [t.grad for t in tensors]
+
+    mine, theirs = outcome(ember, run), outcome(torch, run)
+    for a, b in zip(mine, theirs):
+        numpy.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("convert", ["to", "tensor", "as_tensor", "copy_", "type_as"])
+def test_cast_from_float64_rounds_through_float32(convert, dtype):
+    values = numpy.random.default_rng(0).standard_normal(200_000)   # ~10 of them round differently in one step
+    forms = {"to": lambda L, d: L.from_numpy(values).to(d), "tensor": lambda L, d: L.tensor(values, dtype=d),
+             "as_tensor": lambda L, d: L.as_tensor(values, dtype=d),
+             "copy_": lambda L, d: L.empty(values.size, dtype=d).copy_(L.from_numpy(values)),
+             "type_as": lambda L, d: L.from_numpy(values).type_as(L.ones(1, dtype=d))}
+    mine = forms[convert](ember, getattr(ember, dtype)).float().numpy()
+    theirs = forms[convert](torch, getattr(torch, dtype)).float().numpy()
+    numpy.testing.assert_array_equal(mine, theirs)
+
+
+def test_int32_to_bfloat16_rounds_through_float32():
+    values = (numpy.random.default_rng(1).standard_normal(100_000) * 1e8).astype(numpy.int32)
+    numpy.testing.assert_array_equal(ember.from_numpy(values).to(ember.bfloat16).float().numpy(),
+                                     torch.from_numpy(values).to(torch.bfloat16).float().numpy())
