@@ -96,6 +96,13 @@ def _matrix_power(input, n, **kwargs):
     return "mm" if n >= 2 else None
 
 
+def _chain(*matrices, **kwargs):
+    """``mm`` for a product of two or more matrices of one dtype (PyTorch checks the dtypes before multiplying, and
+    one matrix is returned as it is)."""
+    matrices = matrices[0] if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)) else matrices
+    return "mm" if len(matrices) > 1 and len({m.dtype for m in matrices}) == 1 else None
+
+
 def _tensordot(a, b, *args, **kwargs):
     """``mm``, once PyTorch's tensordot has checked its operands share a dtype (it refuses mixed ones uncast)."""
     return "mm" if a.dtype is b.dtype else None
@@ -106,7 +113,7 @@ def _inner(input, other, **kwargs):
 
 
 DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": _tensordot,
-              "chain_matmul": lambda *a, **k: "mm", "linalg_multi_dot": lambda *a, **k: "mm",
+              "chain_matmul": _chain, "linalg_multi_dot": _chain,
               "linalg_matrix_power": _matrix_power, "inner": _inner}
 """Public ops that PyTorch builds from a listed op, or whose op depends on the arguments, where the device's table
 does not list them by name: ``DECOMPOSED[name](*args, **kwargs)`` is the listed op a call runs (or None)."""

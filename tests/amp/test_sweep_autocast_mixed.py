@@ -71,3 +71,32 @@ def test_fractional_max_pool_samples_in_another_dtype(input_dtype, samples_dtype
             return str(error)
         return str(out.dtype).split(".")[-1], out.double().tolist()
     assert run(ember) == run(torch)
+
+
+CHAINS = {
+    "chain_matmul of one": lambda T, a, b: T.chain_matmul(a),
+    "chain_matmul": lambda T, a, b: T.chain_matmul(a, b, a),
+    "multi_dot": lambda T, a, b: T.linalg.multi_dot((a, b)),
+    "multi_dot of one": lambda T, a, b: T.linalg.multi_dot([a]),
+}
+
+
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+@pytest.mark.parametrize("dtypes", [("float32", "float32"), ("bfloat16", "float32"), ("float64", "float32")],
+                         ids="-".join)
+@pytest.mark.parametrize("chain", CHAINS)
+def test_matrix_chains_check_dtypes_before_autocast_casts(chain, dtypes):
+    def run(T):   # PyTorch's CPU autocast casts the mm a chain of matrices of one dtype runs, after its own checks
+        a, b = (T.tensor(ARRAYS["m"][:4, :4], dtype=getattr(T, d)) for d in dtypes)
+        try:
+            with T.autocast("cpu"):
+                out = CHAINS[chain](T, a, b)
+        except RuntimeError as error:
+            return str(error)
+        return str(out.dtype).split(".")[-1], out.double().numpy()
+    got, expected = run(ember), run(torch)
+    if isinstance(expected, str):
+        assert got == expected
+        return
+    assert got[0] == expected[0]
+    np.testing.assert_allclose(got[1], expected[1], rtol=2e-2, atol=2e-2)
