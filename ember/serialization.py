@@ -1033,9 +1033,16 @@ def _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle
         raise RuntimeError("legacy checkpoint is corrupt: its storage keys do not match its tensors")
     for key in keys:
         data = storages[key][0]
-        count = struct.unpack("<q", file.read(8))[0]
-        if count != data.size or file.readinto(memoryview(data.view(numpy.uint8))) != data.nbytes:
-            raise RuntimeError(f"legacy checkpoint is truncated or corrupt at storage {key}")
+        header = file.read(8)
+        if len(header) < 8:
+            raise RuntimeError(f"unexpected EOF, expected {8 - len(header)} more bytes. The file might be corrupted.")
+        if struct.unpack("<q", header)[0] != data.size:
+            raise RuntimeError(f"legacy checkpoint is corrupt: storage {key} holds {struct.unpack('<q', header)[0]} "
+                               f"elements, but its tensors were saved over {data.size}")
+        read = file.readinto(memoryview(data.view(numpy.uint8)))
+        if read != data.nbytes:
+            raise RuntimeError(f"unexpected EOF, expected {data.nbytes - read} more bytes. The file might be "
+                               "corrupted.")
     for key, (data, location) in storages.items():   # the tensors view the arrays filled above: they stay there
         restored = _restore_location(Storage(data), location, map_location)
         if not isinstance(restored, Storage) or restored.device.type != "cpu" or _root(restored.data) is not data:

@@ -362,3 +362,13 @@ def test_saving_a_tensor_with_a_backward_hook_warns_that_the_hook_is_not_saved(l
     with pytest.warns(UserWarning, match="backward hook .* on tensor will not be serialized"):
         loaded = lib.load(_save(lib, tensor))
     assert loaded.requires_grad and loaded.tolist() == [1., 1.]
+
+
+@pytest.mark.parametrize("cut", [1, 5, 17, 20, 30])
+def test_a_truncated_legacy_checkpoint_names_the_missing_bytes_as_torch(cut):
+    raw = _save(torch, {"a": torch.ones(3), "b": torch.zeros(2, dtype=torch.int64)}, **LEGACY).getvalue()[:-cut]
+    with pytest.raises(RuntimeError, match="unexpected EOF") as expected:
+        torch.load(io.BytesIO(raw))
+    with pytest.raises(RuntimeError) as got:
+        ember.load(io.BytesIO(raw))
+    assert str(got.value) == str(expected.value)
