@@ -292,6 +292,21 @@ def _running_affine(mean, var, weight, bias, eps):
     return scale, shift if bias is None else shift + bias
 
 
+def channel_affine(xp, x, scale, shift):
+    """x * scale + shift per channel (dim 1) of arrays, as a new (pooled) array: ``ChannelAffine``'s forward."""
+    dtype = xp.result_type(x, scale, shift)
+    x3 = _channels_view(xp, x)
+    S = x3.shape[2]
+    result = _buffers.empty(xp, x3.shape, dtype)
+    scale_rows, shift_rows = (_per_channel(xp, v.astype(dtype, copy=False), S) for v in (scale, shift))
+
+    def affine(out, samples, scale, shift):
+        xp.multiply(samples, scale, out=out)
+        xp.add(out, shift, out=out)
+    _parallel.map_chunks(affine, result, x3, scale_rows, shift_rows)
+    return result.reshape(x.shape)
+
+
 class ChannelAffine(Primitive):
     """x * scale + shift with one scale and shift per channel (dim 1), into one (pooled) result in two passes.
     The per-channel values are repeated along each channel's positions on maps up to ``REPEAT_WIDTH``, so both passes
@@ -300,19 +315,8 @@ class ChannelAffine(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, x, scale, shift):
-        xp = ctx.xp
-        dtype = xp.result_type(x, scale, shift)
-        x3 = _channels_view(xp, x)
-        S = x3.shape[2]
-        result = _buffers.empty(xp, x3.shape, dtype)
-        scale_rows, shift_rows = (_per_channel(xp, v.astype(dtype, copy=False), S) for v in (scale, shift))
-
-        def affine(out, samples, scale, shift):
-            xp.multiply(samples, scale, out=out)
-            xp.add(out, shift, out=out)
-        _parallel.map_chunks(affine, result, x3, scale_rows, shift_rows)
         ctx.save_for_backward(x, scale)
-        return result.reshape(x.shape)
+        return channel_affine(ctx.xp, x, scale, shift)
 
     @staticmethod
     def backward(ctx, grad):
