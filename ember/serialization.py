@@ -1127,6 +1127,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         try:
             if head.startswith(b"PK\x03\x04"):
                 checkpoint = _ZipCheckpoint(file, name, os.fspath(f) if mmap else None, budget)
+                if checkpoint.has("constants.pkl"):
+                    return _load_torchscript(file, start, map_location, weights_only)
                 return _load_zip(checkpoint, map_location, weights_only, budget, pickle_module, pickle_load_args)
             if head and _first_pickle(file, budget, start + size) == MAGIC_NUMBER:   # any pickle protocol
                 if mmap:
@@ -1144,6 +1146,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             raise RuntimeError("Invalid magic number; corrupt file?")
         raise RuntimeError(f"PytorchStreamReader failed reading zip archive {name}: failed finding central "
                            "directory (it is neither a zip checkpoint nor torch's legacy format)")
+
+
+def _load_torchscript(file, start, map_location, weights_only):
+    """A TorchScript archive given to load: jit.load's module, with PyTorch's warning (refused with weights_only)."""
+    from ._weights_only_unpickler import UNSAFE_MESSAGE
+    package = _package()
+    warnings.warn(f"'{package}.load' received a zip file that looks like a TorchScript archive dispatching to "
+                  f"'{package}.jit.load' (call '{package}.jit.load' directly to silence this warning)", UserWarning,
+                  stacklevel=3)
+    if weights_only:
+        raise RuntimeError(f"Cannot use ``weights_only=True`` with TorchScript archives passed to ``{package}.load``. "
+                           + UNSAFE_MESSAGE.format(package))
+    from .jit import load as jit_load
+    file.seek(start)
+    return jit_load(file, map_location=map_location)
 
 
 def get_unsafe_globals_in_checkpoint(f):

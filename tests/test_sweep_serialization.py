@@ -372,3 +372,19 @@ def test_a_truncated_legacy_checkpoint_names_the_missing_bytes_as_torch(cut):
     with pytest.raises(RuntimeError) as got:
         ember.load(io.BytesIO(raw))
     assert str(got.value) == str(expected.value)
+
+
+def test_a_torchscript_archive_given_to_load_goes_to_jit_load_as_in_torch():
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 3)), buffer)
+    outcomes = []
+    for lib in (torch, ember):
+        buffer.seek(0)
+        with pytest.warns(UserWarning, match="received a zip file that looks like a TorchScript archive"), \
+                pytest.raises(RuntimeError, match="Cannot use ``weights_only=True`` with TorchScript archives"):
+            lib.load(buffer)
+        buffer.seek(0)
+        with pytest.warns(UserWarning, match="dispatching to '.*jit.load'"):
+            module = lib.load(buffer, weights_only=False)
+        outcomes.append(module(lib.ones(1, 2)).tolist())
+    assert outcomes[0] == outcomes[1]
