@@ -281,6 +281,8 @@ PRIMITIVES = {
     "Permute": _permute, "Softmax": _softmax("_softmax"), "LogSoftmax": _softmax("_log_softmax"),
     "NativeLayerNorm": _layer_norm, "Cat": _cat("cat"), "Stack": _cat("stack"), "Cast": _cast, "Gelu": _gelu,
     "Clamp": _clamp, "Hardtanh": _unary_with("hardtanh", 2), "LeakyRelu": _unary_with("leaky_relu", 1),
+    "Addcmul": lambda calls, a, t1, t2, value: calls.own(_op("addcmul"), a, t1, t2, value=value),
+    "Addcdiv": lambda calls, a, t1, t2, value: calls.own(_op("addcdiv"), a, t1, t2, value=value),
     "Elu": _unary_with("elu", 3), "Softplus": _unary_with("softplus", 2),
     "Reshape": _reshape,
     "Expand": lambda calls, a, shape: calls.own(_op("expand"), a, list(shape)),

@@ -58,6 +58,9 @@ PROGRAMS = {
     "inplace": ("x = T.ones(2, 3); y = T.ones(2, 3)",
                 "[x.add_(1), x.add_(y, alpha=2), x.mul_(y), x.mul_(2), x.relu_(), x.clamp_(0, 1), x.sub_(y), "
                 "x.div_(2), x.exp_(), x.copy_(y), x.zero_(), x.fill_(3)]"),
+    "fused pointwise": ("x = T.randn(3, 4); y = T.rand(3, 4) + 1; h = x.to(T.bfloat16)",
+                        "[T.addcmul(x, x, y, value=0.5), T.addcdiv(x, x, y, value=2.0), y.reciprocal(), "
+                        "x.add(y, alpha=0.5), h.add(h, alpha=3)]"),
     "views": ("x = T.randn(3, 4, 5)", "[x[0], x[:, 1:3], x[1, :, 2], x[None], x.expand(2, 3, 4, 5), x.view(12, 5), "
                                       "x.reshape(-1)]"),
 }

@@ -50,6 +50,15 @@ def _add_scaled(context, node):   # input + alpha * other (add and sub with an a
                                                                               context.tensor(alpha, dtype)])])
 
 
+@converter("Addcmul", "Addcdiv")
+def _addcmul_addcdiv(context, node):   # input + value * tensor1 * tensor2 (or / tensor2)
+    input, tensor1, tensor2, value = node.positional()[:4]
+    dtype = _dtype_of(node)
+    scaled = context.emit("Mul", [context.tensor(tensor1, dtype), context.tensor(value, dtype)])
+    combined = context.emit("Mul" if node.op_name == "Addcmul" else "Div", [scaled, context.tensor(tensor2, dtype)])
+    return context.emit("Add", [context.tensor(input, dtype), combined])
+
+
 for _name, _onnx in {"Relu": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Exp": "Exp", "Log": "Log",
                      "Sqrt": "Sqrt", "Neg": "Neg", "Abs": "Abs", "Erf": "Erf", "Sin": "Sin", "Cos": "Cos",
                      "Reciprocal": "Reciprocal", "Clone": "Identity", "Sign": "Sign", "Round": "Round",

@@ -115,6 +115,15 @@ def test_activations_normalisations_resampling(layer, shape):
     _check(layer(), _randn(*shape))
 
 
+class _Pointwise(nn.Module):
+    def forward(self, a, b, c):
+        return ember.addcmul(a, b, c, value=0.5) - ember.addcdiv(a, b, c, value=2) + c.reciprocal() + a.add(b, alpha=3)
+
+
+def test_addcmul_addcdiv_reciprocal_and_scaled_add():
+    _check(_Pointwise(), _randn(3, 4), _randn(1, 4), numpy.random.rand(3, 1).astype(numpy.float32) + 1)
+
+
 def test_embedding_and_embedding_bag():
     indices = numpy.array([[1, 2, 9], [0, 4, 4]], dtype=numpy.int64)
     _check(nn.Embedding(10, 3), indices)
