@@ -181,8 +181,8 @@ class _LegacyStorageMeta(type):
     """Makes ``isinstance(storage, FloatStorage)`` true of a CPU TypedStorage of that dtype, and ``FloatStorage.dtype``
     the class's element type (with the deprecation warning), as PyTorch's legacy storage classes."""
 
-    def __instancecheck__(cls, instance):
-        return type(instance) is TypedStorage and instance.device.type == "cpu" and instance.dtype is cls._dtype
+    def __instancecheck__(cls, instance):   # any TypedStorage: a loaded one's class is a subclass
+        return isinstance(instance, TypedStorage) and instance.device.type == "cpu" and instance.dtype is cls._dtype
 
     @property
     def dtype(cls):

@@ -99,6 +99,10 @@ def test_storages_round_trip_both_ways_and_stay_shared_with_their_tensors(saver,
             assert str(loaded[key].dtype).split(".")[1] == str(expected[key].dtype).split(".")[1], key
             assert loaded[key].tolist() == expected[key].tolist(), key
         assert loaded["typed"].data_ptr() == loaded["tensor"].untyped_storage().data_ptr()
+        lib = ember if load is ember.load else torch
+        for key, name in {"typed": "ShortStorage", "legacy_class": "FloatStorage"}.items():
+            assert isinstance(loaded[key], getattr(lib, name)), key   # a loaded storage is of its legacy class
+            assert not isinstance(loaded[key], lib.DoubleStorage), key
 
 
 @pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
