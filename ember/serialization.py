@@ -293,10 +293,19 @@ class _Pickler(pickle._Pickler):
         """Writes a class or function of ember's PyTorch-facing modules under torch's name, so torch can load a whole
         pickled model (``ember.nn.modules.conv.Conv2d`` as ``torch.nn.modules.conv.Conv2d``); loading maps it back."""
         torch_name = _public_global(obj) if name is None else None
-        if torch_name is None:
-            super().save_global(obj, name)
-        else:
+        if torch_name is not None:
             self.save(_TorchGlobal(*torch_name))
+            return
+        try:
+            super().save_global(obj, name)
+        except pickle.PicklingError as error:   # a local or unimportable function or class: the C pickler's error,
+            if name is not None:                # which torch.save gives (AttributeError for a local object)
+                raise
+            try:
+                pickle.dumps(obj, self.proto)
+            except (pickle.PicklingError, AttributeError) as c_error:
+                raise c_error from None
+            raise error
 
     dispatch[types.FunctionType] = save_global
     dispatch[type] = pickle._Pickler.save_type   # NoneType, NotImplementedType, EllipsisType as type(x); else above

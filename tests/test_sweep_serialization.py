@@ -396,3 +396,22 @@ def test_a_torchscript_archive_given_to_load_goes_to_jit_load_as_in_torch():
         assert any("dispatching to" in str(w.message) for w in caught)
         outcomes.append(module(lib.ones(1, 2)).tolist())
     assert outcomes[0] == outcomes[1]
+
+
+def _local_function():
+    def inner():
+        return 1
+    return inner
+
+
+@pytest.mark.parametrize("case", ["lambda", "local function", "unimportable module"])
+def test_unpicklable_functions_raise_torchs_errors(case):
+    def unimportable():
+        return 1
+    unimportable.__module__ = "no_such_module_here"
+    obj = {"lambda": lambda: 1, "local function": _local_function(), "unimportable module": unimportable}[case]
+    with pytest.raises((AttributeError, pickle.PicklingError)) as expected:
+        torch.save({"f": [obj]}, io.BytesIO())
+    with pytest.raises(type(expected.value)) as got:
+        ember.save({"f": [obj]}, io.BytesIO())
+    assert str(got.value) == str(expected.value)
