@@ -75,19 +75,27 @@ def normalize_key(input, key):
     PyTorch applies ints, slices and None first (as views) and index tensors after, to what is left; NumPy would
     treat ints as index arrays too, which moves dims differently. ``advanced`` is None for a view-only key.
     """
-    if not isinstance(key, tuple):
-        key = (key,)
+    single = not isinstance(key, tuple)
+    key = (key,) if single else key
+    if single and isinstance(key[0], str):   # PyTorch takes it for a sequence of indices, then refuses its items
+        warn(_SEQUENCE_KEY_MESSAGE, UserWarning, stacklevel=3)
+    if single and isinstance(key[0], slice):   # its step is read before the dims are counted
+        _check_step(key[0])
+    specified = sum(_specified(item) for item in key)
+    if specified > input.ndim:   # counted before any item is read, as PyTorch's
+        _too_many(input, key, single)
+    if sum(item is Ellipsis for item in key) > 1:
+        key = _ellipses_spelled_out(key, input.ndim - specified, input.ndim)
     xp = xp_of(input._data)
     items, byte_mask = [], False
     for item in key:
         if isinstance(item, numpy.ndarray) and item.ndim == 0 and item.dtype.kind in _NUMPY_INDEX_KINDS and \
                 item.dtype != numpy.uint8:   # PyTorch reads it as the number it holds
             item = bool(item) if item.dtype.kind == "b" else index_int(int(item.real))
-        if item is None or item is Ellipsis or isinstance(item, bool):
+        if isinstance(item, slice):
+            _check_step(item)
             items.append(item)
-        elif isinstance(item, slice):
-            if item.step is not None and int(item.step) <= 0:
-                raise ValueError("slice step cannot be zero" if int(item.step) == 0 else "step must be greater than zero")
+        elif item is None or item is Ellipsis or isinstance(item, bool):
             items.append(item)
         elif isinstance(item, Tensor) and selects(item):
             items.append(int(item.item()))
@@ -98,9 +106,7 @@ def normalize_key(input, key):
             items.append(index_array(list(item), xp))
         elif hasattr(item, "__index__"):
             items.append(index_int(item.__index__()))
-        elif isinstance(item, (str, bytes)):   # PyTorch takes it for a sequence of indices, then refuses its items
-            if isinstance(item, str):
-                warn(_SEQUENCE_KEY_MESSAGE, UserWarning, stacklevel=3)
+        elif isinstance(item, (str, bytes)):
             raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
         else:
             kind = type(item)
@@ -113,6 +119,48 @@ def normalize_key(input, key):
     if not any(isinstance(item, bool) or hasattr(item, "dtype") for item in items):
         return tuple(items), None
     return _split_key(items, xp)
+
+
+def _check_step(item):
+    """PyTorch's ValueError for a slice whose step is not positive."""
+    if item.step is not None and int(item.step) <= 0:
+        raise ValueError("slice step cannot be zero" if int(item.step) == 0 else "step must be greater than zero")
+
+
+def _specified(item):
+    """How many dims PyTorch counts ``item`` of a key as indexing (``count_specified_dimensions``): none for None,
+    Ellipsis and Python bools, a mask tensor's dims, one for anything else (a list of bools too)."""
+    if item is None or item is Ellipsis or isinstance(item, bool):
+        return 0
+    if isinstance(item, Tensor) and item.dtype in (_dtype.bool_, _dtype.uint8):
+        return item.ndim
+    return 1
+
+
+def _too_many(input, key, single):
+    """PyTorch's IndexError for a key naming more dims than ``input`` has; a lone int or slice on a 0-d tensor is
+    refused by its select or slice."""
+    if single and input.ndim == 0 and isinstance(key[0], slice):
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    if single and input.ndim == 0 and hasattr(key[0], "__index__") and not isinstance(key[0], (Tensor, numpy.ndarray)):
+        value = index_int(key[0].__index__())
+        if value == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                             "C++ to convert a 0-dim tensor to a number")
+        raise IndexError(f"index {value} is out of bounds for dimension 0 with size 0")
+    raise IndexError(f"too many indices for tensor of dimension {input.ndim}")
+
+
+def _ellipses_spelled_out(key, each, ndim):
+    """``key`` with each of its Ellipses as ``each`` full slices, as PyTorch's indexing advances past every Ellipsis
+    by the dims the key leaves unnamed; full slices beyond the last dim are dropped."""
+    items = []
+    for item in key:
+        items.extend([slice(None)] * each if item is Ellipsis else [item])
+    while sum(_specified(item) for item in items) > ndim and isinstance(items[-1], slice) and \
+            items[-1] == slice(None):
+        items.pop()
+    return tuple(items)
 
 
 def holds_bytes(index):
@@ -172,28 +220,42 @@ def _check_bounds(input, items, byte_mask=False):
     shape = input._data.shape
     used = sum(_consumed(item) for item in items)
     if used > len(shape):
-        if not shape and isinstance(items[0], int):
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
-                             "C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     if byte_mask:
         warn_at_caller(_UINT8_INDEX_MESSAGE)
     if sum(item is Ellipsis for item in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    dim = 0
-    for position, item in enumerate(items):
-        if item is Ellipsis:
-            dim += len(shape) - used
-            continue
-        if isinstance(item, int) and not isinstance(item, bool):
-            if not -shape[dim] <= item < shape[dim]:
-                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
-        elif hasattr(item, "dtype") and item.dtype.kind == "b" and item.ndim:
-            if item.shape != shape[dim:dim + item.ndim]:
-                _mask_error(item.shape, shape, dim, items[:position])
-        elif hasattr(item, "dtype") and item.dtype.kind != "b" and item.size:
-            check_range(item, shape[dim], dim, IndexError)
-        dim += _consumed(item)
+    dims, dim = [], 0   # the first dim of self each item indexes
+    for item in items:
+        dims.append(dim)
+        dim += len(shape) - used if item is Ellipsis else _consumed(item)
+    arrays = [(position, item) for position, item in enumerate(items) if hasattr(item, "dtype")]
+    for item, dim in zip(items, dims):   # PyTorch's order: selects, masks, broadcasting, then the index kernel
+        if isinstance(item, int) and not isinstance(item, bool) and not -shape[dim] <= item < shape[dim]:
+            raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
+    for position, item in arrays:
+        if item.dtype.kind == "b" and item.ndim and item.shape != shape[dims[position]:dims[position] + item.ndim]:
+            _mask_error(item.shape, shape, dims[position], items[:position])
+    if len(arrays) > 1:
+        check_broadcast([item for _, item in arrays])
+    for position, item in arrays:
+        if item.dtype.kind != "b" and item.size:
+            if not shape[dims[position]]:   # PyTorch's index kernel names neither the index nor the dim here
+                raise IndexError("index is out of bounds for dimension with size 0")
+            check_range(item, shape[dims[position]], dims[position], IndexError)
+
+
+def check_broadcast(arrays):
+    """PyTorch's IndexError where the index arrays do not broadcast together (a mask counting as one index per dim,
+    of its true elements, as PyTorch's nonzero), shapes as lists."""
+    shapes = []
+    for index in arrays:
+        shapes += [[int(index.sum())]] * index.ndim if index.dtype == bool else [list(index.shape)]
+    try:
+        numpy.broadcast_shapes(*map(tuple, shapes))
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(map(str, shapes))) from None
 
 
 def _mask_error(mask_shape, shape, dim, before):

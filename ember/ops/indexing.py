@@ -16,6 +16,7 @@ from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._index_keys import (
+    check_broadcast,
     check_range,
     holds_bytes,
     index_array,
@@ -71,17 +72,12 @@ def _read(a, key):
 
 
 def _index_error(error, advanced):
-    """PyTorch's IndexError where the index tensors do not broadcast together (a boolean mask counting as one index
-    per dim, of its true elements, as PyTorch's nonzero), shapes as lists; other errors as they are."""
-    shapes = []
-    for index in advanced:
-        if hasattr(index, "shape"):
-            shapes += [[int(index.sum())]] * index.ndim if index.dtype == bool else [list(index.shape)]
+    """PyTorch's IndexError where the index arrays of ``advanced`` do not broadcast together; other errors as
+    they are."""
     try:
-        numpy.broadcast_shapes(*map(tuple, shapes))
-    except ValueError:
-        return IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
-                          + ", ".join(map(str, shapes)))
+        check_broadcast([index for index in advanced if hasattr(index, "shape")])
+    except IndexError as mismatch:
+        return mismatch
     return error
 
 

@@ -201,3 +201,37 @@ def test_none_dims_are_strided_as_pytorchs_unsqueeze(key, transposed):
         view[(0,) * view.ndim] = -1.   # still a view to write through
         return repr((tuple(view.stride()), x.sum().item()))
     same_with_warnings(strides)
+
+
+ZERO_DIM_KEYS = {"int_0": lambda L: 0, "int_1": lambda L: 1, "int_negative": lambda L: -1, "numpy_int": lambda L: np.int64(2),
+                 "slice": lambda L: slice(1, None), "slice_step_0": lambda L: slice(None, None, 0),
+                 "tuple_int": lambda L: (0,), "two_ints": lambda L: (0, 1), "0d_tensor": lambda L: L.tensor(0),
+                 "float": lambda L: 1.5, "object": lambda L: object(), "str": lambda L: "a",
+                 "int8_tensor": lambda L: L.tensor([0], dtype=L.int8), "list": lambda L: [0],
+                 "none_then_int": lambda L: (None, 0), "ellipsis": lambda L: ..., "true": lambda L: True}
+
+
+@pytest.mark.parametrize("key", ZERO_DIM_KEYS)
+def test_keys_of_a_0d_tensor(key):
+    same_with_warnings(lambda L: L.tensor(3.5)[ZERO_DIM_KEYS[key](L)])
+
+
+ORDER_KEYS = {
+    "two_ellipses": lambda L: (..., ...), "ellipsis_int_ellipsis": lambda L: (..., 0, ...),
+    "int_two_ellipses": lambda L: (0, ..., ...), "ellipses_around_none": lambda L: (..., None, ...),
+    "ellipses_and_list": lambda L: ([0, 1], ..., [0, 1], ...),
+    "broadcast_before_range": lambda L: (L.tensor([0, 1]), L.tensor([1, 2, 7])),
+    "mask_before_range": lambda L: ([7, 0], L.tensor([True, False])),
+    "step_before_count": lambda L: (0, 0, 0, 0, slice(None, None, 0)),
+    "too_many_before_types": lambda L: (0, 0, 0, 1.5), "too_many_masks": lambda L: (L.ones(3, 4, dtype=L.bool), 0, 0),
+}
+
+
+@pytest.mark.parametrize("key", ORDER_KEYS)
+def test_keys_checked_in_pytorchs_order(key):
+    same_with_warnings(lambda L: L.arange(60.).reshape(3, 4, 5)[ORDER_KEYS[key](L)])
+
+
+@pytest.mark.parametrize("key", [[0], (0, [0]), ([0, 1], [[0], [1]]), (slice(None), [])])
+def test_index_arrays_into_an_empty_dim(key):
+    same_with_warnings(lambda L: L.zeros(2, 0, 3).transpose(0, 1)[key])
