@@ -93,7 +93,9 @@ def _einsum(equation, *operands):
 
 
 def _matrix_power(input, n, **kwargs):
-    return "mm" if n >= 2 else None
+    """``mm`` for a power of 2 or more; a negative power runs the inverse (float32) and then its products (16-bit)
+    as separate ops, each under its own policy."""
+    return "mm" if n >= 2 else PARTS if n < 0 else None
 
 
 def _chain(*matrices, **kwargs):
@@ -103,18 +105,35 @@ def _chain(*matrices, **kwargs):
     return "mm" if len(matrices) > 1 and len({m.dtype for m in matrices}) == 1 else None
 
 
-def _tensordot(a, b, *args, **kwargs):
-    """``mm``, once PyTorch's tensordot has checked its operands share a dtype (it refuses mixed ones uncast)."""
-    return "mm" if a.dtype is b.dtype else None
+def _tensordot(a, b, dims=2, *args, **kwargs):
+    """``mm``, once PyTorch's tensordot has checked its operands share a dtype (it refuses mixed ones uncast), unless
+    every dim of both is contracted (a product summed whole, in the inputs' dtype)."""
+    if a.dtype is not b.dtype:
+        return None
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    count = (1 if isinstance(dims[0], int) else len(dims[0])) if isinstance(dims, (list, tuple)) else int(dims)
+    return None if count == a.ndim == b.ndim else "mm"
 
 
 def _inner(input, other, **kwargs):
-    return "mm" if input.ndim and other.ndim and (input.ndim, other.ndim) != (1, 1) else None
+    """``mm`` through tensordot for matrices of one dtype; vectors (dot) and scalars (mul) are not cast."""
+    if not input.ndim or not other.ndim or input.ndim == other.ndim == 1:
+        return None
+    return _tensordot(input, other, ([-1], [-1]))
+
+
+def _whole(*args, **kwargs):
+    """A kernel of its own in PyTorch (ember builds it from einsum): it runs in its inputs' dtypes."""
+
+
+PARTS = "parts"
+"""What ``DECOMPOSED`` names for a call that runs several listed ops: autocast casts each of them as it runs."""
 
 
 DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": _tensordot,
               "chain_matmul": _chain, "linalg_multi_dot": _chain,
-              "linalg_matrix_power": _matrix_power, "inner": _inner}
+              "linalg_matrix_power": _matrix_power, "inner": _inner, "bilinear": _whole, "linalg_cross": _whole}
 """Public ops that PyTorch builds from a listed op, or whose op depends on the arguments, where the device's table
 does not list them by name: ``DECOMPOSED[name](*args, **kwargs)`` is the listed op a call runs (or None)."""
 
@@ -124,15 +143,17 @@ LISTED = frozenset(POLICIES["cpu"]) | frozenset(POLICIES["cuda"]) | frozenset(DE
 
 
 def policy_of(device_type, name, args, kwargs):
-    """The policy for a call of the public op ``name`` on ``device_type``: None when the op is not listed, "opaque"
-    for a decomposed op whose call runs no listed op (it runs whole, in its inputs' dtypes)."""
+    """The policy for a call of the public op ``name`` on ``device_type``: None when the op is not listed or its call
+    runs several listed ops (each is cast as it runs), "opaque" for a decomposed op whose call runs no listed op (it
+    runs whole, in its inputs' dtypes)."""
     table = POLICIES[device_type]
     kind = table.get(name)
     if kind is None and name in DECOMPOSED:
         try:
-            kind = table.get(DECOMPOSED[name](*args, **kwargs), "opaque")
+            op = DECOMPOSED[name](*args, **kwargs)
         except (TypeError, AttributeError, IndexError):   # bad arguments: the op itself reports them
             return None
+        kind = None if op == PARTS else table.get(op, "opaque")
     return kind
 
 

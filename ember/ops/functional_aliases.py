@@ -3,6 +3,7 @@
 argument order, ``train`` for ``training``, and losses' ``reduction`` as an integer (0 none, 1 mean, 2 sum)."""
 from . import activation, conv, dropout as _dropout, embedding as _embedding, loss, normalization, pooling, sampling
 from ..autograd._jvp import refuse_duals
+from ..autograd.function import composite
 from ._kernel_dtypes import FLOATING, cpp_type_name, refuse_complex_autograd, require_dtype
 from ._util import int_arg
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
@@ -204,6 +205,7 @@ def native_channel_shuffle(input, groups):
 channel_shuffle = sampling.channel_shuffle   # torch.channel_shuffle is F.channel_shuffle; the native form is its own
 
 
+@composite("bilinear", trace_inside=True)   # seen whole by autocast: PyTorch's runs _trilinear, not einsum
 def bilinear(input1, input2, weight, bias=None):
     """``torch.bilinear``: x1^T W x2 + b for every output feature (weight: out x in1 x in2)."""
     tensors = (("input1", input1), ("input2", input2), ("weight", weight)) + ((("bias", bias),) if bias is not None

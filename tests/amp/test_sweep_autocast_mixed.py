@@ -1,6 +1,8 @@
 """CPU autocast with inputs of mixed floating dtypes against PyTorch 2.13: output dtypes, values and gradient dtypes
 for listed ops of each policy and unlisted ones, and PyTorch's errors where the op refuses the mix (tensordot checks
 its operands' dtypes before it runs mm, so autocast does not cast them)."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,42 @@ def test_matrix_chains_check_dtypes_before_autocast_casts(chain, dtypes):
         return
     assert got[0] == expected[0]
     np.testing.assert_allclose(got[1], expected[1], rtol=2e-2, atol=2e-2)
+
+
+def _matrix_power(T, a, b, n):
+    return T.linalg.matrix_power(a, n)
+
+
+SQUARE = np.array([[2.0, 1.0, 0.5], [1.0, 3.0, 0.0], [0.5, 0.0, 1.5]])
+DECOMPOSED = {   # PyTorch's CPU autocast casts the listed ops these run, or nothing where they are kernels of their own
+    **{f"matrix_power {n}": functools.partial(_matrix_power, n=n) for n in (-3, -2, -1, 0, 1, 2)},
+    "tensordot all dims": lambda T, a, b: T.tensordot(a, b),
+    "tensordot vectors": lambda T, a, b: T.tensordot(a[0], b[0], dims=1),
+    "tensordot dim lists": lambda T, a, b: T.tensordot(a, b[0], dims=([1], [0])),
+    "tensordot tensor dims": lambda T, a, b: T.tensordot(a, b, dims=T.tensor(1)),
+    "inner": lambda T, a, b: T.inner(a, b),
+    "inner of vectors": lambda T, a, b: T.inner(a[0], b[0]),
+    "bilinear": lambda T, a, b: T.nn.functional.bilinear(a, b, T.ones(2, 3, 3, dtype=a.dtype), T.ones(2, dtype=a.dtype)),
+    "linalg.cross": lambda T, a, b: T.linalg.cross(a, b),
+    "cross": lambda T, a, b: T.cross(a, b, dim=1),
+}
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float32"), ("bfloat16", "bfloat16"), ("bfloat16", "float32")],
+                         ids="-".join)
+@pytest.mark.parametrize("call", DECOMPOSED)
+def test_decomposed_ops_cast_what_pytorch_casts(call, dtypes):
+    def run(T):
+        a, b = (T.tensor(SQUARE, dtype=getattr(T, d)) for d in dtypes)
+        try:
+            with T.autocast("cpu"):
+                out = DECOMPOSED[call](T, a, b)
+        except RuntimeError as error:
+            return str(error)
+        return str(out.dtype).split(".")[-1], out.double().numpy()
+    got, expected = run(ember), run(torch)
+    if isinstance(expected, str):
+        assert got == expected
+        return
+    assert got[0] == expected[0]
+    np.testing.assert_allclose(got[1], expected[1], rtol=3e-2, atol=3e-2)

@@ -227,6 +227,7 @@ def vecdot(x, y, *, dim=-1, out=None):
     return write_out(out, (_conj(x) * y).sum(dim), "linalg.vecdot")
 
 
+@composite("linalg_cross", trace_inside=True)   # seen whole by autocast: PyTorch's is one kernel, not einsum
 def cross(input, other, *, dim=-1, out=None):
     """Cross products of 3-vectors along ``dim``, broadcasting the other dims."""
     dim = int_arg(dim)
