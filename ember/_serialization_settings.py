@@ -1,16 +1,21 @@
 """torch.serialization's switches (``skip_data``, the mmap flags of ``load(mmap=True)``, the byte order assumed for a
 checkpoint without a byteorder record, whether ``save`` writes CRC-32 checksums) and its small public helpers."""
+import contextlib
 import enum
 import mmap
+import shutil
+import tempfile
 import threading
 
 __all__ = [
     "LoadEndianness",
     "SourceChangeWarning",
+    "StorageType",
     "check_module_version_greater_or_equal",
     "get_crc32_options",
     "get_default_load_endianness",
     "get_default_mmap_options",
+    "mkdtemp",
     "normalize_storage_type",
     "set_crc32_options",
     "set_default_load_endianness",
@@ -109,6 +114,35 @@ class set_default_mmap_options:
 
     def __exit__(self, *exc):
         _config["mmap_flags"] = self.prev
+
+
+class StorageType:
+    """The element type a pickled storage class name (``'FloatStorage'``) stands for."""
+
+    def __init__(self, name):
+        from .storage import LEGACY_STORAGES
+        by_name = {kind.__name__: dtype for dtype, kind in LEGACY_STORAGES.items()}
+        if name not in by_name:
+            raise KeyError(f'pickle storage type "{name}" is not recognized')
+        self._dtype = by_name[name]
+
+    @property
+    def dtype(self):
+        """The element type."""
+        return self._dtype
+
+    def __str__(self):
+        return f"StorageType(dtype={self.dtype})"
+
+
+@contextlib.contextmanager
+def mkdtemp():
+    """A temporary directory, removed with its contents on exit."""
+    path = tempfile.mkdtemp()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
 
 
 class SourceChangeWarning(Warning):

@@ -13,6 +13,7 @@ __all__ = [
     "register_package",
     "restore_location",
     "validate_cuda_device",
+    "validate_hpu_device",
 ]
 
 _package_registry = []
@@ -52,6 +53,18 @@ def _typename(obj):
 def validate_cuda_device(location):
     """The index of the CUDA device ``location`` names, refused with PyTorch's errors where there is none."""
     return device_for(location).index or 0
+
+
+def validate_hpu_device(location):
+    """Refuses an HPU location: ember has no HPU device module."""
+    raise RuntimeError("The HPU device module is not registered. If you are running on a CPU-only machine, please use "
+                       f"{_package()}.load with map_location={_package()}.device('cpu') to map your storages to the "
+                       "CPU.")
+
+
+def _package():
+    from ._alias import package
+    return package()
 
 
 def device_for(location):

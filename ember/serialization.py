@@ -28,20 +28,26 @@ import numpy
 from . import _backend, _compat, _dtype, _meta, _safe_globals
 from . import _serialization_settings as _settings
 from ._serialization_settings import (  # noqa: F401
-    LoadEndianness, SourceChangeWarning, check_module_version_greater_or_equal, get_crc32_options,
-    get_default_load_endianness, get_default_mmap_options, normalize_storage_type, set_crc32_options,
+    LoadEndianness, SourceChangeWarning, StorageType, check_module_version_greater_or_equal, get_crc32_options,
+    get_default_load_endianness, get_default_mmap_options, mkdtemp, normalize_storage_type, set_crc32_options,
     set_default_load_endianness, set_default_mmap_options, skip_data, storage_to_tensor_type)
 from ._atomic_file import atomic_write
 from ._storage_locations import default_restore_location, device_for, location_tag, register_package  # noqa: F401
 from ._storage_locations import restore_location as _restore_location
-from ._storage_locations import _package_registry, validate_cuda_device  # noqa: F401
+from ._storage_locations import _package_registry, validate_cuda_device, validate_hpu_device  # noqa: F401
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make, _rebuild_from_array, subclass_state
 from .storage import TypedStorage, UntypedStorage
 from .ao._script_object import ScriptObject
 from ._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler, set_attributes, weights_only_error
 
-__all__ = ["save", "load"]
+__all__ = ["LoadEndianness", "SourceChangeWarning", "StorageType", "add_safe_globals",
+           "check_module_version_greater_or_equal", "clear_safe_globals", "default_restore_location",
+           "get_crc32_options", "get_default_load_endianness", "get_default_mmap_options", "get_safe_globals",
+           "get_unsafe_globals_in_checkpoint", "load", "location_tag", "mkdtemp", "normalize_storage_type",
+           "register_package", "safe_globals", "save", "set_crc32_options", "set_default_load_endianness",
+           "set_default_mmap_options", "skip_data", "storage_to_tensor_type", "validate_cuda_device",
+           "validate_hpu_device"]
 
 # PyTorch's type aliases for annotations (libraries import them: Pyro's param store annotates with MAP_LOCATION)
 FileLike = typing.Union[str, os.PathLike, typing.IO[bytes]]

@@ -415,3 +415,21 @@ def test_unpicklable_functions_raise_torchs_errors(case):
     with pytest.raises(type(expected.value)) as got:
         ember.save({"f": [obj]}, io.BytesIO())
     assert str(got.value) == str(expected.value)
+
+
+def test_the_module_exports_torchs_public_names():
+    assert sorted(ember.serialization.__all__) == sorted(torch.serialization.__all__)
+    assert all(hasattr(ember.serialization, name) for name in ember.serialization.__all__)
+
+
+def test_storage_type_mkdtemp_and_hpu_validation_as_torchs():
+    for lib in (torch, ember):
+        settings = lib.serialization
+        assert str(settings.StorageType("BFloat16Storage")) == f"StorageType(dtype={lib.__name__}.bfloat16)"
+        with pytest.raises(KeyError, match='pickle storage type "Nope" is not recognized'):
+            settings.StorageType("Nope")
+        with settings.mkdtemp() as directory:
+            assert os.path.isdir(directory)
+        assert not os.path.exists(directory)
+        with pytest.raises(RuntimeError, match="The HPU device module is not registered"):
+            settings.validate_hpu_device("hpu")
