@@ -211,6 +211,10 @@ class Tensor(TensorBase):
         """True for tensors not produced by a recorded op (user-made tensors and parameters)."""
         return self.grad_fn is None
 
+    def _is_view(self):
+        """True for a view of another tensor's memory (one with a ``_base``), as PyTorch's ``Tensor._is_view``."""
+        return self._base is not None
+
     def is_floating_point(self):
         """True for floating dtypes."""
         return self.dtype.is_floating_point

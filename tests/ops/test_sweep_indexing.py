@@ -235,3 +235,15 @@ def test_keys_checked_in_pytorchs_order(key):
 @pytest.mark.parametrize("key", [[0], (0, [0]), ([0, 1], [[0], [1]]), (slice(None), [])])
 def test_index_arrays_into_an_empty_dim(key):
     same_with_warnings(lambda L: L.zeros(2, 0, 3).transpose(0, 1)[key])
+
+
+VIEWS = {"int": lambda x: x[1], "slices": lambda x: x[1:, ::2], "ellipsis": lambda x: x[...], "none": lambda x: x[None],
+         "list": lambda x: x[[0, 1]], "mask": lambda x: x[x > 3], "view": lambda x: x.view(-1), "t": lambda x: x.t(),
+         "reshape_copy": lambda x: x.t().reshape(-1), "detach": lambda x: x.detach(), "clone": lambda x: x.clone(),
+         "contiguous": lambda x: x.contiguous(), "select": lambda x: x.select(1, 0), "narrow": lambda x: x.narrow(0, 1, 1)}
+
+
+@pytest.mark.parametrize("op", VIEWS)
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_is_view(op, requires_grad):
+    same_with_warnings(lambda L: repr(VIEWS[op](L.ones(3, 4, requires_grad=requires_grad))._is_view()))
