@@ -80,13 +80,20 @@ def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corn
 
 
 def _einsum(equation, *operands):
-    """``bmm`` when the equation contracts an index shared by two operands (PyTorch's einsum then runs bmm)."""
-    operands = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
-    if len(operands) < 2 or not isinstance(equation, str):
+    """``bmm`` when the equation contracts an index shared by two operands (PyTorch's einsum then runs bmm); the
+    equation is a string, or sublists of indices after each operand (``einsum(a, [0, 1], b, [1, 2], [0, 2])``)."""
+    if isinstance(equation, str):
+        operands = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
+        terms, arrow, output = equation.replace(" ", "").partition("->")
+        terms = [set(t.replace("...", "")) for t in terms.split(",")]
+    else:
+        arguments = (equation, *operands)
+        operands, terms = arguments[0::2], [set(s) - {Ellipsis} for s in arguments[1::2]]
+        arrow, output = len(arguments) % 2, set(arguments[-1]) if len(arguments) % 2 else None
+        operands = operands[:len(terms)]
+    if len(operands) < 2:
         return None
-    terms, _, output = equation.replace(" ", "").partition("->")
-    terms = [set(t.replace("...", "")) for t in terms.split(",")]
-    if not _:
+    if not arrow:
         output = {c for t in terms for c in t if sum(c in u for u in terms) == 1}
     shared = {c for c in set().union(*terms) if sum(c in t for t in terms) > 1}
     return "bmm" if shared - set(output) else None

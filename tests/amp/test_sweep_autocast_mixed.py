@@ -120,6 +120,10 @@ DECOMPOSED = {   # PyTorch's CPU autocast casts the listed ops these run, or not
     "bilinear": lambda T, a, b: T.nn.functional.bilinear(a, b, T.ones(2, 3, 3, dtype=a.dtype), T.ones(2, dtype=a.dtype)),
     "linalg.cross": lambda T, a, b: T.linalg.cross(a, b),
     "cross": lambda T, a, b: T.cross(a, b, dim=1),
+    "einsum sublists": lambda T, a, b: T.einsum(a, [0, 1], b, [1, 2], [0, 2]),
+    "einsum sublists, implicit output": lambda T, a, b: T.einsum(a, [0, 1], b, [1, 2]),
+    "einsum sublists, ellipsis": lambda T, a, b: T.einsum(a, [Ellipsis, 1], b, [1, 2], [Ellipsis, 2]),
+    "einsum sublists, no contraction": lambda T, a, b: T.einsum(a, [0, 1], b, [0, 1], [0, 1]),
 }
 
 
