@@ -8,7 +8,10 @@ The arithmetic is the separate ops' (``normalization._running_affine`` and ``Cha
 ``clipped`` as relu's, ``numpy.clip`` as ``Hardtanh``'s), elementwise, so the results are the same bits. The
 intermediate tensors are the Sequential's own (nothing outside it sees them), so writing into the convolution's
 output is invisible; any hook, compiled call, subclass, dispatch hook (trace, vmap, autocast, profiler),
-torch-function mode or tensor subclass, and any tensor that records gradients, takes the modules one by one."""
+torch-function mode or tensor subclass, and any tensor that records gradients, takes the modules one by one.
+
+A batch norm module called alone by running statistics (ResNet's blocks) takes the same checks and arithmetic into a
+new array (``batch_norm``), without the functional's dispatch and primitive."""
 import sys
 
 import numpy
