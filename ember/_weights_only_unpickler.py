@@ -283,8 +283,8 @@ class Unpickler:
                 setstate(state)
                 return
         elif not isinstance(inst, self._build_types):
-            raise weights_only_error("BUILD applies only to tensors, OrderedDicts and types allowed with "
-                                     f"add_safe_globals, got {_describe(inst)}")
+            raise weights_only_error("Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
+                                     f"`add_safe_globals`, but got {type(inst)}")
         set_attributes(inst, state, type(inst).__name__)
 
     def _persid(self):

@@ -433,3 +433,15 @@ def test_storage_type_mkdtemp_and_hpu_validation_as_torchs():
         assert not os.path.exists(directory)
         with pytest.raises(RuntimeError, match="The HPU device module is not registered"):
             settings.validate_hpu_device("hpu")
+
+
+def test_building_a_type_not_allowlisted_is_refused_in_torchs_words():
+    raw = _save(torch, numpy.arange(3.)).getvalue()
+    allowed = [numpy._core.multiarray._reconstruct, numpy.ndarray, numpy.dtype]   # not float64's dtype class
+    messages = []
+    for lib in (torch, ember):
+        with lib.serialization.safe_globals(allowed), pytest.raises(pickle.UnpicklingError) as refused:
+            lib.load(io.BytesIO(raw))
+        messages.append(str(refused.value).split("WeightsUnpickler error:")[1].split("\n\n")[1])
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("Can only build Tensor, Parameter, OrderedDict or types allowlisted via")
