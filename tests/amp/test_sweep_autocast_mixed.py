@@ -145,3 +145,21 @@ def test_decomposed_ops_cast_what_pytorch_casts(call, dtypes):
         return
     assert got[0] == expected[0]
     np.testing.assert_allclose(got[1], expected[1], rtol=3e-2, atol=3e-2)
+
+
+@pytest.mark.parametrize("equation", ["i,i->i", "i,j->ij", "i,j,k->ijk", "i,i->", "i,j,j->ij", "i,j,k->ij", "ij,j->ij",
+                                      "ij,jk->ik"])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_einsum_of_mixed_dtypes(equation, enabled):
+    def run(T):   # products only promote (PyTorch multiplies); a contraction of two operands wants one dtype (bmm)
+        shapes = {"i": 3, "j": 3, "k": 3}
+        dtypes = (T.bfloat16, T.float32, T.float64)
+        terms = equation.split("->")[0].split(",")
+        operands = [T.ones([shapes[c] for c in term], dtype=d) for term, d in zip(terms, dtypes)]
+        try:
+            with T.autocast("cpu", enabled=enabled):
+                out = T.einsum(equation, *operands)
+        except RuntimeError as error:
+            return str(error)
+        return str(out.dtype).split(".")[-1], out.double().tolist()
+    assert run(ember) == run(torch)

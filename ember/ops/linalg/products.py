@@ -582,8 +582,15 @@ def einsum(*args):
     equation = equation.replace(" ", "")
     inputs, output = _parse_equation(equation, operands)
     operands = _broadcast_operands(inputs, operands)
-    for op in operands[1:]:
-        _check_scalar_type(operands[0], op)
+    shared = {c for c in set("".join(inputs)) if sum(c in term for term in inputs) > 1}
+    if shared - set(output):   # a contraction of two operands: PyTorch's bmm wants one dtype
+        for op in operands[1:]:
+            _check_scalar_type(operands[0], op)
+    elif any(op.dtype is not operands[0].dtype for op in operands[1:]):   # products only: mul promotes
+        common = operands[0].dtype
+        for op in operands[1:]:
+            common = _dtype.promote_types(common, op.dtype)
+        operands = tuple(op.to(common) for op in operands)
     if len(operands) == 1 and inputs[0] == output:
         return operands[0]
     return Einsum.apply(*operands, ",".join(inputs) + "->" + output)
