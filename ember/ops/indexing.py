@@ -473,6 +473,48 @@ def _written(self, key, value):
     return IndexPut.apply(self, written, key, False)
 
 
+_SHARED_MEMORY_MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                          "to a single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _refuse_shared_memory(data, key, value):
+    """PyTorch's error for ``self[key] = value`` (``data``: self's array) where the value's memory overlaps the
+    part of self written: partly, for a basic key (a copy_; the value as broadcast to it, where expanded dims make it
+    too hard to tell), or at all, for an advanced key (index_put_)."""
+    if type(data) is not numpy.ndarray or type(value) is not numpy.ndarray or not numpy.may_share_memory(data, value):
+        return
+    target = data[key[0]]
+    if key[1] is None:
+        value = numpy.broadcast_to(value, target.shape)
+    overlap = _overlap(target, value)
+    if overlap == "partial" or overlap == "full" and key[1] is not None:
+        raise RuntimeError(_SHARED_MEMORY_MESSAGE)
+
+
+def _overlap(a, b):
+    """How the memory of NumPy arrays ``a`` and ``b`` overlaps, as PyTorch's get_overlap_status tells: "full" (the
+    same elements laid out alike), "partial", or None (none, or too hard to tell: an array with gaps or repeats)."""
+    if not a.size or not b.size or not _dense(a) or not _dense(b):
+        return None
+    a_start, b_start = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
+    a_end, b_end = a_start + a.nbytes, b_start + b.nbytes
+    if (a_start, a_end) == (b_start, b_end) and a.shape == b.shape and all(
+            x == y for x, y, size in zip(a.strides, b.strides, a.shape) if size > 1):
+        return "full"
+    return "partial" if a_start < b_end and b_start < a_end else None
+
+
+def _dense(array):
+    """Whether ``array``'s elements fill its memory span without gaps or repeats (PyTorch's
+    is_non_overlapping_and_dense)."""
+    step = array.itemsize
+    for stride, size in sorted((stride, size) for stride, size in zip(array.strides, array.shape) if size > 1):
+        if stride != step:
+            return False
+        step *= size
+    return True
+
+
 def _whole(self, key):
     """Whether the basic ``key`` selects all of self as it is (full slices, ``...``): the same shape and strides."""
     view = self._data[key[0]]
@@ -499,6 +541,8 @@ def _setitem(self, key, value):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     given, value = value, _value_for(self, value, key)
     _check_put_dtype(self, given_key, given)
+    if isinstance(value, Tensor):
+        _refuse_shared_memory(self._data, key, value._data)
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
     if not graph:
         check_inplace_allowed(self)

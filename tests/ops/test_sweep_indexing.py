@@ -247,3 +247,27 @@ VIEWS = {"int": lambda x: x[1], "slices": lambda x: x[1:, ::2], "ellipsis": lamb
 @pytest.mark.parametrize("requires_grad", [False, True])
 def test_is_view(op, requires_grad):
     same_with_warnings(lambda L: repr(VIEWS[op](L.ones(3, 4, requires_grad=requires_grad))._is_view()))
+
+
+SHARED_WRITES = {
+    "basic_shifted": lambda x: x.__setitem__(slice(1, None), x[:-1]), "basic_whole": lambda x: x.__setitem__(
+        slice(None), x), "basic_broadcast_element": lambda x: x.__setitem__(slice(None), x[0]),
+    "basic_other_element": lambda x: x.__setitem__(slice(1, None), x[0]),
+    "advanced_shifted": lambda x: x.__setitem__([1, 2, 3, 4, 5], x[:-1]),
+    "advanced_whole": lambda x: x.__setitem__(list(range(6)), x), "advanced_element": lambda x: x.__setitem__(
+        [0, 1], x[3]), "advanced_disjoint": lambda x: x.__setitem__([0, 1], x[3:5]),
+    "rows": lambda x: x.view(2, 3).__setitem__(0, x.view(2, 3)[1]),
+    "square_transposed": lambda x: x[:4].view(2, 2).__setitem__(slice(None), x[:4].view(2, 2).t()),
+}
+
+
+# (writes between arrays with gaps, such as x[::2] = x[:3], are left out: PyTorch cannot tell their overlap and
+# its result depends on the order it writes in)
+@pytest.mark.parametrize("write", SHARED_WRITES)
+@pytest.mark.parametrize("graph", [False, True])
+def test_writes_from_self_as_pytorch(write, graph):
+    def run(L):
+        x = L.arange(6., requires_grad=graph) * 1 if graph else L.arange(6.)
+        SHARED_WRITES[write](x)
+        return x
+    same_with_warnings(run)
