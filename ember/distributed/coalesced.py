@@ -4,7 +4,7 @@ import warnings
 
 from .. import Tensor, cat, no_grad
 from ._mpi import ReduceOp
-from .collectives import all_gather_into_tensor, all_reduce
+from .collectives import all_gather_single, all_reduce
 from .process_group import _resolve
 from .queries import supports_complex
 
@@ -84,7 +84,7 @@ def all_gather_coalesced(output_tensor_lists, input_tensor_list, group=None, asy
             raise RuntimeError("all_gather_coalesced: each output list must hold tensors of the inputs' sizes")
     flat = cat([t.reshape(-1) for t in input_tensor_list])
     gathered = flat.new_empty((pg.size() * flat.numel(),))
-    all_gather_into_tensor(gathered, flat, group=group)
+    all_gather_single(gathered, flat, group=group)
     with no_grad():
         for r, outputs in enumerate(output_tensor_lists):
             offset = r * flat.numel()

@@ -12,15 +12,17 @@ import time
 import numpy
 
 from .. import Tensor, from_numpy, no_grad
+from .._warnings import warn
 from ..futures import Future
 from . import _mpi, _nccl
 from ._requests import wait as _wait
 from .errors import DistBackendError
 from .process_group import _resolve
 
-__all__ = ["P2POp", "Work", "all_gather", "all_gather_into_tensor", "all_reduce", "all_to_all", "all_to_all_single",
-           "barrier", "batch_isend_irecv", "broadcast", "gather", "irecv", "isend", "monitored_barrier", "recv",
-           "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter", "send"]
+__all__ = ["P2POp", "Work", "all_gather", "all_gather_into_tensor", "all_gather_single", "all_reduce", "all_to_all",
+           "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast", "gather", "irecv", "isend",
+           "monitored_barrier", "recv", "reduce", "reduce_scatter", "reduce_scatter_single", "reduce_scatter_tensor",
+           "scatter", "send"]
 
 ReduceOp = _mpi.ReduceOp
 
@@ -338,7 +340,7 @@ def _stack(tensors):
     return numpy.stack([_array(t)[0] for t in tensors])
 
 
-def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+def all_gather_single(output_tensor, input_tensor, group=None, async_op=False):
     """Gathers every rank's ``input_tensor`` into ``output_tensor``, concatenated or stacked along dim 0."""
     pg = _resolve(group)
     if pg is None:
@@ -416,7 +418,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     return _reduce_scatter_arrays(pg, _stack(input_list), array, op, copy_back, output, async_op)
 
 
-def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduces ``input`` (``world_size`` chunks along dim 0) across ranks; rank r's ``output`` gets chunk r."""
     pg = _resolve(group)
     if pg is None:
@@ -430,6 +432,23 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     _mpi.check_op_dtype(op, array.dtype)
     _check_same(pg, "reduce_scatter_tensor", array, op=op)
     return _reduce_scatter_arrays(pg, source, array, op, copy_back, output, async_op)
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """``all_gather_single``'s former name, deprecated as in PyTorch 2.13 (a FutureWarning)."""
+    _renamed("all_gather_into_tensor", "all_gather_single")
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """``reduce_scatter_single``'s former name, deprecated as in PyTorch 2.13 (a FutureWarning)."""
+    _renamed("reduce_scatter_tensor", "reduce_scatter_single")
+    return reduce_scatter_single(output, input, op, group, async_op)
+
+
+def _renamed(old, new):
+    warn(f"`torch.distributed.{old}` is deprecated. Please use `torch.distributed.{new}` instead.", FutureWarning,
+         stacklevel=3)
 
 
 def _reduce_scatter_arrays(pg, source, array, op, copy_back, output, async_op):

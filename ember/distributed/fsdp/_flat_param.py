@@ -181,7 +181,7 @@ class FlatParamHandle:
             return shard.clone()
         from ... import empty
         full = empty(self.padded_numel, dtype=shard.dtype, device=shard.device)
-        dist.all_gather_into_tensor(full, shard.contiguous(), group=self.group)
+        dist.all_gather_single(full, shard.contiguous(), group=self.group)
         return full
 
     def _views(self, full):
@@ -330,7 +330,7 @@ class FlatParamHandle:
                 padded.div_(state._gradient_predivide_factor)
             from ... import empty
             sharded = empty(self.shard_numel, dtype=reduce_dtype, device=grad.device)
-            dist.reduce_scatter_tensor(sharded, padded, group=self.group)
+            dist.reduce_scatter_single(sharded, padded, group=self.group)
             if state._inter_node_pg is not None and state.sharding_strategy != ShardingStrategy.NO_SHARD:
                 dist.all_reduce(sharded, group=state._inter_node_pg)   # hybrid: the sum across the replicas
             if state._gradient_postdivide_factor > 1:
@@ -399,7 +399,7 @@ class FlatParamHandle:
             return grad
         from ... import empty
         full = empty(self.padded_numel, dtype=grad.dtype, device=grad.device)
-        dist.all_gather_into_tensor(full, grad.contiguous(), group=self.group)
+        dist.all_gather_single(full, grad.contiguous(), group=self.group)
         return full
 
     def exit_full(self, writeback):

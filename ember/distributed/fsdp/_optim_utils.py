@@ -98,7 +98,7 @@ def full_optim_state_dict(model, optim, optim_state_dict):
                         shard[start - handle.shard_start:end - handle.shard_start] = mine.reshape(-1)
                 if handle.sharded:
                     full = empty(handle.padded_numel, dtype=value, device=handle.flat_param.device)
-                    dist.all_gather_into_tensor(full, shard, group=handle.group)
+                    dist.all_gather_single(full, shard, group=handle.group)
                 else:
                     full = shard
                 for info, state in zip(infos, per_param):

@@ -100,7 +100,7 @@ def whole_value(module, form, value):
     else:
         local = zeros(chunk, dtype=value.dtype)
     gathered = empty(chunk * module.world_size, dtype=local.dtype, device=local.device)
-    dist.all_gather_into_tensor(gathered, local.contiguous(), group=module.process_group)
+    dist.all_gather_single(gathered, local.contiguous(), group=module.process_group)
     return gathered[:numel].reshape(size)
 
 

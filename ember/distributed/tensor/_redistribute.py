@@ -70,7 +70,7 @@ def all_gather(array, dim, size, group, parts):
     xp = xp_of(array)
     step = -(-size // parts)
     gathered = _make(xp.empty((parts * step,) + _moved(array, dim).shape[1:], array.dtype))
-    collectives.all_gather_into_tensor(gathered, _make(_padded(array, dim, step)), group=group)
+    collectives.all_gather_single(gathered, _make(_padded(array, dim, step)), group=group)
     if parts * step == size:   # even shards: no padding to cut out
         return xp.ascontiguousarray(xp.moveaxis(gathered._data, 0, dim))
     pieces = []
@@ -132,7 +132,7 @@ def reduce_scatter(array, dim, placement, group, parts, index):
     size, step = array.shape[dim], -(-array.shape[dim] // parts)
     padded = _padded(array, dim, parts * step)
     out = _make(xp_of(array).empty((step,) + padded.shape[1:], array.dtype))
-    collectives.reduce_scatter_tensor(out, _make(padded), op=_OPS[placement.reduce_op], group=group)
+    collectives.reduce_scatter_single(out, _make(padded), op=_OPS[placement.reduce_op], group=group)
     start, end = chunk_bounds(size, parts, index)
     return xp_of(array).ascontiguousarray(xp_of(array).moveaxis(out._data[:end - start], 0, dim))
 

@@ -2,6 +2,7 @@
 import datetime
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -72,16 +73,21 @@ dist.reduce(t, dst=1, op=dist.ReduceOp.MAX)
 if rank == 1:
     assert (t.numpy() == np.max(every, axis=0)).all()
 
-# all_gather / all_gather_into_tensor (concatenated and stacked) / gather / scatter
+# all_gather / all_gather_single (concatenated and stacked; all_gather_into_tensor its old name) / gather / scatter
 outs = [ember.zeros(3, 4, dtype=ember.float64) for _ in range(size)]
 dist.all_gather(outs, ember.from_numpy(data(rank)))
 assert all((o.numpy() == e).all() for o, e in zip(outs, every))
 flat = ember.zeros(size * 3, 4, dtype=ember.float64)
-dist.all_gather_into_tensor(flat, ember.from_numpy(data(rank)))
+dist.all_gather_single(flat, ember.from_numpy(data(rank)))
 assert (flat.numpy() == np.concatenate(every)).all()
 stacked = ember.zeros(size, 3, 4, dtype=ember.float64)
-dist.all_gather_into_tensor(stacked, ember.from_numpy(data(rank)))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    dist.all_gather_into_tensor(stacked, ember.from_numpy(data(rank)))
 assert (stacked.numpy() == np.stack(every)).all()
+assert [(w.category, str(w.message)) for w in caught] == [
+    (FutureWarning, "`torch.distributed.all_gather_into_tensor` is deprecated. Please use "
+                    "`torch.distributed.all_gather_single` instead.")]
 gathered = [ember.zeros(3, 4, dtype=ember.float64) for _ in range(size)] if rank == 0 else None
 dist.gather(ember.from_numpy(data(rank)), gathered, dst=0)
 if rank == 0:
@@ -90,14 +96,19 @@ t = ember.zeros(3, 4, dtype=ember.float64)
 dist.scatter(t, [ember.from_numpy(data(r, seed=7)) for r in range(size)] if rank == 1 else None, src=1)
 assert (t.numpy() == data(rank, seed=7)).all()
 
-# reduce_scatter / reduce_scatter_tensor
+# reduce_scatter / reduce_scatter_single (reduce_scatter_tensor its deprecated name)
 inputs = [ember.from_numpy(data(rank, seed=10 + r)) for r in range(size)]
 t = ember.zeros(3, 4, dtype=ember.float64)
 dist.reduce_scatter(t, inputs)
 assert (t.numpy() == sum(data(r, seed=10 + rank) for r in range(size))).all()
 t = ember.zeros(3, 4, dtype=ember.float64)
-dist.reduce_scatter_tensor(t, ember.cat(inputs), op=dist.ReduceOp.AVG)
+dist.reduce_scatter_single(t, ember.cat(inputs), op=dist.ReduceOp.AVG)
 assert np.allclose(t.numpy(), np.mean([data(r, seed=10 + rank) for r in range(size)], axis=0))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    dist.reduce_scatter_tensor(t, ember.cat(inputs))
+assert (t.numpy() == sum(data(r, seed=10 + rank) for r in range(size))).all()
+assert len(caught) == 1 and caught[0].category is FutureWarning and "reduce_scatter_single" in str(caught[0].message)
 
 # all_to_all with uneven sizes, all_to_all_single with and without splits
 ins = [ember.full((rank + r + 1,), float(10 * rank + r)) for r in range(size)]

@@ -43,14 +43,14 @@ t = on_gpu(data(rank))
 dist.broadcast(t, src=size - 1)
 np.testing.assert_array_equal(t.cpu().numpy(), data(size - 1))
 out = ember.empty(size * 3, 4, device="cuda")
-dist.all_gather_into_tensor(out, on_gpu(data(rank)))
+dist.all_gather_single(out, on_gpu(data(rank)))
 np.testing.assert_array_equal(out.cpu().numpy(), np.concatenate([data(r) for r in range(size)]))
 parts = [ember.empty(3, 4, device="cuda") for _ in range(size)]
 dist.all_gather(parts, on_gpu(data(rank)))
 assert all(p.is_cuda for p in parts)
 np.testing.assert_array_equal(np.stack([p.cpu().numpy() for p in parts]), every[np.float32])
 scattered = ember.empty(3, 4, device="cuda")
-dist.reduce_scatter_tensor(scattered, on_gpu(np.concatenate([data(rank + 10 * r) for r in range(size)])))
+dist.reduce_scatter_single(scattered, on_gpu(np.concatenate([data(rank + 10 * r) for r in range(size)])))
 np.testing.assert_allclose(scattered.cpu().numpy(), sum(data(r + 10 * rank) for r in range(size)))
 
 # DDP on the GPU: each rank trains on its slice of the global batch; the weights end equal to training on the whole
