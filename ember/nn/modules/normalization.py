@@ -2,6 +2,7 @@
 import numbers
 
 from ... import _dtype, ops
+from ..._scripting import is_scripting
 from ..._warnings import warn as _warn
 from .. import functional as F
 from .. import init
@@ -77,7 +78,7 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
-        if not self.training:   # by running statistics, nothing recorded: the arithmetic on arrays
+        if not self.training and not is_scripting():   # by running statistics, nothing recorded: on the arrays
             output = _conv_eval.batch_norm(self, input)
             if output is not None:
                 return output
