@@ -140,7 +140,8 @@ PARTS = "parts"
 
 DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": _tensordot,
               "chain_matmul": _chain, "linalg_multi_dot": _chain,
-              "linalg_matrix_power": _matrix_power, "inner": _inner, "bilinear": _whole, "linalg_cross": _whole}
+              "linalg_matrix_power": _matrix_power, "inner": _inner, "bilinear": _whole, "linalg_cross": _whole,
+              "affine_grid_generator": lambda *a, **k: "bmm"}
 """Public ops that PyTorch builds from a listed op, or whose op depends on the arguments, where the device's table
 does not list them by name: ``DECOMPOSED[name](*args, **kwargs)`` is the listed op a call runs (or None)."""
 

@@ -481,6 +481,7 @@ def affine_grid(theta, size, align_corners=None):
     return affine_grid_generator(theta, size, align_corners)
 
 
+@composite("affine_grid_generator", trace_inside=True)   # autocast: PyTorch's builds the grid with bmm
 def affine_grid_generator(theta, size, align_corners):
     """``torch.affine_grid_generator``, what ``affine_grid`` computes once it has checked its arguments: the
     normalized grid of an output of ``size`` mapped by each affine matrix of ``theta``."""
