@@ -494,12 +494,19 @@ class Slice(Primitive):
     @staticmethod
     def forward(ctx, a, key):
         ctx.shape, ctx.key = a.shape, key
-        view = a[key]
-        return _unsqueeze_strides(ctx.xp, view, a, key) if None in key else view
+        if None not in key:
+            return a[key]
+        if a.flags.c_contiguous and 1 not in a.shape and all(
+                item is None or item is Ellipsis or item == _WHOLE for item in key):
+            return a.reshape(a[key].shape)   # only new unit dims of a row-major a: NumPy's reshape strides them so
+        return _unsqueeze_strides(ctx.xp, a[key], a, key)
 
     @staticmethod
     def backward(ctx, grad):
         return SliceBackward.apply(grad, ctx.shape, ctx.key)
+
+
+_WHOLE = slice(None)
 
 
 def _unsqueeze_strides(xp, view, a, key):
