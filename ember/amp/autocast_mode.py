@@ -225,6 +225,16 @@ def set_autocast_gpu_dtype(dtype):
     _state.dtype["cuda"] = dtype
 
 
+def autocast_decorator(autocast_instance, func):
+    """``func`` run inside the region ``autocast_instance`` at each call."""
+    @functools.wraps(func)
+    def decorate_autocast(*args, **kwargs):
+        with autocast_instance:
+            return func(*args, **kwargs)
+    decorate_autocast.__script_unsupported = "@autocast() decorator is not supported in script mode"
+    return decorate_autocast
+
+
 class autocast:
     """Context manager and decorator: ops in the region run in PyTorch's per-op dtype for ``device_type``."""
 
@@ -276,12 +286,7 @@ class autocast:
             raise TypeError(f"autocast()(func) requires a callable, but got {type(func).__name__}. Did you mean to "
                             "use autocast as a context manager? For example:\n    with torch.autocast(device_type=...):"
                             "\n        output = model(input)")
-
-        @functools.wraps(func)
-        def decorate_autocast(*args, **kwargs):
-            with self:
-                return func(*args, **kwargs)
-        return decorate_autocast
+        return autocast_decorator(self, func)
 
 
 class _UnmanagedAutocast(autocast):

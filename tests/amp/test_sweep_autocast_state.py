@@ -148,3 +148,12 @@ def _cached_under_no_grad(T):
 
 def test_weight_cast_cached_under_no_grad():
     _same(_cached_under_no_grad)
+
+
+def test_autocast_decorator():
+    def run(T):
+        decorated = T.amp.autocast_mode.autocast_decorator(T.autocast("cpu", dtype=T.float16), lambda x: x @ x)
+        method = T.autocast("cpu")(lambda x: x @ x)
+        return [decorated(T.ones(2, 2)).dtype, method(T.ones(2, 2)).dtype, T.is_autocast_enabled("cpu"),
+                getattr(method, "__script_unsupported", None)]
+    _same(run)
