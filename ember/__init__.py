@@ -39,6 +39,7 @@ from .ops.calculus import *  # noqa: F401,F403  (issue 15: more of torch's names
 from .ops.floating_point import *  # noqa: F401,F403
 from .ops.indices import *  # noqa: F401,F403
 from .ops.integer_math import *  # noqa: F401,F403
+from .ops.hashing import *  # noqa: F401,F403
 from .ops.linalg.lu import *  # noqa: F401,F403
 from .ops.linalg.householder import *  # noqa: F401,F403
 from .ops.statistics import *  # noqa: F401,F403

@@ -1,8 +1,8 @@
 """ember's ops, one module per family; importing this package installs every Tensor method."""
 from . import (comparison, complex, conversion, creation, cumulative, indexing, linalg, pointwise, random,  # noqa: F401
                rearrange, reduction, shape, sorting)
-from . import (calculus, floating_point, indices, integer_math, statistics, tensor_utilities, variance,  # noqa: F401
-               view_copies)
+from . import (calculus, floating_point, hashing, indices, integer_math, statistics, tensor_utilities,  # noqa: F401
+               variance, view_copies)
 from .linalg import householder, lu  # noqa: F401
 from . import operators  # noqa: F401,E402  (last: wraps the operators the modules above installed)
 
