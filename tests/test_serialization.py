@@ -629,12 +629,12 @@ def test_new_file_permissions_follow_the_umask(tmp_path):
 _SLOW_SAVE = textwrap.dedent("""
     import signal, sys, time
     import ember
-    from ember import serialization
+    from ember import _checkpoint_writer
 
     # Python's own SIGINT handling, also where the test runs under a shell that started it with SIGINT ignored
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    class SlowStream(serialization._Stream):
+    class SlowStream(_checkpoint_writer._Stream):
         def __init__(self, file):
             super().__init__(file)
             write = self.write
@@ -646,7 +646,7 @@ _SLOW_SAVE = textwrap.dedent("""
                 return count
             self.write = slow_write
 
-    serialization._Stream = SlowStream
+    _checkpoint_writer._Stream = SlowStream
     ember.save({"version": 2, "weights": [ember.ones(256) for _ in range(200)]}, sys.argv[1])
 """)
 
