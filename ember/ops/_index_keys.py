@@ -48,7 +48,7 @@ def _sequence_index(value, xp):
         array = array.real
     if array.size == 0 or array.dtype.kind != "b" and array.dtype != numpy.uint8:
         with numpy.errstate(invalid="ignore"):   # NaN becomes int64's lowest value, as in PyTorch
-            array = array.astype(numpy.int64)
+            array = array.astype(numpy.int64, copy=False)
     return xp.asarray(array)
 
 
@@ -81,10 +81,15 @@ def normalize_key(input, key):
         warn(_SEQUENCE_KEY_MESSAGE, UserWarning, stacklevel=3)
     if single and isinstance(key[0], slice):   # its step is read before the dims are counted
         _check_step(key[0])
-    specified = sum(_specified(item) for item in key)
+    specified = ellipses = 0
+    for item in key:
+        if item is Ellipsis:
+            ellipses += 1
+        else:
+            specified += _specified(item)
     if specified > input.ndim:   # counted before any item is read, as PyTorch's
         _too_many(input, key, single)
-    if sum(item is Ellipsis for item in key) > 1:
+    if ellipses > 1:
         key = _ellipses_spelled_out(key, input.ndim - specified, input.ndim)
     xp = xp_of(input._data)
     items, byte_mask = [], False
@@ -101,7 +106,7 @@ def normalize_key(input, key):
             items.append(int(item.item()))
         elif isinstance(item, (Tensor, list, tuple, numpy.ndarray)) or hasattr(item, "__cuda_array_interface__"):
             items.append(index_array(item, xp))
-            byte_mask = byte_mask or items[-1].ndim and holds_bytes(item)
+            byte_mask = byte_mask or items[-1].dtype == bool and items[-1].ndim and holds_bytes(item)
         elif isinstance(item, range):
             items.append(index_array(list(item), xp))
         elif hasattr(item, "__index__"):
@@ -132,7 +137,7 @@ def _specified(item):
     Ellipsis and Python bools, a mask tensor's dims, one for anything else (a list of bools too)."""
     if item is None or item is Ellipsis or isinstance(item, bool):
         return 0
-    if isinstance(item, Tensor) and item.dtype in (_dtype.bool_, _dtype.uint8):
+    if isinstance(item, Tensor) and (item.dtype is _dtype.bool_ or item.dtype is _dtype.uint8):
         return item.ndim
     return 1
 
