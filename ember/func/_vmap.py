@@ -443,7 +443,12 @@ def _sampling(function, args, kwargs):
         if any(isinstance(a, Tensor) for a in args + tuple(kwargs.values())):
             def front(a):
                 return _front(a, level) if isinstance(a, Tensor) else a
-            return batched(function(*map(front, args), **{k: front(v) for k, v in kwargs.items()}), 0, level.number)
+            args, kwargs = tuple(map(front, args)), {k: front(v) for k, v in kwargs.items()}
+            if name == "multinomial" and args[0].dim() == 3:   # as PyTorch: every example's rows in one 2-D draw
+                rows = args[0]
+                drawn = function(rows.reshape(-1, rows.shape[-1]), *args[1:], **kwargs)
+                return batched(drawn.reshape(rows.shape[0], rows.shape[1], -1), 0, level.number)
+            return batched(function(*args, **kwargs), 0, level.number)
         levels = _different_levels()   # the examples of every enclosing vmap drawing differently, at once
         sizes = tuple(lv.size for lv in levels)
         if name == "randperm":   # as PyTorch: one permutation after another, the outermost level's examples fastest

@@ -422,9 +422,11 @@ def test_layout_copies_and_new_pointwise_primitives_have_batching_rules(call):
     lambda m, a: a.clone().normal_(),
     lambda m, a: a.clone().bernoulli_(0.5),
     lambda m, a: m.zeros(3).uniform_() + a,
+    lambda m, a: m.multinomial(a.abs() + 0.1, 2),
+    lambda m, a: m.multinomial((a.abs() + 0.1).expand(2, 3), 4, replacement=True),
 ], ids=["rand", "randn_blocked", "rand_size_kw", "rand_scalar", "randint_high", "randint_low_high", "normal_size",
         "randn_like", "rand_like", "randperm", "normal_tensor", "bernoulli", "poisson", "uniform_", "normal_",
-        "bernoulli_", "uniform_unbatched"])
+        "bernoulli_", "uniform_unbatched", "multinomial", "multinomial_rows"])
 def test_random_samples_as_torch(call, randomness):
     """Random ops inside vmap draw PyTorch's numbers: 'different' draws every example's samples at once (the batch in
     front of the size, of the tensor arguments, or the whole batched tensor filled in place), 'same' one example's
