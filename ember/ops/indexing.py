@@ -463,9 +463,9 @@ def _is_mask(index):
 @composite("setitem")   # seen whole at dispatch: a trace records the key's tensors as inputs, not as constants
 def _written(self, key, value):
     """A copy of ``self`` with ``value`` written at ``key``: what ``self[key] = value`` stores, as one op."""
-    key = sequence_key(key)
     if not isinstance(value, Tensor):
         value = _setitem_number(self, value)
+    key = sequence_key(key)
     _masked_fill_path(self, key, value)
     given_key, key = key, normalize_key(self, key)
     written = _value_for(self, value, key)
@@ -523,12 +523,12 @@ def _whole(self, key):
 
 def _setitem(self, key, value):
     """``self[key] = value`` in place; differentiable with respect to self (non-leaf) and a tensor value."""
-    key = sequence_key(key)
     if dispatch_hooks and type(self) is Tensor:   # tracing, compiling, profiling: one recorded op, then the write
-        assign_inplace(self, _written(self, key, value))
+        assign_inplace(self, _written(self, sequence_key(key), value))
         return
-    if not isinstance(value, Tensor):
+    if not isinstance(value, Tensor):   # read before the key, as PyTorch's
         value = _setitem_number(self, value)
+    key = sequence_key(key)
     if key is False:   # PyTorch writes nothing, checks nothing more and leaves the version as it is
         return
     if self.requires_grad and self.grad_fn is None and state.enabled and (_array_indices(key) or any(

@@ -496,7 +496,7 @@ class Slice(Primitive):
         ctx.shape, ctx.key = a.shape, key
         if None not in key:
             return a[key]
-        if a.flags.c_contiguous and 1 not in a.shape and all(
+        if a.size and a.flags.c_contiguous and 1 not in a.shape and all(
                 item is None or item is Ellipsis or item == _WHOLE for item in key):
             return a.reshape(a[key].shape)   # only new unit dims of a row-major a: NumPy's reshape strides them so
         return _unsqueeze_strides(ctx.xp, a[key], a, key)

@@ -271,3 +271,11 @@ def test_writes_from_self_as_pytorch(write, graph):
         SHARED_WRITES[write](x)
         return x
     same_with_warnings(run)
+
+
+def test_setitem_reads_the_value_before_a_sequence_key_warns():
+    same_with_warnings(lambda L: L.zeros(3, 4).__setitem__([[0, 1], [2, 0]], [1.]))
+
+
+def test_a_none_key_of_an_empty_tensor():
+    same_with_warnings(lambda L: repr(L.zeros(2, 3)[:0][None].stride()))
