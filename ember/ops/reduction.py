@@ -642,10 +642,12 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{_dtype.scalar_type_name(input.dtype)}")
-    if p is None or p == "fro":
+    if p is None or p == "fro" and (dim is None or isinstance(dim, (int, numpy.integer)) or len(dim) <= 2):
         p = 2
-    elif isinstance(p, str):
-        raise RuntimeError(f"norm(): p={p!r} is a matrix norm; use ember.linalg.matrix_norm for it")
+    elif isinstance(p, str):   # 'nuc', 'fro' over 3 dims (refused), other names: PyTorch's norm calls matrix_norm
+        from .linalg.norms import matrix_norm
+        dims = list(range(input.ndim)) if dim is None else dim
+        return write_out(out, matrix_norm(input, p, dims, keepdim), "norm")
     if input.dtype.is_complex or p in (math.inf, -math.inf, 0):
         # a real norm of the magnitudes, the infinite norms' gradient (sgn times the ties' mask, as PyTorch orders
         # it, so zeros carry its signs) and the 0-norm's (none), as linalg.vector_norm computes them

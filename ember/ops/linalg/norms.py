@@ -156,8 +156,12 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 @composite("linalg_matrix_norm", trace_inside=True)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """A matrix norm over the two ``dim`` dims: 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2."""
+    if isinstance(ord, str) and ord not in ("fro", "nuc"):   # PyTorch checks a named order first
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if len(dim) != 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got " + " ".join(str(d) for d in dim))
     if dtype is not None:
         A = A.to(dtype)
     _check_floating(A, "linalg.matrix_norm")
