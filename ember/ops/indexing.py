@@ -562,9 +562,24 @@ def _setitem(self, key, value):
     if key[1] is None and overlaps(self._data[key[0]]):   # only the written elements must not share memory
         raise RuntimeError(OVERLAP_MESSAGE)
     result = _keep_index_versions(IndexPut.apply(self, value, key, False), given_key)
-    if key[1] is None:   # basic indexing: PyTorch copies into the view self[key], recorded as CopySlices
-        name_node(result, "torch::autograd::CopySlices", (self, given if isinstance(given, Tensor) else None))
+    name = _write_node_name(self, key, given_key, given)
+    if name is not None:
+        name_node(result, name, (self, given if isinstance(given, Tensor) else None))
     assign_inplace(self, result, overlap_ok=True)
+
+
+def _write_node_name(self, key, given_key, value):
+    """PyTorch's node for ``self[key] = value`` where it is not IndexPutBackward0 (index_put_ on self): fill_ or
+    copy_ where a basic key selects all of self (a number or 0-d value fills), else a write into the view the key's
+    basic items make (an int, None, a bool, a 0-d mask, a slice other than the whole dim), recorded as CopySlices."""
+    if key[1] is None and _whole(self, key):
+        return "FillBackward3" if not isinstance(value, Tensor) or not value.ndim else "torch::autograd::CopyBackwards"
+    items = given_key if isinstance(given_key, tuple) else (given_key,)
+    masks_0d = [item for item in items if isinstance(item, (Tensor, numpy.ndarray)) and not item.ndim and (
+        holds_bytes(item) or (item.dtype is _dtype.bool_ if isinstance(item, Tensor) else item.dtype == bool))]
+    if key[1] is None or not _whole(self, key) or masks_0d:   # (a 0-d mask unsqueezes self first)
+        return "torch::autograd::CopySlices"
+    return None
 
 
 Tensor.__setitem__ = _setitem

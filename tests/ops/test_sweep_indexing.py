@@ -279,3 +279,24 @@ def test_setitem_reads_the_value_before_a_sequence_key_warns():
 
 def test_a_none_key_of_an_empty_tensor():
     same_with_warnings(lambda L: repr(L.zeros(2, 3)[:0][None].stride()))
+
+
+WRITE_NODES = {"ellipsis_number": ((...,), "2.5"), "ellipsis_0d": ((...,), "L.tensor(1.)"),
+               "whole_slice_number": ((slice(None),), "2.5"), "whole_slice_tensor": ((slice(None),), "L.ones(2)"),
+               "int_then_list": ((1, slice(None), [0]), "2.5"), "0d_mask": (("L.tensor(True)",), "2.5"),
+               "none_then_list": ((None, [0]), "2.5"), "list": (([0],), "2.5"), "slice_then_list": ((slice(None), [0]),
+                                                                                                     "2.5"),
+               "int": ((0,), "L.tensor(2.)"), "slice": ((slice(1, None),), "L.tensor(2.)"), "true": ((True,), "2.5"),
+               "mask": (("L.tensor([True, False, True])",), "2.5")}
+
+
+@pytest.mark.parametrize("case", WRITE_NODES)
+def test_setitem_node_names(case):
+    key, value = WRITE_NODES[case]
+
+    def write(L):
+        x = L.zeros(3, 4, 2, requires_grad=True) * 1
+        items = tuple(eval(item, {"L": L}) if isinstance(item, str) else item for item in key)
+        x[items if len(items) > 1 else items[0]] = eval(value, {"L": L})
+        return x.grad_fn.name()
+    same_with_warnings(write)
