@@ -382,9 +382,10 @@ def _setitem_number(self, value):
         return self._data.dtype.type(wrapped_scalar(value, self.dtype))
 
 
-def _value_for(self, value, key, setitem=True):
+def _value_for(self, value, key, setitem=True, arrays=True):
     """``value`` as something that can be written at ``key`` of self: self's dtype, broadcastable. ``self[key] =``
-    takes a tensor or a number (``_setitem_number``'s already)."""
+    takes a tensor or a number (``_setitem_number``'s already). A value that does not fit raises index_put_'s
+    message, or copy_'s where the key has no ``arrays`` (PyTorch's x[True] = value copies into x[None])."""
     if not isinstance(value, Tensor):
         if setitem:
             return value
@@ -400,7 +401,7 @@ def _value_for(self, value, key, setitem=True):
     if value.ndim:
         while value.ndim and value.shape[0] == 1:   # PyTorch drops a value's leading 1s (slicePrefix1sDims)
             value = reshape(value, value.shape[1:])
-        if key[1] is not None and (value.ndim > len(target) or any(
+        if key[1] is not None and arrays and (value.ndim > len(target) or any(
                 v not in (1, t) for v, t in zip(value.shape[::-1], target[::-1]))):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
                                f"indexing result of shape {list(target)}")
@@ -468,7 +469,7 @@ def _written(self, key, value):
     key = sequence_key(key)
     _masked_fill_path(self, key, value)
     given_key, key = key, normalize_key(self, key)
-    written = _value_for(self, value, key)
+    written = _value_for(self, value, key, arrays=given_key is not True)
     _check_put_dtype(self, given_key, value)
     return IndexPut.apply(self, written, key, False)
 
@@ -539,7 +540,7 @@ def _setitem(self, key, value):
     if key[1] is None and self.requires_grad and self.grad_fn is None and state.enabled and not _whole(self, key):
         # PyTorch writes through the view self[key], which is what it names (full slices and ... give self)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    given, value = value, _value_for(self, value, key)
+    given, value = value, _value_for(self, value, key, arrays=given_key is not True)
     _check_put_dtype(self, given_key, given)
     if isinstance(value, Tensor):
         _refuse_shared_memory(self._data, key, value._data)

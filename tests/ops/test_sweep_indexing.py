@@ -300,3 +300,8 @@ def test_setitem_node_names(case):
         x[items if len(items) > 1 else items[0]] = eval(value, {"L": L})
         return x.grad_fn.name()
     same_with_warnings(write)
+
+
+@pytest.mark.parametrize("key", [True, (True, 0), (0, True), (None, True), (True, [0])])
+def test_values_that_do_not_fit_a_key_with_true(key):
+    same_with_warnings(lambda L: L.zeros(3, 4, 5).__setitem__(key, L.ones(7)))
