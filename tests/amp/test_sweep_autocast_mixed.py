@@ -200,3 +200,30 @@ def test_norm_by_name_runs_matrix_norm(call, enabled):
 
 
 RNG_NORMS = np.random.default_rng(2).standard_normal((2, 3, 3)).astype(np.float32)
+
+
+REFUSALS = {   # ops PyTorch refuses for mixed or 16-bit dtypes, in and out of autocast
+    "meshgrid": lambda T: T.meshgrid(T.ones(2, dtype=T.bfloat16), T.ones(2), indexing="ij"),
+    "meshgrid, 2-d too": lambda T: T.meshgrid(T.ones(2, 2), T.ones(2, dtype=T.bfloat16), indexing="ij"),
+    "cartesian_prod": lambda T: T.cartesian_prod(T.ones(2, dtype=T.bfloat16), T.ones(2)),
+    "cartesian_prod int": lambda T: T.cartesian_prod(T.ones(2, dtype=T.int64), T.ones(2)),
+    "linalg.vander bfloat16": lambda T: T.linalg.vander(T.ones(3, dtype=T.bfloat16)),
+    "linalg.vander float16": lambda T: T.linalg.vander(T.ones(3, dtype=T.float16)),
+    "linalg.vander bool": lambda T: T.linalg.vander(T.ones(3, dtype=T.bool)),
+    "linalg.vander int8": lambda T: T.linalg.vander(T.arange(3, dtype=T.int8)),
+    "vander bfloat16": lambda T: T.vander(T.arange(3, dtype=T.bfloat16)),
+}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("call", REFUSALS)
+def test_dtype_refusals(call, enabled):
+    def run(T):
+        try:
+            with T.autocast("cpu", enabled=enabled):
+                out = REFUSALS[call](T)
+        except RuntimeError as error:
+            return str(error)
+        out = out[0] if isinstance(out, tuple) else out
+        return str(out.dtype).split(".")[-1], out.double().tolist()
+    assert run(ember) == run(torch)

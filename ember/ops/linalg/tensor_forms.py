@@ -3,7 +3,7 @@ and products (Vandermonde matrices, inverses and solves of tensors read as matri
 systems instead of raising)."""
 import math
 
-from ... import return_types
+from ... import _dtype, return_types
 from ..._tensor import _make
 from ...autograd.function import composite
 from ..creation import ones_like
@@ -20,6 +20,9 @@ SolveEx = return_types.structseq("linalg_solve_ex", ["result", "info"])
 @composite("linalg_vander", trace_inside=True)
 def vander(x, *, N=None):
     """The Vandermonde matrix of ``x`` (..., n): columns x^0, x^1, ..., x^(N-1) (N defaults to n), as products."""
+    if x.dtype in (_dtype.bfloat16, _dtype.float16, _dtype.bool_):
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got "
+                           f"{_dtype.scalar_type_name(x.dtype)}")
     n = x.shape[-1] if N is None and x.ndim else N
     if n is None or n <= 1:
         raise RuntimeError("N must be greater than 1.")
