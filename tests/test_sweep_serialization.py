@@ -1,6 +1,8 @@
 """Differential sweep of save/load against PyTorch 2.13, both ways (torch saves and ember loads, ember saves and
-torch loads): storage sharing and offsets of views, the legacy format under every pickle protocol, storages,
-tensors' Python attributes, and the torch.serialization helpers."""
+torch loads): storage sharing and offsets of views, the legacy format under every pickle protocol and with
+map_location, storages, tensors' Python attributes and subclasses, map_location to the meta device, TorchScript
+archives given to load, torch.serialization's switches (CRC-32, skip_data, mmap flags, byte order), its location
+registry and helpers, and the errors and warnings of bad arguments, truncated files and unpicklable objects."""
 import collections
 import io
 import mmap
