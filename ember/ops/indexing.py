@@ -543,6 +543,8 @@ def _setitem(self, key, value):
     given, value = value, _value_for(self, value, key, arrays=given_key is not True)
     _check_put_dtype(self, given_key, given)
     if isinstance(value, Tensor):
+        if key[1] is None and type(value._data) is _meta.MetaArray and type(self._data) is not _meta.MetaArray:
+            _meta.refuse_copy()   # PyTorch's copy_ has no values to copy (index_put_ takes it)
         _refuse_shared_memory(self._data, key, value._data)
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
     if not graph:

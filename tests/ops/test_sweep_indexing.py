@@ -305,3 +305,8 @@ def test_setitem_node_names(case):
 @pytest.mark.parametrize("key", [True, (True, 0), (0, True), (None, True), (True, [0])])
 def test_values_that_do_not_fit_a_key_with_true(key):
     same_with_warnings(lambda L: L.zeros(3, 4, 5).__setitem__(key, L.ones(7)))
+
+
+@pytest.mark.parametrize("key", [0, slice(None), [0], (..., 0)])
+def test_setitem_of_a_meta_value(key):
+    same_with_warnings(lambda L: L.zeros(3).__setitem__(key, L.ones((), device="meta")))
