@@ -571,7 +571,12 @@ def _load_zip(checkpoint, map_location, weights_only, budget, pickle_module, pic
             data = checkpoint.read_bytes(f"data/{key}", numel * dtype.itemsize).view(dtype.numpy)
             if byteorder != sys.byteorder:
                 data.byteswap(inplace=True)
-            loaded[key] = _restore_location(Storage(data), location, map_location)
+            try:
+                loaded[key] = _restore_location(Storage(data), location, map_location)
+            except (pickle.UnpicklingError, RuntimeError):
+                raise
+            except Exception as error:   # a map_location callable's own error, raised as it is
+                raise _MapLocationError(error) from error
         return loaded[key]
 
     pickled = checkpoint.read("data.pkl")
@@ -579,6 +584,15 @@ def _load_zip(checkpoint, map_location, weights_only, budget, pickle_module, pic
         return _restricted_unpickler(io.BytesIO(pickled), load_storage, budget, pickle_load_args,
                                      end=len(pickled)).load()
     return _full_unpickler(io.BytesIO(pickled), load_storage, pickle_module, pickle_load_args).load()
+
+
+class _MapLocationError(RuntimeError):
+    """Carries an error of map_location's (a callable's TypeError, ValueError, ...) through the restricted
+    unpickler, which reports other errors as malformed pickles; load raises it as it was."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
 
 
 def _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle_load_args):
@@ -721,6 +735,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                                        f"_use_new_zipfile_serialization=True), please {_package()}.save your "
                                        "checkpoint with this option in order to use mmap.")
                 return _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle_load_args)
+        except _MapLocationError as carried:
+            raise carried.error from None
         except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile, NotImplementedError) as error:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive {name}: {error} (the file is "
                                "truncated or corrupt)") from None

@@ -447,3 +447,17 @@ def test_building_a_type_not_allowlisted_is_refused_in_torchs_words():
         messages.append(str(refused.value).split("WeightsUnpickler error:")[1].split("\n\n")[1])
     assert messages[0] == messages[1]
     assert messages[0].startswith("Can only build Tensor, Parameter, OrderedDict or types allowlisted via")
+
+
+def _failing_map_location(storage, location):
+    raise ValueError("this map_location refuses every storage")
+
+
+@pytest.mark.parametrize("map_location", [3, _failing_map_location], ids=["not callable", "raising"])
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_a_map_location_callables_own_error_comes_out_as_it_is(map_location, weights_only):
+    raw = _save(torch, {"w": torch.ones(2)}).getvalue()
+    with pytest.raises((TypeError, ValueError)) as expected:
+        torch.load(io.BytesIO(raw), map_location=map_location, weights_only=weights_only)
+    with pytest.raises(type(expected.value), match=str(expected.value).replace("'", ".")):
+        ember.load(io.BytesIO(raw), map_location=map_location, weights_only=weights_only)
