@@ -69,11 +69,13 @@ def sequence_key(key):
     return tuple(key)
 
 
-def normalize_key(input, key):
+def normalize_key(input, key, deferred=None):
     """Turns a ``__getitem__`` key into a pair (basic, advanced) of NumPy keys applied one after the other.
 
     PyTorch applies ints, slices and None first (as views) and index tensors after, to what is left; NumPy would
-    treat ints as index arrays too, which moves dims differently. ``advanced`` is None for a view-only key.
+    treat ints as index arrays too, which moves dims differently. ``advanced`` is None for a view-only key. Where
+    ``deferred`` is a list, the check of the index arrays' values (PyTorch's index kernel's) is appended to it for
+    the caller to run after its own checks, rather than run here.
     """
     single = not isinstance(key, tuple)
     key = (key,) if single else key
@@ -118,7 +120,7 @@ def normalize_key(input, key):
             name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                              f"valid indices (got {name})")
-    _check_bounds(input, items, byte_mask)
+    _check_bounds(input, items, byte_mask, deferred)
     if not any(item is Ellipsis for item in items):
         items.append(Ellipsis)
     if not any(isinstance(item, bool) or hasattr(item, "dtype") for item in items):
@@ -219,17 +221,16 @@ def _consumed(item):
     return 1
 
 
-def _check_bounds(input, items, byte_mask=False):
+def _check_bounds(input, items, byte_mask=False, deferred=None):
     """PyTorch's IndexErrors for too many indices, out-of-range integers and mismatched masks (and its warning for a
-    ``byte_mask``, a uint8 mask of one dim or more)."""
+    ``byte_mask``, a uint8 mask of one dim or more); the index arrays' ranges are checked last, or appended to a
+    ``deferred`` list."""
     shape = input._data.shape
     used = sum(_consumed(item) for item in items)
     if used > len(shape):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     if byte_mask:
         warn_at_caller(_UINT8_INDEX_MESSAGE)
-    if sum(item is Ellipsis for item in items) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
     dims, dim = [], 0   # the first dim of self each item indexes
     for item in items:
         dims.append(dim)
@@ -243,11 +244,17 @@ def _check_bounds(input, items, byte_mask=False):
             _mask_error(item.shape, shape, dims[position], items[:position])
     if len(arrays) > 1:
         check_broadcast([item for _, item in arrays])
-    for position, item in arrays:
-        if item.dtype.kind != "b" and item.size:
-            if not shape[dims[position]]:   # PyTorch's index kernel names neither the index nor the dim here
-                raise IndexError("index is out of bounds for dimension with size 0")
-            check_range(item, shape[dims[position]], dims[position], IndexError)
+
+    def check_ranges():
+        for position, item in arrays:
+            if item.dtype.kind != "b" and item.size:
+                if not shape[dims[position]]:   # PyTorch's index kernel names neither the index nor the dim here
+                    raise IndexError("index is out of bounds for dimension with size 0")
+                check_range(item, shape[dims[position]], dims[position], IndexError)
+    if deferred is None:
+        check_ranges()
+    elif arrays:
+        deferred.append(check_ranges)
 
 
 def check_broadcast(arrays):

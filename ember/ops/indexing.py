@@ -382,6 +382,36 @@ def _setitem_number(self, value):
         return self._data.dtype.type(wrapped_scalar(value, self.dtype))
 
 
+def _indexed_shape(a, key):
+    """The shape of ``a[key]``; where an index is out of range (its check deferred), NumPy's rule for it without
+    reading: the index arrays' broadcast shape in place of their dims where they are next to each other, first
+    otherwise."""
+    try:
+        return _read(a, key).shape
+    except IndexError:
+        pass
+    basic, advanced = key
+    shape = a[basic].shape
+    used = sum(0 if item is Ellipsis else item.ndim if getattr(item, "dtype", None) == bool else 1 for item in advanced)
+    out, indices, first, last, separated, dim = [], [], None, None, False, 0
+    for item in advanced:
+        if item is Ellipsis:
+            out.extend(shape[dim:dim + len(shape) - used])
+            dim += len(shape) - used
+        elif isinstance(item, slice):
+            out.append(len(range(*item.indices(shape[dim]))))
+            dim += 1
+        else:
+            separated = separated or last is not None and last != len(out)
+            first = len(out) if first is None else first
+            last = len(out)
+            indices.append((int(item.sum()),) if item.dtype == bool else item.shape)
+            dim += item.ndim if item.dtype == bool else 1
+    out.extend(shape[dim:])
+    broadcast = numpy.broadcast_shapes(*indices)
+    return broadcast + tuple(out) if separated else tuple(out[:first]) + broadcast + tuple(out[first:])
+
+
 def _value_for(self, value, key, setitem=True, arrays=True):
     """``value`` as something that can be written at ``key`` of self: self's dtype, broadcastable. ``self[key] =``
     takes a tensor or a number (``_setitem_number``'s already). A value that does not fit raises index_put_'s
@@ -397,7 +427,7 @@ def _value_for(self, value, key, setitem=True, arrays=True):
                 return self._data.dtype.type(wrapped_scalar(value, self.dtype))
     if value.dtype is not self.dtype:
         value = value.to(self.dtype)
-    target = _read(self._data, key).shape if value.ndim else ()
+    target = _indexed_shape(self._data, key) if value.ndim else ()
     if value.ndim:
         while value.ndim and value.shape[0] == 1:   # PyTorch drops a value's leading 1s (slicePrefix1sDims)
             value = reshape(value, value.shape[1:])
@@ -468,9 +498,12 @@ def _written(self, key, value):
         value = _setitem_number(self, value)
     key = sequence_key(key)
     _masked_fill_path(self, key, value)
-    given_key, key = key, normalize_key(self, key)
+    deferred = []
+    given_key, key = key, normalize_key(self, key, deferred)
     written = _value_for(self, value, key, arrays=given_key is not True)
     _check_put_dtype(self, given_key, value)
+    for check in deferred:   # the index arrays' values last, as PyTorch's kernel reads them
+        check()
     return IndexPut.apply(self, written, key, False)
 
 
@@ -536,12 +569,15 @@ def _setitem(self, key, value):
             isinstance(item, bool) for item in (key if isinstance(key, tuple) else (key,)))):
         _refuse_leaf_write(key)
     _masked_fill_path(self, key, value)
-    given_key, key = key, normalize_key(self, key)
+    deferred = []
+    given_key, key = key, normalize_key(self, key, deferred)
     if key[1] is None and self.requires_grad and self.grad_fn is None and state.enabled and not _whole(self, key):
         # PyTorch writes through the view self[key], which is what it names (full slices and ... give self)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     given, value = value, _value_for(self, value, key, arrays=given_key is not True)
     _check_put_dtype(self, given_key, given)
+    for check in deferred:   # the index arrays' values last, as PyTorch's kernel reads them
+        check()
     if isinstance(value, Tensor):
         if key[1] is None and type(value._data) is _meta.MetaArray and type(self._data) is not _meta.MetaArray:
             _meta.refuse_copy()   # PyTorch's copy_ has no values to copy (index_put_ takes it)

@@ -310,3 +310,20 @@ def test_values_that_do_not_fit_a_key_with_true(key):
 @pytest.mark.parametrize("key", [0, slice(None), [0], (..., 0)])
 def test_setitem_of_a_meta_value(key):
     same_with_warnings(lambda L: L.zeros(3).__setitem__(key, L.ones((), device="meta")))
+
+
+RANGE_LAST = {"bad_shape": ([0, 3], "L.ones(4)"), "good_shape": ([0, 3], "L.ones(5)"),
+              "other_dtype": ([0, 3], "L.ones(5, dtype=L.float64)"), "separated": (([0, 9], slice(None), [1, 2]), "L.ones(3)"),
+              "adjacent_bad_shape": ((slice(None), [0, 9], [1, 2]), "L.ones(3, 5)"), "mask_then_range": (
+                  ("L.tensor([True, False, True])", [0, 7]), "L.ones(3)")}
+
+
+@pytest.mark.parametrize("case", RANGE_LAST)
+def test_setitem_checks_index_values_last(case):
+    key, value = RANGE_LAST[case]
+
+    def write(L):
+        items = tuple(eval(item, {"L": L}) if isinstance(item, str) else item for item in key) \
+            if isinstance(key, tuple) else key
+        L.zeros(3, 4, 5).__setitem__(items, eval(value, {"L": L}))
+    same_with_warnings(write)
