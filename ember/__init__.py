@@ -82,7 +82,9 @@ from .amp.autocast_mode import (autocast, autocast_decrement_nesting, autocast_i
                                 get_autocast_gpu_dtype, is_autocast_cache_enabled, is_autocast_cpu_enabled,
                                 is_autocast_enabled, set_autocast_cache_enabled, set_autocast_cpu_dtype,
                                 set_autocast_cpu_enabled, set_autocast_dtype, set_autocast_enabled,
-                                set_autocast_gpu_dtype)
+                                set_autocast_gpu_dtype, get_autocast_ipu_dtype, get_autocast_xla_dtype,
+                                is_autocast_ipu_enabled, is_autocast_xla_enabled, set_autocast_ipu_dtype,
+                                set_autocast_ipu_enabled, set_autocast_xla_dtype, set_autocast_xla_enabled)
 
 bool = _dtype.bool_
 half, float, double = float16, float32, float64

@@ -186,43 +186,44 @@ def autocast_decrement_nesting():
     return _state.nesting
 
 
-def is_autocast_cpu_enabled():
-    """Deprecated: ``is_autocast_enabled("cpu")``."""
-    _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
-    return _state.enabled["cpu"]
+def _deprecated_functions(alias, device_type, flags=True):
+    """PyTorch's deprecated per-device state functions (``is/set_autocast_{alias}_enabled``,
+    ``get/set_autocast_{alias}_dtype``) for ``device_type``, each warning once called; ``flags=False``: the dtype
+    functions only (CUDA's ``gpu`` ones)."""
+    def is_enabled():
+        _deprecated(f"is_autocast_{alias}_enabled()", f"is_autocast_enabled('{device_type}')")
+        return _state.enabled[device_type]
+
+    def set_enabled(enabled):
+        _check_flag(enabled)
+        _deprecated(f"set_autocast_{alias}_enabled(enabled)", f"set_autocast_enabled('{device_type}', enabled)")
+        set_autocast_enabled(device_type, enabled)
+
+    def get_dtype():
+        _deprecated(f"get_autocast_{alias}_dtype()", f"get_autocast_dtype('{device_type}')")
+        return _state.dtype[device_type]
+
+    def set_dtype(dtype):
+        _check_dtype(dtype)
+        _deprecated(f"set_autocast_{alias}_dtype(dtype)", f"set_autocast_dtype('{device_type}', dtype)")
+        _state.dtype[device_type] = dtype
+
+    functions = {f"get_autocast_{alias}_dtype": (get_dtype, f'get_autocast_dtype("{device_type}")'),
+                 f"set_autocast_{alias}_dtype": (set_dtype, f'set_autocast_dtype("{device_type}", dtype)')}
+    if flags:
+        functions.update({f"is_autocast_{alias}_enabled": (is_enabled, f'is_autocast_enabled("{device_type}")'),
+                          f"set_autocast_{alias}_enabled": (set_enabled,
+                                                            f'set_autocast_enabled("{device_type}", enabled)')})
+    for name, (function, replacement) in functions.items():
+        function.__name__ = function.__qualname__ = name
+        function.__doc__ = f"Deprecated: ``{replacement}``."
+    return {name: function for name, (function, _) in functions.items()}
 
 
-def set_autocast_cpu_enabled(enabled):
-    """Deprecated: ``set_autocast_enabled("cpu", enabled)``."""
-    _check_flag(enabled)
-    _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
-    set_autocast_enabled("cpu", enabled)
-
-
-def get_autocast_cpu_dtype():
-    """Deprecated: ``get_autocast_dtype("cpu")``."""
-    _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
-    return _state.dtype["cpu"]
-
-
-def set_autocast_cpu_dtype(dtype):
-    """Deprecated: ``set_autocast_dtype("cpu", dtype)``."""
-    _check_dtype(dtype)
-    _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
-    _state.dtype["cpu"] = dtype
-
-
-def get_autocast_gpu_dtype():
-    """Deprecated: ``get_autocast_dtype("cuda")``."""
-    _deprecated("get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')")
-    return _state.dtype["cuda"]
-
-
-def set_autocast_gpu_dtype(dtype):
-    """Deprecated: ``set_autocast_dtype("cuda", dtype)``."""
-    _check_dtype(dtype)
-    _deprecated("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
-    _state.dtype["cuda"] = dtype
+for _functions in (_deprecated_functions("cpu", "cpu"), _deprecated_functions("gpu", "cuda", flags=False),
+                   _deprecated_functions("ipu", "ipu"), _deprecated_functions("xla", "xla")):
+    globals().update(_functions)   # is_autocast_cpu_enabled, get_autocast_gpu_dtype, set_autocast_xla_dtype, ...
+del _functions
 
 
 def autocast_decorator(autocast_instance, func):
