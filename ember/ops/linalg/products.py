@@ -346,7 +346,8 @@ class Outer(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # what the other's gradient reads
         return outer_product(ctx.xp, a, b)
 
     @staticmethod
@@ -506,7 +507,11 @@ class Einsum(Primitive):
     def forward(ctx, *args):
         equation, operands = args[-1], args[:-1]
         ctx.equation = equation
-        ctx.save_for_backward(*operands)
+        ctx.shapes = [op.shape for op in operands]
+        needs = ctx.needs_input_grad
+        # an operand is read only for the others' gradients: kept where one of them needs it, as PyTorch's node
+        ctx.save_for_backward(*(op if any(needs[j] for j in range(len(operands)) if j != i) else None
+                                for i, op in enumerate(operands)))
         if len(operands) == 1:
             subscripts, output = equation.split("->")
             summed = tuple(i for i, letter in enumerate(subscripts) if letter not in output)
@@ -528,8 +533,8 @@ class Einsum(Primitive):
         inputs, output = ctx.equation.split("->")
         inputs = inputs.split(",")
         sizes = {}
-        for subs, op in zip(inputs, operands):
-            sizes.update(zip(subs, op.shape))
+        for subs, shape in zip(inputs, ctx.shapes):
+            sizes.update(zip(subs, shape))
         grads = []
         for k, subs in enumerate(inputs):
             if not ctx.needs_input_grad[k]:

@@ -467,7 +467,8 @@ class Hypot(Primitive):
         xp = ctx.xp
         wide = xp is numpy and a.dtype == b.dtype == numpy.float32 and (a.ndim or b.ndim)
         result = _hypot32(a, b) if wide else xp.asarray(xp.hypot(a, b))
-        ctx.save_for_backward(a, b, result)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[0] else None, b if needs[1] else None, result)
         return result
 
     @staticmethod
