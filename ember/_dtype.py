@@ -288,10 +288,23 @@ def cast_array(array, target, copy=True):
     way of float32 (c10's Half and BFloat16 are made from a float), rounding twice where NumPy rounds once."""
     target = numpy.dtype(target)
     source = array.dtype
+    if target.name == "float8_e8m0fnu" and source.kind in "fVbiu":
+        return _to_e8m0(array.astype(numpy.float32))
     if target.itemsize == 2 and target.kind in "fV" and (source.kind == "f" and source.itemsize > 4 or
                                                           source.kind in "iu" and source.itemsize >= 4):
         array = array.astype(numpy.float32)
     return array.astype(target, copy=copy)
+
+
+def _to_e8m0(array):
+    """float32 values as float8_e8m0fnu, as c10 converts: the exponent bits alone (the sign is dropped, zero and
+    subnormals give 2**-127), rounded to nearest with ties to even on the mantissa, and NaN for NaN and infinities
+    (ml_dtypes makes every value <= 0 NaN)."""
+    bits = array.view(numpy.uint32)
+    exponent = (bits >> 23) & 0xFF
+    guard = (bits >> 22) & 1
+    round_up = (guard == 1) & (((bits & 0x3FFFFF) != 0) | (exponent > 0)) & (exponent < 0xFF)
+    return (exponent + round_up).astype(numpy.uint8).view(_by_name("float8_e8m0fnu").numpy)
 
 
 def can_cast(source, target):

@@ -58,3 +58,24 @@ def test_int32_to_bfloat16_rounds_through_float32():
     values = (numpy.random.default_rng(1).standard_normal(100_000) * 1e8).astype(numpy.int32)
     numpy.testing.assert_array_equal(ember.from_numpy(values).to(ember.bfloat16).float().numpy(),
                                      torch.from_numpy(values).to(torch.bfloat16).float().numpy())
+
+
+@pytest.mark.parametrize("source", ["float32", "float64", "int64", "bool"])
+def test_cast_to_e8m0_as_pytorch(source):
+    """float8_e8m0fnu takes a value's exponent alone, as c10 converts: the sign dropped, zero to 2**-127, rounded to
+    nearest with ties to even, NaN for NaN and infinities (ml_dtypes gives NaN for every value <= 0)."""
+    rng = numpy.random.default_rng(0)
+    values = numpy.concatenate([rng.standard_normal(5000) * 10, [0.0, -0.0, 1.5, -1.5, 3e38, 1e-40, numpy.inf,
+                                                                  numpy.nan, 2.5, 3.0, -6.0]])
+    if source in ("int64", "bool"):
+        values = rng.integers(-300, 300, 5000) if source == "int64" else rng.integers(0, 2, 50)
+    values = values.astype(source)
+
+    def run(L):
+        target = L.float8_e8m0fnu
+        written = L.zeros(values.size, dtype=target)
+        written[:] = L.from_numpy(values)
+        return [L.from_numpy(values).to(target).float(), written.float()]
+    mine, theirs = outcome(ember, run), outcome(torch, run)
+    for a, b in zip(mine, theirs):
+        numpy.testing.assert_array_equal(a, b)
