@@ -1,4 +1,5 @@
 """``GradScaler``: dynamic loss scaling for float16 training, with PyTorch's decisions, errors and state_dict."""
+import inspect
 import warnings
 from collections import defaultdict
 from enum import Enum
@@ -149,12 +150,41 @@ class GradScaler:
         optimizer_state = self._per_optimizer_states[id(optimizer)]
         if optimizer_state["stage"] is OptState.STEPPED:
             raise RuntimeError("step() has already been called since the last update().")
+        if getattr(optimizer, "_step_supports_amp_scaling", False):
+            return self._step_scaling_optimizer(optimizer, optimizer_state, args, kwargs)
         if optimizer_state["stage"] is OptState.READY:
             self.unscale_(optimizer)
         if len(optimizer_state["found_inf_per_device"]) == 0:
             raise AssertionError("No inf checks were recorded for this optimizer.")
         retval = self._maybe_opt_step(optimizer, optimizer_state, *args, **kwargs)
         optimizer_state["stage"] = OptState.STEPPED
+        return retval
+
+    def _step_scaling_optimizer(self, optimizer, optimizer_state, args, kwargs):
+        """``step`` of an optimizer that handles the scale itself (the fused ones): it gets the scale and the inf flag
+        as ``optimizer.grad_scale`` and ``optimizer.found_inf`` (or, if its ``step`` takes ``grad_scaler``, this
+        scaler, with PyTorch's FutureWarning), and unscales or skips on its own."""
+        has_grad_scaler_kwarg = "grad_scaler" in inspect.signature(optimizer.step).parameters
+        if has_grad_scaler_kwarg:
+            warnings.warn("GradScaler is going to stop passing itself as a keyword argument to the passed "
+                          "optimizer. In the near future GradScaler registers `grad_scale: Tensor` and "
+                          "`found_inf: Tensor` to the passed optimizer and let the optimizer use them directly.",
+                          FutureWarning, stacklevel=3)
+            kwargs = {**kwargs, "grad_scaler": self}
+        else:
+            if optimizer_state["stage"] is OptState.READY:
+                self._check_inf_per_device(optimizer)
+            scale = self._get_scale_async()
+            found_inf = sum(t.to(scale.device) for t in optimizer_state["found_inf_per_device"].values())
+            # grads that unscale_ already divided need no scale; a scale the user set multiplies this one
+            optimizer.grad_scale = (getattr(optimizer, "grad_scale", None) if optimizer_state["stage"] is
+                                    OptState.UNSCALED else scale * getattr(optimizer, "grad_scale", 1))
+            optimizer.found_inf = found_inf
+        retval = optimizer.step(*args, **kwargs)
+        optimizer_state["stage"] = OptState.STEPPED
+        if not has_grad_scaler_kwarg:
+            del optimizer.grad_scale
+            del optimizer.found_inf
         return retval
 
     def update(self, new_scale=None):

@@ -19,7 +19,7 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable, fused=fused))
-        _check_fused(fused, foreach, differentiable)
+        _check_fused(self, fused, foreach, differentiable)
         # PyTorch fills Adagrad's state at construction, so a fresh state_dict already holds it
         for group in self.param_groups:
             for p in group["params"]:

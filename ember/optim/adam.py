@@ -33,7 +33,7 @@ class Adam(Optimizer):
                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
-        _check_fused(fused, foreach, differentiable)
+        _check_fused(self, fused, foreach, differentiable)
 
     _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 

@@ -227,6 +227,8 @@ class Optimizer:
                 raise RuntimeError(self._sparse_error or f"{type(self).__name__} does not support sparse gradients")
             if group.get("capturable") or group.get("fused") or group.get("differentiable"):
                 _check_step_options(self, group, params)
+            if group.get("fused") and _apply_amp_scaling(self, group, params):
+                continue
             if group.get("differentiable") and hasattr(self, "_differentiable_update"):
                 self._recorded_step(group, params)
                 continue
@@ -270,6 +272,10 @@ class Optimizer:
                                   if (k not in state or state[k] is None) and isinstance(v, Tensor)})
                 else:
                     self._differentiable_update(group, p, p.grad, state)
+
+    def _skipped_step_state(self, group, param, state):
+        """Completes the state a step skipped for an inf gradient leaves (subclasses whose state the update makes
+        override it)."""
 
     def _prepare_group(self, group):
         """Validates a group's options before its parameters are updated (subclasses may override)."""
@@ -429,6 +435,26 @@ def _check_step_options(optimizer, group, params):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
+def _apply_amp_scaling(optimizer, group, params):
+    """A fused step's handling of the ``grad_scale`` and ``found_inf`` tensors GradScaler sets on the optimizer, as
+    PyTorch's fused kernels: with the inf flag set the step is skipped (returns True) after the state is created,
+    leaving the parameters and the still-scaled gradients as they are; otherwise the gradients are divided by the
+    scale in place before the update."""
+    found_inf = getattr(optimizer, "found_inf", None)
+    if found_inf is not None and float(found_inf) == 1.0:   # PyTorch's kernels test for exactly 1
+        for p in params:
+            state = optimizer.state[p]
+            if not state:
+                optimizer._init_state(group, p, state)
+            optimizer._skipped_step_state(group, p, state)
+        return True
+    grad_scale = getattr(optimizer, "grad_scale", None)
+    if grad_scale is not None:
+        for p in params:
+            p.grad.div_(grad_scale)
+    return False
+
+
 def _use_foreach(group, param):
     """``foreach=True``, or unset on an accelerator (PyTorch's default): packing saves kernel launches there, while on
     NumPy the copies in and out cost as much as the per-parameter calls they save (measured)."""
@@ -512,9 +538,11 @@ def _step_tensor(value=0.0):
                              numpy.float32))
 
 
-def _check_fused(fused, foreach, differentiable):
-    """PyTorch's errors for ``fused`` with options it excludes."""
+def _check_fused(optimizer, fused, foreach, differentiable):
+    """PyTorch's errors for ``fused`` with options it excludes; a fused optimizer unscales (or skips) its step itself
+    when GradScaler hands it the scale and the inf flag, so it says so as PyTorch's do."""
     if fused:
+        optimizer._step_supports_amp_scaling = True
         if differentiable:
             raise RuntimeError("`fused` does not support `differentiable`")
         if foreach:

@@ -21,11 +21,17 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
-        _check_fused(fused, foreach, differentiable)
+        _check_fused(self, fused, foreach, differentiable)
 
     def _init_state(self, group, param, state):
         if group["momentum"] != 0:
             state["momentum_buffer"] = None
+
+    def _skipped_step_state(self, group, param, state):
+        # PyTorch's fused step makes the buffer (uninitialized, with empty_like) before the kernel sees the inf flag;
+        # ember's holds zeros
+        if group["momentum"] != 0 and state.get("momentum_buffer") is None:
+            state["momentum_buffer"] = _state_tensor(xp_of(param._data).zeros_like(param._data))
 
     def _sparse_update(self, group, param, grad, state):
         # as PyTorch's: the momentum buffer is sparse too, and weight decay cannot add a dense parameter to it
