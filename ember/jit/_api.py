@@ -1,4 +1,5 @@
 """``trace`` and ``trace_module`` with PyTorch's signatures, and ``check_trace``'s re-run and comparison."""
+import inspect
 import warnings
 
 import numpy
@@ -20,9 +21,25 @@ def _as_tuple(example_inputs):
     raise TypeError(f"example_inputs must be a Tensor or a tuple of Tensors, got {type(example_inputs).__name__}")
 
 
+def _parameter_names(function):
+    """The names of ``function``'s leading positional parameters (a module's: its forward's), for the graph's
+    inputs."""
+    try:
+        parameters = inspect.signature(function.forward if isinstance(function, Module) else function).parameters
+    except (TypeError, ValueError):
+        return ()
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = []
+    for parameter in parameters.values():
+        if parameter.kind not in positional:
+            break
+        names.append(parameter.name)
+    return tuple(names)
+
+
 def _trace_graph(function, inputs, attributes, modules, strict):
     graph = Graph()
-    output, tracer = run_traced(function, inputs, graph, attributes, modules)
+    output, tracer = run_traced(function, inputs, graph, attributes, modules, _parameter_names(function))
     set_output(graph, tracer, output, strict)
     return graph
 

@@ -81,6 +81,7 @@ class Interpreter:
         for value in graph.inputs:
             self._slot(value)
         self.inputs = [self.slots[v.name] for v in graph.inputs]
+        self.names = [v.name for v in graph.inputs]
         self.required = len(graph.inputs)   # trailing Optional inputs may be left out (they are None)
         while self.required and str(graph.inputs[self.required - 1].type).startswith("Optional["):
             self.required -= 1
@@ -148,11 +149,9 @@ class Interpreter:
                 env[slot] = value
         return run_loop
 
-    def __call__(self, module, args):
-        if len(args) < len(self.inputs) and len(args) >= self.required:
-            args = tuple(args) + (None,) * (len(self.inputs) - len(args))
-        if len(args) != len(self.inputs):
-            raise RuntimeError(f"forward() expected {len(self.inputs)} argument(s) but got {len(args)}")
+    def __call__(self, module, args, kwargs=None):
+        if kwargs or len(args) != len(self.inputs):
+            args = self._bind(args, kwargs or {})
         env = self.template[:]
         env[0] = module
         for slot, arg in zip(self.inputs, args):
@@ -163,6 +162,31 @@ class Interpreter:
             steps = self.regioned
         _run(steps, env)
         return env[self.output]
+
+    def _bind(self, args, kwargs):
+        """``args`` followed by the ``kwargs`` placed at their inputs' positions (as PyTorch binds a call to a
+        method's schema, counting ``self``); a left-out trailing Optional input stays None."""
+        if len(args) + len(kwargs) > len(self.names):
+            raise RuntimeError(f"forward() expected at most {len(self.names) + 1} argument(s) but received "
+                               f"{len(args) + len(kwargs) + 1} argument(s)")
+        bound = list(args) + [_MISSING] * (len(self.names) - len(args))
+        for name, value in kwargs.items():
+            if name in self.names[len(args):]:
+                bound[self.names.index(name)] = value
+        for position, value in enumerate(bound):
+            if value is _MISSING:
+                if position < self.required:
+                    raise RuntimeError(f"forward() is missing value for argument '{self.names[position]}'")
+                bound[position] = None
+        for name in kwargs:
+            if name in self.names[:len(args)]:
+                raise RuntimeError(f"forward() got multiple values for argument '{name}'")
+            if name not in self.names:
+                raise RuntimeError(f"forward() got an unexpected keyword argument '{name}'")
+        return tuple(bound)
+
+
+_MISSING = object()
 
 
 def _run(steps, env):

@@ -18,14 +18,14 @@ class ScriptModule(Module):
         self._graphs[name] = graph
         self._interpreters[name] = Interpreter(graph)
         if name != "forward":
-            self.__dict__[name] = lambda *args: self._interpreters[name](self, args)
+            self.__dict__[name] = lambda *args, **kwargs: self._interpreters[name](self, args, kwargs)
 
-    def forward(self, *args):
-        """Runs the forward graph on ``args``."""
+    def forward(self, *args, **kwargs):
+        """Runs the forward graph on ``args`` and ``kwargs`` (named by the graph's inputs)."""
         if "forward" not in self._interpreters:
             raise RuntimeError(f"Method 'forward' is not defined on the traced submodule {self.original_name}; "
                                "call the top-level module")
-        return self._interpreters["forward"](self, args)
+        return self._interpreters["forward"](self, args, kwargs)
 
     @property
     def graph(self):
@@ -86,8 +86,8 @@ class ScriptFunction:
         self._interpreter = Interpreter(graph)
         self._function = None   # the Python function jit.script compiled, if it was scripted
 
-    def __call__(self, *args):
-        return self._interpreter(None, args)
+    def __call__(self, *args, **kwargs):
+        return self._interpreter(None, args, kwargs)
 
     @property
     def code(self):

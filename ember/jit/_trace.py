@@ -445,11 +445,13 @@ def _called_from_outside(level):
     return name != "ember" and not name.startswith("ember.")
 
 
-def run_traced(function, inputs, graph, attributes, modules=()):
-    """Calls ``function(*inputs)`` with the tracer hooked in; returns (output, tracer)."""
+def run_traced(function, inputs, graph, attributes, modules=(), names=()):
+    """Calls ``function(*inputs)`` with the tracer hooked in; returns (output, tracer). The graph's inputs take
+    ``names`` (the function's parameter names, so calls may pass them by keyword), then ``input``, ``input.2``..."""
     tracer = _Tracer(graph, attributes)
     for i, obj in enumerate(inputs):
-        _bind_input(tracer, obj, graph.add_input(value_type(_checked_input(obj)), f"input.{i + 1}" if i else "input"))
+        name = names[i] if i < len(names) else f"input.{i + 1}" if i else "input"
+        _bind_input(tracer, obj, graph.add_input(value_type(_checked_input(obj)), name))
     handles = []
     for name, module in modules:
         if name:

@@ -47,12 +47,12 @@ def test_traced_module_is_a_module_sharing_parameters():
 def test_graph_and_code_name_ops_types_and_parameters():
     traced = jit.trace(cnn(nn).eval(), ember.randn(2, 1, 12, 12))
     graph = str(traced.graph)
-    assert graph.startswith("graph(%input : Float(2, 1, 12, 12, strides=[144, 144, 12, 1]")
+    assert graph.startswith("graph(%x : Float(2, 1, 12, 12, strides=[144, 144, 12, 1]")
     for text in ('prim::GetAttr[name="conv1.weight"]', "ember::Convolution(", "ember::max_pool2d(",
                  "ember::Linear(", "ember::LogSoftmax(", "aten::size(", "# fc1"):
         assert text in graph
     code = traced.code
-    assert code.startswith("def forward(self, input: Tensor):")
+    assert code.startswith("def forward(self, x: Tensor):")
     assert "self.fc2.weight" in code and "ops.Linear(" in code and code.rstrip().splitlines()[-1].startswith("  return")
 
 
