@@ -63,6 +63,23 @@ def _check_lstm_state(hx):
         raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not {type(hx).__name__}")
 
 
+def _autocast_lowered(state, tensors):
+    """``tensors`` (weights, an input) as PyTorch's recurrent composites see them under autocast: their products run
+    in the autocast dtype and the state update in the state's, so with the state already in the autocast dtype the
+    whole step runs in it, and the float32 tensors come cast to it; otherwise (no autocast, or a float32 state) they
+    come as they are."""
+    if not ember._C._is_any_autocast_enabled():
+        return tensors
+    device = state.device.type
+    if device not in ("cpu", "cuda") or not ember.is_autocast_enabled(device):
+        return tensors
+    dtype = ember.get_autocast_dtype(device)
+    if state.dtype != dtype:
+        return tensors
+    return tuple(t if t is None or not t.is_floating_point() or t.dtype in (dtype, _dtype.float64) else t.to(dtype)
+                 for t in tensors)
+
+
 def _cell(mode, name, doc):
     """The functional cell ``torch.<name>(input, hx, w_ih, w_hh, b_ih=None, b_hh=None)``: one step of ``mode``, a
     composite of that name (autocast's per-op policies key on it)."""
@@ -70,7 +87,9 @@ def _cell(mode, name, doc):
         if mode == "LSTM":
             _check_lstm_state(hx)
         gi = linear(input, w_ih, b_ih)
-        check_dtypes(hx[0] if mode == "LSTM" else hx, w_hh, b_hh)   # the state's product PyTorch takes next
+        h = hx[0] if mode == "LSTM" else hx
+        w_hh, b_hh = _autocast_lowered(h, (w_hh, b_hh))
+        check_dtypes(h, w_hh, b_hh)   # the state's product PyTorch takes next
         state = _STEPS[mode](gi, tuple(hx) if mode == "LSTM" else (hx,), w_hh, b_hh, None)
         return state if mode == "LSTM" else state[0]
     cell.__name__ = cell.__qualname__ = name
@@ -102,6 +121,7 @@ def _layer_function(mode, name):
 def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
     if input.size(1 if batch_first else 0) == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    input, *params = _autocast_lowered(hx[0] if mode == "LSTM" else hx, (input, *params))
     state = _checked_state(mode, hx, params, has_biases)
     projections = _has_projections(mode, state)
     if projections and input.device.type == "cpu":
@@ -124,6 +144,7 @@ def _packed(mode, data, batch_sizes, hx, params, has_biases, num_layers, dropout
     state = tuple(hx) if mode == "LSTM" else (hx,)
     if mode == "LSTM":   # PyTorch's LSTM.forward leaves a packed input's state unchecked
         _check_packed_state(state, params, num_layers * (2 if bidirectional else 1), sizes[0])
+    data, *params = _autocast_lowered(state[0], (data, *params))
     state = _checked_state(mode, hx, params, has_biases)
     projections = _has_projections(mode, state)
     if projections and data.device.type == "cpu":
