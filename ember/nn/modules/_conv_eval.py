@@ -254,16 +254,15 @@ def _classes_of():
     from ...ops.pointwise.transcendental import _zero
     from .activation import Hardtanh, ReLU, ReLU6
     from .conv import Conv2d
-    from .normalization import BatchNorm2d
     global _F
     from .. import functional as _F
-    return {"Conv2d": Conv2d, "BatchNorm2d": BatchNorm2d, "ReLU": ReLU, "ReLU6": ReLU6, "Hardtanh": Hardtanh,
+    return {"Conv2d": Conv2d, "ReLU": ReLU, "ReLU6": ReLU6, "Hardtanh": Hardtanh,
             "kernels": (_per_channel, _running_affine, clipped, _zero, batch_norm, channel_affine)}
 
 
 class _Classes(dict):
     """The module classes and the ops' kernels, looked up when first needed (``container`` imports this module before
-    the layers' modules are loaded)."""
+    the layers' modules are loaded); ``normalization`` enters BatchNorm2d itself, as it imports this module."""
 
     def __missing__(self, key):
         self.update(_classes_of())

@@ -250,3 +250,6 @@ class CrossMapLRN2d(Module):
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+_conv_eval._classes["BatchNorm2d"] = BatchNorm2d   # (normalization imports _conv_eval, so not the other way round)
