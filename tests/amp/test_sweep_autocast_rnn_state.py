@@ -1,6 +1,7 @@
 """Recurrent cells and nn.GRU with a 16-bit input (so a 16-bit state) and float32 weights under CPU autocast, beside
-PyTorch 2.13: PyTorch's composites cast only the products, so the whole step runs in the state's 16-bit dtype (ember
-refused the float32 hidden weight); output dtypes, values within 16-bit tolerance, float32 weight gradients."""
+PyTorch 2.13: PyTorch's composites cast only the products, so the whole step runs in the state's 16-bit dtype, or
+in float32 for a float16 state under bfloat16 autocast (ember refused the float32 hidden weight); output dtypes,
+values within 16-bit tolerance, float32 weight gradients."""
 import numpy as np
 import pytest
 
@@ -102,3 +103,12 @@ def test_16_bit_state_without_autocast_is_still_refused():
     module, _ = _pair("GRUCell")
     with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype"):
         module(ember.ones(2, 3, dtype=ember.bfloat16))
+
+
+@pytest.mark.parametrize("name", CELLS + ["GRU"])
+def test_float16_state_under_bfloat16_autocast(name):
+    # products in bfloat16, the LSTM and GRU updates in float32 (float16 state promoted with bfloat16 gates); the
+    # plain RNN's state feeds only its product, so its result is bfloat16
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 3) if name.endswith("Cell") else (4, 3, 3)).astype(np.float32)
+    _check(name, {}, x, None, "bfloat16", "float16")

@@ -63,21 +63,28 @@ def _check_lstm_state(hx):
         raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not {type(hx).__name__}")
 
 
-def _autocast_lowered(state, tensors):
-    """``tensors`` (weights, an input) as PyTorch's recurrent composites see them under autocast: their products run
-    in the autocast dtype and the state update in the state's, so with the state already in the autocast dtype the
-    whole step runs in it, and the float32 tensors come cast to it; otherwise (no autocast, or a float32 state) they
-    come as they are."""
-    if not ember._C._is_any_autocast_enabled():
-        return tensors
-    device = state.device.type
+def _autocast_operands(mode, state, tensors):
+    """The state parts and ``tensors`` (weights, an input) as PyTorch's recurrent composites compute with them under
+    autocast: products in the autocast dtype, the state update in the state's dtype promoted with it. A state in the
+    autocast dtype (or a plain RNN's, read only by its product) puts the whole step in that dtype; an LSTM's or GRU's
+    float32 or other 16-bit state updates in float32, where ember's fused steps take float32 products for PyTorch's
+    16-bit ones (within 16-bit tolerance). Without autocast all come as they are."""
+    h = state[0]
+    if not ember._C._is_any_autocast_enabled() or not _autocast_eligible(h):
+        return state, tensors
+    device = h.device.type
     if device not in ("cpu", "cuda") or not ember.is_autocast_enabled(device):
-        return tensors
+        return state, tensors
     dtype = ember.get_autocast_dtype(device)
-    if state.dtype != dtype:
-        return tensors
-    return tuple(t if t is None or not t.is_floating_point() or t.dtype in (dtype, _dtype.float64) else t.to(dtype)
-                 for t in tensors)
+    if h.dtype != dtype:
+        dtype = _dtype.float32 if mode in ("LSTM", "GRU") else dtype
+        state = tuple(part.to(dtype) if _autocast_eligible(part) else part for part in state)
+    return state, tuple(t.to(dtype) if _autocast_eligible(t) and t.dtype != dtype else t for t in tensors)
+
+
+def _autocast_eligible(tensor):
+    """Whether autocast casts ``tensor``: a floating one other than float64."""
+    return tensor is not None and tensor.is_floating_point() and tensor.dtype != _dtype.float64
 
 
 def _cell(mode, name, doc):
@@ -87,10 +94,9 @@ def _cell(mode, name, doc):
         if mode == "LSTM":
             _check_lstm_state(hx)
         gi = linear(input, w_ih, b_ih)
-        h = hx[0] if mode == "LSTM" else hx
-        w_hh, b_hh = _autocast_lowered(h, (w_hh, b_hh))
-        check_dtypes(h, w_hh, b_hh)   # the state's product PyTorch takes next
-        state = _STEPS[mode](gi, tuple(hx) if mode == "LSTM" else (hx,), w_hh, b_hh, None)
+        state, (w_hh, b_hh) = _autocast_operands(mode, tuple(hx) if mode == "LSTM" else (hx,), (w_hh, b_hh))
+        check_dtypes(state[0], w_hh, b_hh)   # the state's product PyTorch takes next
+        state = _STEPS[mode](gi, state, w_hh, b_hh, None)
         return state if mode == "LSTM" else state[0]
     cell.__name__ = cell.__qualname__ = name
     cell.__doc__ = doc
@@ -121,7 +127,8 @@ def _layer_function(mode, name):
 def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
     if input.size(1 if batch_first else 0) == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
-    input, *params = _autocast_lowered(hx[0] if mode == "LSTM" else hx, (input, *params))
+    hx, (input, *params) = _autocast_operands(mode, tuple(hx) if mode == "LSTM" else (hx,), (input, *params))
+    hx = hx if mode == "LSTM" else hx[0]
     state = _checked_state(mode, hx, params, has_biases)
     projections = _has_projections(mode, state)
     if projections and input.device.type == "cpu":
@@ -144,7 +151,8 @@ def _packed(mode, data, batch_sizes, hx, params, has_biases, num_layers, dropout
     state = tuple(hx) if mode == "LSTM" else (hx,)
     if mode == "LSTM":   # PyTorch's LSTM.forward leaves a packed input's state unchecked
         _check_packed_state(state, params, num_layers * (2 if bidirectional else 1), sizes[0])
-    data, *params = _autocast_lowered(state[0], (data, *params))
+    state, (data, *params) = _autocast_operands(mode, state, (data, *params))
+    hx = state if mode == "LSTM" else state[0]
     state = _checked_state(mode, hx, params, has_biases)
     projections = _has_projections(mode, state)
     if projections and data.device.type == "cpu":
