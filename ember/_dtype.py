@@ -296,6 +296,16 @@ def cast_array(array, target, copy=True):
     return array.astype(target, copy=copy)
 
 
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def float32_rounded(value):
+    """A Python float rounded to float32 (kept beyond float32's range, and NaN): what c10 does to a double on its way
+    to a 16-bit float, which it makes from a float, so that NumPy's one rounding of the result to 16 bits gives
+    PyTorch's two."""
+    return float(numpy.float32(value)) if -_FLOAT32_MAX <= value <= _FLOAT32_MAX else value
+
+
 def _to_e8m0(array):
     """float32 values as float8_e8m0fnu, as c10 converts: the exponent bits alone (the sign is dropped, zero and
     subnormals give 2**-127), rounded to nearest with ties to even on the mantissa, and NaN for NaN and infinities

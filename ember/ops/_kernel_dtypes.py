@@ -109,16 +109,23 @@ def real_scalar(value, dtype):
             value += int(info.max) + 1   # two's complement, as c10's overflows allows for unsigned types
     if not fits:
         raise _overflow(dtype)
-    return value
+    return _dtype.float32_rounded(value) if _is_16_bit_float(dtype) and isinstance(value, float) else value
 
 
 _FLOAT_MAX = {}
 
 
+def _is_16_bit_float(dtype):
+    return dtype is _dtype.float16 or dtype is _dtype.bfloat16
+
+
 def wrapped_scalar(value, dtype):
     """``value`` as PyTorch writes a number it wraps into a tensor (``x[i] = value``, ``where``): ``real_scalar``'s
     checks, float16 and bfloat16 checked as a double's (overflowing to inf when stored)."""
-    return real_scalar(value, _dtype.float64 if dtype is _dtype.float16 or dtype is _dtype.bfloat16 else dtype)
+    if not _is_16_bit_float(dtype):
+        return real_scalar(value, dtype)
+    value = real_scalar(value, _dtype.float64)
+    return _dtype.float32_rounded(value) if isinstance(value, float) else value
 
 
 def _overflow(dtype):
@@ -195,7 +202,9 @@ def hardtanh_limits(input, min_val, max_val):
     """hardtanh's limits for ``input``: whole numbers (truncated) for an integer input, which keeps its dtype as in
     PyTorch; bool and complex inputs and negative limits on unsigned ones raise PyTorch's errors."""
     letter = _DTYPE_LETTER[input.dtype]
-    if letter in "fhB":
+    if letter in "hB":   # c10 makes 16-bit limits from a float
+        return tuple(_dtype.float32_rounded(float(v)) for v in (min_val, max_val))
+    if letter == "f":
         return min_val, max_val
     if letter == "b":
         raise RuntimeError("Bool inputs not supported for hardtanh")

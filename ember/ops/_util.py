@@ -315,7 +315,7 @@ def promote_pair(input, other):
             if input._data.dtype is other._data.dtype or input._data.dtype == other._data.dtype:
                 return input, other
     elif type(other) is float and isinstance(input, Tensor) and input._data.dtype.kind in "fc":
-        return input, other
+        return input, (other if input._data.dtype.itemsize != 2 else _dtype.float32_rounded(other))
     try:
         target = _dtype.result_type(input, other)
     except TypeError:   # an operand that is neither a tensor nor a number
@@ -337,6 +337,8 @@ def _cast(operand, target):
         operand = operand.item()
     category = target._category
     if category == _FLOAT:
+        if target is _dtype.bfloat16 or target is _dtype.float16:
+            operand = _dtype.float32_rounded(float(operand)) if not isinstance(operand, complex) else operand
         if target is _dtype.bfloat16:  # ml_dtypes widens bfloat16 + Python float to float32; a typed scalar does not
             return target.numpy.type(operand)
         return float(operand) if not isinstance(operand, complex) else operand

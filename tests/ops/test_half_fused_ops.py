@@ -79,3 +79,45 @@ def test_cast_to_e8m0_as_pytorch(source):
     mine, theirs = outcome(ember, run), outcome(torch, run)
     for a, b in zip(mine, theirs):
         numpy.testing.assert_array_equal(a, b)
+
+
+def _double_rounded(dtype):
+    """Python floats that c10 (a double to float32, then to the 16-bit type) and NumPy (one rounding) convert to
+    different 16-bit values."""
+    values = numpy.random.default_rng(0).standard_normal(400_000)
+    target = numpy.float16 if dtype == "float16" else ember.bfloat16.numpy
+    once, twice = values.astype(target).astype(numpy.float64), values.astype(numpy.float32).astype(target)
+    return [float(v) for v in values[once != twice.astype(numpy.float64)][:4]]
+
+
+NUMBER_PATHS = {
+    "setitem": lambda L, d, v: (lambda t: (t.__setitem__(0, v), t)[1])(L.zeros(2, dtype=d)),
+    "full": lambda L, d, v: L.full((2,), v, dtype=d),
+    "fill_": lambda L, d, v: L.zeros(2, dtype=d).fill_(v),
+    "add": lambda L, d, v: L.zeros(2, dtype=d) + v,
+    "radd": lambda L, d, v: v + L.zeros(2, dtype=d),
+    "masked_fill": lambda L, d, v: L.zeros(2, dtype=d).masked_fill(L.tensor([True, False]), v),
+    "where": lambda L, d, v: L.where(L.tensor([True, False]), v, L.zeros(2, dtype=d)),
+    "clamp": lambda L, d, v: L.full((2,), -100.0, dtype=d).clamp(min=v),
+    "index_fill": lambda L, d, v: L.zeros(2, dtype=d).index_fill(0, L.tensor([1]), v),
+    "add alpha": lambda L, d, v: L.zeros(2, dtype=d).add(L.ones(2, dtype=d), alpha=v),
+    "nan_to_num": lambda L, d, v: L.tensor([float("nan"), float("inf")], dtype=d).nan_to_num(nan=v, posinf=-v),
+    "hardtanh": lambda L, d, v: L.nn.functional.hardtanh(L.tensor([100.0, -100.0], dtype=d), -abs(v), abs(v)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("path", NUMBER_PATHS)
+def test_numbers_reach_16_bits_through_float32(path, dtype):
+    for value in _double_rounded(dtype):
+        mine = NUMBER_PATHS[path](ember, getattr(ember, dtype), value).float().numpy()
+        theirs = NUMBER_PATHS[path](torch, getattr(torch, dtype), value).float().numpy()
+        numpy.testing.assert_array_equal(mine, theirs)
+
+
+def test_bfloat16_nan_to_num_replaces():
+    def run(L):
+        x = L.tensor([float("nan"), float("inf"), -float("inf"), 1.5], dtype=L.bfloat16)
+        return [x.nan_to_num(), x.nan_to_num(nan=0.3, posinf=1e39, neginf=-2.0)]
+    for a, b in zip(outcome(ember, run), outcome(torch, run)):
+        numpy.testing.assert_array_equal(a, b)

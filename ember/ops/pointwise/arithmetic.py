@@ -249,7 +249,7 @@ class AddScaled(Primitive):
         ctx.alpha = alpha
         xp = ctx.xp
         if a.dtype != numpy.float32:
-            alpha = float(numpy.asarray(alpha, a.dtype))
+            alpha = float(numpy.asarray(_dtype.float32_rounded(alpha), a.dtype))
         fused = xp.multiply(b, float(numpy.float32(alpha)), dtype=numpy.float64) + a.astype(numpy.float64)
         result = xp.asarray(fused).astype(numpy.float32).astype(a.dtype, copy=False)
         if a.dtype != numpy.float32 and xp is numpy:

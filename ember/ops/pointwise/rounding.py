@@ -448,6 +448,14 @@ class NanToNum(Primitive):
     @staticmethod
     def forward(ctx, a, nan, posinf, neginf):
         ctx.save_for_backward(a)
+        if a.dtype.kind == "V":   # bfloat16: NumPy's nan_to_num passes a dtype it does not know as floating through
+            import ml_dtypes
+            largest = float(ml_dtypes.finfo(a.dtype).max)
+            with numpy.errstate(over="ignore"):   # a replacement beyond float32 is inf, silently, as in PyTorch
+                wide = ctx.xp.nan_to_num(a.astype(numpy.float32), nan=nan,
+                                         posinf=largest if posinf is None else posinf,
+                                         neginf=-largest if neginf is None else neginf)
+            return wide.astype(a.dtype)
         return ctx.xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod
@@ -463,6 +471,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
         refuse_complex_autograd("nan_to_num", input)
     elif not input.dtype.is_floating_point:
         return write_out(out, input.clone(), "nan_to_num")
+    if input._data.dtype.itemsize == 2:   # c10 makes 16-bit replacements from a float
+        nan, posinf, neginf = (v if v is None else _dtype.float32_rounded(float(v)) for v in (nan, posinf, neginf))
     return write_out(out, NanToNum.apply(input, nan, posinf, neginf), "nan_to_num")
 
 
