@@ -8,6 +8,8 @@ from .optimizer import (Optimizer, ParamsT, _check_fused, _check_lr, _check_non_
 class Adagrad(Optimizer):
     """p -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(sum of g^2) + eps)."""
 
+    _has_fused = True
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None):
@@ -28,7 +30,7 @@ class Adagrad(Optimizer):
     def _init_state(self, group, param, state):
         # PyTorch reads the constructor's accumulator value, not the group's
         xp = xp_of(param._data)
-        state["step"] = _step_tensor(0.0)
+        state["step"] = _step_tensor(0.0, fused=bool(group["fused"]))
         state["sum"] = _state_tensor(xp.full_like(param._data, self.defaults["initial_accumulator_value"]))
 
     def _sparse_update(self, group, param, grad, state):

@@ -35,10 +35,11 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
         _check_fused(self, fused, foreach, differentiable)
 
+    _has_fused = True
     _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def _init_state(self, group, param, state):
-        state["step"] = _step_tensor(0.0)
+        state["step"] = _step_tensor(0.0, fused=bool(group["fused"]))
         state["exp_avg"] = _state_tensor(_array_module(param._data).zeros_like(param._data))
         state["exp_avg_sq"] = _state_tensor(_array_module(param._data).zeros_like(param._data))
         if group["amsgrad"]:

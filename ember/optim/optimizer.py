@@ -67,6 +67,7 @@ class Optimizer:
     _capturable_xla = (True, False)
     _sparse_error = None   # PyTorch's error for sparse gradients, where it is not "<class> does not support ..."
     _complex_as_real = True   # whether a differentiable step views complex tensors as real pairs (SGD's needs not)
+    _has_fused = False   # whether the optimizer has a fused form, whose step reads GradScaler's grad_scale/found_inf
     _foreach_differentiable = False   # whether PyTorch's foreach update records a differentiable step (SGD's only)
 
     def __init__(self, params, defaults):
@@ -227,8 +228,12 @@ class Optimizer:
                 raise RuntimeError(self._sparse_error or f"{type(self).__name__} does not support sparse gradients")
             if group.get("capturable") or group.get("fused") or group.get("differentiable"):
                 _check_step_options(self, group, params)
-            if group.get("fused") and _apply_amp_scaling(self, group, params):
-                continue
+            if group.get("fused"):
+                if _apply_amp_scaling(self, group, params):
+                    continue
+            elif self._has_fused and (getattr(self, "grad_scale", None) is not None or
+                                      getattr(self, "found_inf", None) is not None):
+                raise AssertionError("Expected grad_scale and found_inf to be None")   # as PyTorch's unfused steps
             if group.get("differentiable") and hasattr(self, "_differentiable_update"):
                 self._recorded_step(group, params)
                 continue
@@ -363,11 +368,13 @@ class Optimizer:
                                  "optimizer's group")
         by_index = {i: p for saved, group in zip(saved_groups, self.param_groups)
                     for i, p in zip(saved["params"], group["params"])}
+        saved_group_of = {i: saved for saved in saved_groups for i in saved["params"]}
         self.state = defaultdict(dict)
         for key, value in state_dict["state"].items():
             if key in by_index:
-                param = by_index[key]
-                self.state[param] = {k: self._cast_state(param, k, v) for k, v in value.items()}
+                param, saved = by_index[key], saved_group_of[key]
+                step_on_device = bool(saved.get("fused") or saved.get("capturable"))
+                self.state[param] = {k: self._cast_state(param, k, v, step_on_device) for k, v in value.items()}
             else:   # state of no parameter is kept as it is, as PyTorch's
                 self.state[key] = value
         for group, saved in zip(self.param_groups, saved_groups):
@@ -383,11 +390,14 @@ class Optimizer:
             hook(self)
 
     @classmethod
-    def _cast_state(cls, param, key, value):
-        """A loaded state value as PyTorch casts it: tensors to a floating parameter's dtype (the step count kept),
-        and to its device, inside dicts and lists too."""
+    def _cast_state(cls, param, key, value, step_on_device=False):
+        """A loaded state value as PyTorch casts it: tensors to a floating parameter's dtype (the step count kept, or
+        float32 on the parameter's device for a fused or capturable group), and to its device, inside dicts and lists
+        too."""
         if isinstance(value, Tensor):
             if key == "step":
+                if step_on_device:
+                    return value.to(dtype=_dtype.float32, device=param.device)
                 return value.to(device="cpu")
             if param.is_floating_point():
                 return value.to(dtype=param.dtype, device=param.device)
@@ -530,12 +540,12 @@ def _state_tensor(array):
     return _make(array)
 
 
-def _step_tensor(value=0.0):
+def _step_tensor(value=0.0, fused=False):
     """PyTorch keeps the step count (and ASGD's eta and mu, NAdam's mu_product) as a 0-d float32 tensor, float64 while
-    the default dtype is float64 (its ``_get_scalar_dtype``)."""
+    the default dtype is float64 unless the optimizer is fused (its ``_get_scalar_dtype``)."""
     import numpy
-    return _make(numpy.array(value, dtype=numpy.float64 if _dtype.get_default_dtype() is _dtype.float64 else
-                             numpy.float32))
+    return _make(numpy.array(value, dtype=numpy.float64 if _dtype.get_default_dtype() is _dtype.float64 and not fused
+                             else numpy.float32))
 
 
 def _check_fused(optimizer, fused, foreach, differentiable):

@@ -49,6 +49,7 @@ class SGD(Optimizer):
             grad = grad + buffer * momentum if group["nesterov"] else buffer
         _add_sparse_(param, grad, -float(group["lr"]))
 
+    _has_fused = True
     _complex_as_real = False
     _foreach_differentiable = True
 

@@ -130,3 +130,62 @@ def test_grad_scaler_keyword_is_passed_with_future_warning():
             returned = scaler.step(TakesScaler([p], lr=0.1))
         return returned, [(w.category.__name__, str(w.message)) for w in caught]
     assert seen(ember) == seen(torch)
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", ["Adam", "SGD", "Adagrad"])
+def test_fused_16_bit_parameters_under_grad_scaler(name, dtype_name):
+    # the scaler only checks 16-bit gradients for infs here (the fused step unscales them), so none is refused:
+    # gradients come back unscaled, the parameters stepped
+    def seen(lib):
+        p = lib.nn.Parameter(lib.tensor([1.0, -2.0, 0.5], dtype=getattr(lib, dtype_name)))
+        optimizer = getattr(lib.optim, name)([p], lr=0.1, fused=True)
+        scaler = lib.amp.GradScaler("cpu", init_scale=8.0)
+        scaler.scale((p * p).sum()).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        return p.tolist(), p.grad.tolist(), str(p.dtype).split(".")[1], scaler.get_scale()
+    (params, *rest), (expected, *expected_rest) = seen(ember), seen(torch)
+    assert rest == expected_rest
+    # (PyTorch's fused kernels compute 16-bit parameters in float32 and round once; ember rounds per operation)
+    numpy.testing.assert_allclose(params, expected, rtol=1e-2)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adagrad"])
+@pytest.mark.parametrize("fused", [False, True])
+def test_fused_step_count_is_float32_under_float64_default(name, fused):
+    # PyTorch's _get_scalar_dtype(is_fused=True) is float32 whatever the default; a loaded fused state is cast to it
+    def seen(lib):
+        previous = lib.get_default_dtype()
+        lib.set_default_dtype(lib.float64)
+        try:
+            p = lib.nn.Parameter(lib.ones(2))
+            plain = getattr(lib.optim, name)([p])
+            p.grad = lib.ones(2)
+            plain.step()
+            optimizer = getattr(lib.optim, name)([p], fused=fused)
+            fresh = [str(v.dtype) for v in optimizer.state_dict()["state"].get(0, {}).values()]
+            optimizer.step()
+            stepped = str(optimizer.state[p]["step"].dtype)
+            optimizer.load_state_dict(plain.state_dict())
+            return fresh, stepped, str(optimizer.state[p]["step"].dtype), optimizer.state[p]["step"].item()
+        finally:
+            lib.set_default_dtype(previous)
+    mine, theirs = seen(ember), seen(torch)
+    assert repr(mine).replace("ember.", "torch.") == repr(theirs)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD", "Adagrad"])
+@pytest.mark.parametrize("attribute", ["grad_scale", "found_inf"])
+def test_unfused_step_refuses_a_grad_scale(name, attribute):
+    def seen(lib):
+        p = lib.nn.Parameter(lib.ones(2))
+        optimizer = getattr(lib.optim, name)([p], lr=0.1)
+        p.grad = lib.ones(2)
+        setattr(optimizer, attribute, lib.tensor(1.0))
+        try:
+            optimizer.step()
+        except AssertionError as error:
+            return "AssertionError", str(error), p.tolist()
+        return p.tolist()
+    assert seen(ember) == seen(torch)
