@@ -175,6 +175,8 @@ class Tensor(TensorBase):
         """Strides in elements (not bytes), as PyTorch reports them."""
         if type(self._data) is _backend.MetaArray:   # no memory: row-major strides (ember/_meta.py)
             strides = _meta.strides(self._data)
+        elif self._data.size == 0 and not any(self._data.strides):   # NumPy gives a fresh empty array no strides
+            strides = _meta.strides(self._data)
         else:
             strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
