@@ -251,6 +251,8 @@ class Optimizer:
                     self._sparse_update(group, p, p.grad, state)
                 elif p._data.dtype.kind == "c":
                     self._update_elements(group, p._data, p.grad._data, state)
+                elif group.get("fused") and p._data.dtype.itemsize == 2:
+                    self._update_in_float32(group, p._data, p.grad._data, state)
                 else:
                     self._update(group, p._data, p.grad._data, state)
                 p._version_counter[0] += 1
@@ -308,6 +310,22 @@ class Optimizer:
             if value is not views.get(key, state.get(key)):   # made by the update (SGD's momentum buffer)
                 state[key] = value if value is None or value._data.shape[-1:] != (2,) else \
                     _make(xp_of(value._data).ascontiguousarray(value._data).view(param.dtype)[..., 0])
+
+    def _update_in_float32(self, group, param, grad, state):
+        """``_update`` of 16-bit arrays as PyTorch's fused kernels run it: each element computed in float32 from the
+        stored parameter, gradient and state, and rounded once into the parameter and the state."""
+        narrow = param.dtype
+        wide = {key: _make(value._data.astype(_dtype.float32._numpy)) for key, value in state.items()
+                if isinstance(value, Tensor) and value._data.dtype == narrow}
+        widened = {**state, **wide}
+        param32 = param.astype(_dtype.float32._numpy)
+        self._update(group, param32, grad.astype(_dtype.float32._numpy), widened)
+        param[...] = param32
+        for key, value in widened.items():
+            if key in wide:
+                state[key]._data[...] = value._data
+            elif value is not state.get(key) and isinstance(value, Tensor):   # made by the update (SGD's buffer)
+                state[key] = _make(value._data.astype(narrow))
 
     def _scratch(self, like, index=0):
         """An array shaped and typed like ``like`` for an update's temporary number ``index``, kept across steps: a
