@@ -12,10 +12,10 @@ _CONV = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "
 CPU = {
     "lower": _CONV + ("bmm", "mm", "linalg_vecdot", "baddbmm", "addmm", "addbmm", "linear", "matmul", "prelu",
                       "scaled_dot_product_attention",
-                      # the recurrent layers: nn.LSTM runs mkldnn_rnn_layer (listed); nn.RNN's steps run the listed
-                      # linear on every input, so its results are 16-bit too (nn.GRU's are not: its state update
-                      # mixes the float32 state in)
-                      "lstm", "rnn_tanh", "rnn_relu"),
+                      # the recurrent layers: nn.LSTM runs mkldnn_rnn_layer where oneDNN takes it (DECOMPOSED);
+                      # nn.RNN's steps run the listed linear on every input, so its results are 16-bit too (nn.GRU's
+                      # are not: its state update mixes the float32 state in)
+                      "mkldnn_rnn_layer", "rnn_tanh", "rnn_relu"),
     "fp32": ("avg_pool3d", "binary_cross_entropy", "grid_sampler", "polar", "prod", "quantile", "nanquantile", "stft",
              "cdist", "trace", "view_as_complex", "cholesky", "cholesky_inverse", "cholesky_solve", "inverse",
              "lu_solve", "orgqr", "ormqr", "pinverse", "max_pool3d", "max_unpool2d", "max_unpool3d",
@@ -130,6 +130,17 @@ def _inner(input, other, **kwargs):
     return _tensordot(input, other, ([-1], [-1]))
 
 
+def _lstm(input, *args, **kwargs):
+    """``mkldnn_rnn_layer`` where PyTorch's CPU LSTM takes oneDNN's layer: a padded float32 or bfloat16 input and no
+    projections; otherwise (a packed sequence, a float16 input) its cells run, each product cast as it runs."""
+    packed = "batch_sizes" in kwargs or (len(args) > 2 and isinstance(args[2], (list, tuple)))
+    hx = kwargs.get("hx", args[0] if args else None)
+    if packed or input.dtype not in (_dtype.float32, _dtype.bfloat16) or input.numel() == 0 or \
+            not isinstance(hx, (list, tuple)) or len(hx) != 2 or hx[0].shape[-1] != hx[1].shape[-1]:
+        return PARTS
+    return "mkldnn_rnn_layer"
+
+
 def _whole(*args, **kwargs):
     """A kernel of its own in PyTorch (ember builds it from einsum): it runs in its inputs' dtypes."""
 
@@ -141,7 +152,7 @@ PARTS = "parts"
 DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": _tensordot,
               "chain_matmul": _chain, "linalg_multi_dot": _chain,
               "linalg_matrix_power": _matrix_power, "inner": _inner, "bilinear": _whole, "linalg_cross": _whole,
-              "affine_grid_generator": lambda *a, **k: "bmm"}
+              "affine_grid_generator": lambda *a, **k: "bmm", "lstm": _lstm}
 """Public ops that PyTorch builds from a listed op, or whose op depends on the arguments, where the device's table
 does not list them by name: ``DECOMPOSED[name](*args, **kwargs)`` is the listed op a call runs (or None)."""
 

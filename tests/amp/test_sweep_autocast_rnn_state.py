@@ -112,3 +112,24 @@ def test_float16_state_under_bfloat16_autocast(name):
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 3) if name.endswith("Cell") else (4, 3, 3)).astype(np.float32)
     _check(name, {}, x, None, "bfloat16", "float16")
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("packed", [False, True])
+def test_lstm_runs_onednn_only_where_pytorch_does(packed, input_dtype):
+    # PyTorch's CPU LSTM runs oneDNN's layer (listed: all in bfloat16) for a padded float32 or bfloat16 input, and
+    # its cells otherwise (packed, float16): products in bfloat16, the update in the state's dtype promoted with it
+    modules = dict(zip((ember, torch), _pair("LSTM")))
+
+    def run(lib):
+        x = lib.tensor(np.random.default_rng(8).standard_normal((3, 4, 3)).astype(np.float32))
+        x = x.to(getattr(lib, input_dtype))
+        if packed:
+            x = lib.nn.utils.rnn.pack_padded_sequence(x, [3, 2, 2, 1])
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            output, (h, c) = modules[lib](x)
+        return [o.detach() for o in (output.data if packed else output, h, c)]
+    got, expected = run(ember), run(torch)
+    assert [str(g.dtype).split(".")[-1] for g in got] == [str(e.dtype).split(".")[-1] for e in expected]
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g.float().numpy(), e.float().numpy(), rtol=3e-2, atol=3e-2)
