@@ -377,6 +377,8 @@ class LeakyRelu(Primitive):
         def run(out, part):
             if slope == 0 or not math.isfinite(slope):   # slope * inf is NaN, where x itself is wanted
                 out[...] = xp.where(part > 0, part, part * slope)
+            elif is_reduced(part):   # slope * x in float32, rounded once, as PyTorch's 16-bit kernel
+                pick(part, xp.multiply(part, numpy.float32(slope), dtype=numpy.float32).astype(part.dtype), out=out)
             else:
                 pick(part, xp.multiply(part, slope), out=out)
         result = _parallel.map_chunks(run, a if into else _buffers.empty_like(xp, a), a)
@@ -429,7 +431,10 @@ def _leaky_relu_grad(xp, grad, saved, slope):
     """grad times a factor of 1 where saved > 0, else slope: for 0 <= slope <= 1 the factor is (saved > 0) clipped
     to [slope, 1], three passes without a branch per element; other slopes take ``where``."""
     def run(out, g, s):
-        if 0 <= slope <= 1:
+        if is_reduced(g):   # grad * slope in float32, rounded once, as PyTorch's 16-bit kernel
+            scaled = xp.multiply(g, numpy.float32(slope), dtype=numpy.float32).astype(g.dtype)
+            out[...] = xp.where(s > 0, g, scaled)
+        elif 0 <= slope <= 1:
             xp.greater(s, 0, out=out)   # 1.0 or 0.0, then clipped up to the slope (NumPy's maximum of a bool array
             xp.clip(out, out.dtype.type(slope), out.dtype.type(1), out=out)   # and a scalar: 4x clip's time)
             xp.multiply(g, out, out=out)
