@@ -161,8 +161,11 @@ def freeze(mod, preserved_attrs=None, optimize_numerics=True):
 
 def optimize_for_inference(mod, other_methods=None):
     """Freezes ``mod`` (in eval mode), drops dropout, and folds each batch norm into the convolution before it."""
-    from ._module import RecursiveScriptModule
+    from ._module import RecursiveScriptModule, ScriptModule
     from ._passes import drop_dropout, fold_batch_norm
+    if not isinstance(mod, ScriptModule):
+        raise RuntimeError("optimize_for_inference expects a ScriptModule as input. Please use torch.jit.script or "
+                           "torch.jit.trace to script your 'nn.Module'.")
     frozen = freeze(mod.eval()) if mod._parameters or mod._buffers or mod._modules else mod
     optimized = RecursiveScriptModule(frozen.original_name)
     optimized.training = False

@@ -222,7 +222,8 @@ class _ScriptCompiler(_Compiler):
         try:
             lines, start = inspect.getsourcelines(function)
         except (OSError, TypeError) as error:
-            raise RuntimeError(f"ember.jit.script: cannot get the source of {function.__qualname__}") from error
+            raise OSError(f"Can't get source for {function}. TorchScript requires source access in order to carry "
+                          "out compilation, make sure original .py files are available.") from error
         tree = ast.parse(textwrap.dedent("".join(lines)))
         ast.increment_lineno(tree, start - 1)
         definition = tree.body[0]

@@ -54,6 +54,11 @@ def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
     """Loads a module saved by ``ember.jit.save`` or by PyTorch's ``torch.jit.save``; it runs, trains and saves
     again without its original class."""
     from . import _torchscript
+    if isinstance(f, (str, os.PathLike)):
+        if not os.path.exists(f):
+            raise ValueError(f"The provided filename {f} does not exist")
+        if os.path.isdir(f):
+            raise ValueError(f"The provided filename {f} is a directory")
     if _torchscript.is_torchscript(f):
         return _torchscript.load(f, map_location)
     try:
