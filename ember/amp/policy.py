@@ -132,11 +132,14 @@ def _inner(input, other, **kwargs):
 
 def _lstm(input, *args, **kwargs):
     """``mkldnn_rnn_layer`` where PyTorch's CPU LSTM takes oneDNN's layer: a padded float32 or bfloat16 input and no
-    projections; otherwise (a packed sequence, a float16 input) its cells run, each product cast as it runs."""
+    projections. With projections each step's output comes from the listed ``linear`` (16-bit; ember casts the whole
+    layer, where PyTorch's cell state stays float32). Otherwise (a packed sequence, a float16 input) its cells run,
+    each product cast as it runs."""
     packed = "batch_sizes" in kwargs or (len(args) > 2 and isinstance(args[2], (list, tuple)))
-    hx = kwargs.get("hx", args[0] if args else None)
-    if packed or input.dtype not in (_dtype.float32, _dtype.bfloat16) or input.numel() == 0 or \
-            not isinstance(hx, (list, tuple)) or len(hx) != 2 or hx[0].shape[-1] != hx[1].shape[-1]:
+    hx = kwargs.get("hx", args[1 if packed else 0] if len(args) > 1 else None)
+    if isinstance(hx, (list, tuple)) and len(hx) == 2 and hx[0].shape[-1] != hx[1].shape[-1]:
+        return "linear"
+    if packed or input.dtype not in (_dtype.float32, _dtype.bfloat16) or input.numel() == 0:
         return PARTS
     return "mkldnn_rnn_layer"
 

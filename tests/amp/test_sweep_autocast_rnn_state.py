@@ -133,3 +133,27 @@ def test_lstm_runs_onednn_only_where_pytorch_does(packed, input_dtype):
     assert [str(g.dtype).split(".")[-1] for g in got] == [str(e.dtype).split(".")[-1] for e in expected]
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g.float().numpy(), e.float().numpy(), rtol=3e-2, atol=3e-2)
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("packed", [False, True])
+def test_projected_lstm_output_is_16_bit(packed):
+    # each step's output comes from the listed projection linear; (PyTorch keeps the float32 cell state, ember's layer
+    # runs wholly in bfloat16, so c is left out)
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(3, 4, proj_size=2)
+    module = ember.nn.LSTM(3, 4, proj_size=2)
+    module.load_state_dict({k: ember.tensor(v.numpy()) for k, v in reference.state_dict().items()})
+    x = np.random.default_rng(9).standard_normal((3, 4, 3)).astype(np.float32)
+
+    def run(lib, m):
+        data = lib.tensor(x)
+        if packed:
+            data = lib.nn.utils.rnn.pack_padded_sequence(data, [3, 2, 2, 1])
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            output, (h, _) = m(data)
+        return [o.detach() for o in (output.data if packed else output, h)]
+    got, expected = run(ember, module), run(torch, reference)
+    assert [str(g.dtype).split(".")[-1] for g in got] == [str(e.dtype).split(".")[-1] for e in expected]
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g.float().numpy(), e.float().numpy(), rtol=3e-2, atol=3e-2)
