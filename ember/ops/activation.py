@@ -267,7 +267,8 @@ class Elu(Primitive):
         xp = ctx.xp
         ctx.constants = alpha, scale, input_scale
         ctx.save_for_backward(a)
-        zero, high = a.dtype.type(0), xp.finfo(a.dtype).max
+        work = a.astype(numpy.float32) if is_reduced(a) else a   # float16/bfloat16 in float32, rounded once
+        zero, high = work.dtype.type(0), xp.finfo(work.dtype).max
 
         def run(out, x):
             positive = xp.clip(x, -zero, high)   # x where x > 0, else -0.0
@@ -281,7 +282,8 @@ class Elu(Primitive):
             if scale != 1:
                 positive *= scale
             out += positive
-        return _parallel.map_chunks(run, _buffers.empty(xp, a.shape, a.dtype), a)
+        result = _parallel.map_chunks(run, _buffers.empty(xp, a.shape, work.dtype), work)
+        return result.astype(a.dtype) if work is not a else result
 
     @staticmethod
     def backward(ctx, grad):
@@ -310,6 +312,10 @@ class Elu(Primitive):
                 mask *= scale
             out += mask
             out *= g
+        if is_reduced(grad):   # float16/bfloat16 in float32, rounded once, as PyTorch's elu_backward
+            out = _buffers.empty(xp, xp.broadcast_shapes(grad.shape, a.shape), numpy.float32)
+            return (_parallel.map_chunks(run, out, grad.astype(numpy.float32), a.astype(numpy.float32))
+                    .astype(grad.dtype), None, None, None)
         out = _buffers.empty(xp, xp.broadcast_shapes(grad.shape, a.shape), grad.dtype)
         return _parallel.map_chunks(run, out, grad, a), None, None, None
 
@@ -317,7 +323,7 @@ class Elu(Primitive):
 def _elu(input, alpha, scale, input_scale):
     """PyTorch's elu with its scales: through ``Elu`` for float32 and float64 and alpha > 0 (no dispatch hook
     active: tracing and vmap see the ops of the general form), else composed from pointwise ops."""
-    if not dispatch_hooks and input._data.dtype.char in "fd" and 0 < alpha < math.inf:
+    if not dispatch_hooks and (input._data.dtype.char in "fd" or is_reduced(input._data)) and 0 < alpha < math.inf:
         return Elu.apply(input, alpha, scale, input_scale)
     negative = (input * input_scale).expm1() * (alpha * scale)
     return (input * scale if scale != 1 else input).where(input > 0, negative)
