@@ -247,6 +247,8 @@ class Graph:
                 expression = f"({', '.join(positional)}{',' if len(positional) == 1 else ''})"
             elif node.kind == "prim::ListConstruct":
                 expression = f"[{', '.join(positional)}]"
+            elif node.kind == "prim::DictConstruct":
+                expression = f"{{{', '.join(f'{k}: {v}' for k, v in zip(positional[::2], positional[1::2]))}}}"
             elif node.kind == "prim::TupleUnpack":
                 expression = positional[0]
             elif node.kind in ("prim::If", "prim::Loop"):

@@ -511,25 +511,70 @@ def _bind_input(tracer, obj, value):
 
 
 def set_output(graph, tracer, output, strict):
-    """Makes the graph return ``output`` (a tensor or nested tuples/lists of tensors)."""
-    if isinstance(output, (list, dict)) and strict:
-        warnings.warn("Encountering a list at the output of the tracer might cause the trace to be incorrect, this "
-                      "is only valid if the container structure does not change based on the module's inputs. "
-                      "Consider using a constant container instead (e.g. for `list`, use a `tuple` instead. for "
-                      "`dict`, use a `NamedTuple` instead). If you absolutely need this and know the side effects, "
-                      "pass strict=False to trace() to allow this behavior.", TracerWarning, stacklevel=4)
-    if isinstance(output, dict):
-        raise RuntimeError("ember.jit.trace: dict outputs are not supported; return a tuple")
-    if not isinstance(output, (Tensor, tuple, list)):
-        raise RuntimeError(f"Only tensors, lists, tuples of tensors, or dictionary of tensors can be output from "
-                           f"traced functions, got {type(output).__name__}")
-    graph.output = tracer.input(output) if not isinstance(output, (tuple, list)) else _container(graph, tracer,
-                                                                                                 output)
+    """Makes the graph return ``output`` (a tensor or nested tuples/lists of tensors; with ``strict=False`` also
+    dicts of str keys)."""
+    if strict and _holds_dict(output):
+        raise RuntimeError(_CONTAINER_ADVICE.format("dict"))
+    if isinstance(output, list) and strict:
+        warnings.warn(_CONTAINER_ADVICE.format("list"), TracerWarning, stacklevel=4)
+    if output is None:
+        raise RuntimeError("The traced function didn't return any values! Side-effects are not captured in traces, "
+                           "so it would be a no-op.")
+    if not isinstance(output, (Tensor, tuple, list, dict)):
+        raise RuntimeError("Only tensors, lists, tuples of tensors, or dictionary of tensors can be output from "
+                           "traced functions")
+    graph.output = _output_value(graph, tracer, output)
     eliminate_dead_code(graph)
 
 
-def _container(graph, tracer, output):
-    items = [_container(graph, tracer, o) if isinstance(o, (tuple, list)) else tracer.input(o) for o in output]
+_CONTAINER_ADVICE = ("Encountering a {} at the output of the tracer might cause the trace to be incorrect, this is "
+                     "only valid if the container structure does not change based on the module's inputs. Consider "
+                     "using a constant container instead (e.g. for `list`, use a `tuple` instead. for `dict`, use a "
+                     "`NamedTuple` instead). If you absolutely need this and know the side effects, pass strict=False "
+                     "to trace() to allow this behavior.")
+
+
+def _holds_dict(output):
+    if isinstance(output, dict):
+        return True
+    return isinstance(output, (tuple, list)) and any(_holds_dict(o) for o in output)
+
+
+def _type_name(value):
+    """TorchScript's name of a traced output's type (``Tensor``, ``Tuple[Tensor, Tensor]``, ``Dict[str, Tensor]``)."""
+    if isinstance(value, dict):
+        return f"Dict[str, {_type_name(next(iter(value.values())))}]" if value else "Dict[str, Tensor]"
+    if isinstance(value, list):
+        return f"List[{_type_name(value[0])}]" if value else "List[Tensor]"
+    if isinstance(value, tuple):
+        return f"Tuple[{', '.join(_type_name(v) for v in value)}]"
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
+def _consistent(output, items, what):
+    """Refuses a dict's values or a list's items of more than one type, in PyTorch's words."""
+    kinds = list(dict.fromkeys(_type_name(v) for v in items))
+    if len(kinds) > 1:
+        raise RuntimeError(f"Tracer cannot infer type of {output}\n:{what} inputs to traced functions must have "
+                           f"consistent {'element ' if what == 'List' else ''}type. Found {kinds[0]} and {kinds[1]}")
+
+
+def _output_value(graph, tracer, output):
+    """The graph value of one (nested) output: a tensor's value, or a container built from its items' values."""
+    if isinstance(output, dict):
+        if not all(isinstance(k, str) for k in output) or not all(
+                isinstance(v, Tensor) or isinstance(v, tuple) and all(isinstance(i, Tensor) for i in v)
+                for v in output.values()):
+            raise RuntimeError("only outputs matching dict[Union[str, Tensor], Union[Tensor, Tuple[Tensor, ...]]] "
+                               "can be a dictionary output of a traced function")
+        _consistent(output, output.values(), "Dictionary")
+        pairs = [v for key, item in output.items() for v in (tracer.constant(key), _output_value(graph, tracer, item))]
+        return graph.add_node(Node("prim::DictConstruct", pairs), ["Dict"])[0]
+    if not isinstance(output, (tuple, list)):
+        return tracer.input(output)
+    if isinstance(output, list):
+        _consistent(output, output, "List")
+    items = [_output_value(graph, tracer, o) for o in output]
     node = Node("prim::TupleConstruct" if isinstance(output, tuple) else "prim::ListConstruct", items)
     return graph.add_node(node, [value_type(output)])[0]
 

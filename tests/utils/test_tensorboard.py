@@ -131,7 +131,7 @@ def test_add_graph_writes_the_traced_graph_with_pytorchs_scopes(tmp_path):
     nodes = {node.name: node for node in read(tmp_path).Graph().node}
     for node in nodes.values():
         assert all(name in nodes for name in node.input), node.name
-    assert nodes["input/input"].op == "IO Node"
+    assert nodes["input/x"].op == "IO Node"   # named after forward's parameter, as PyTorch names it
     output = nodes["output/output.1"]
     softmax = nodes[output.input[0]]
     assert softmax.op == "ember::Softmax" and [d.size for d in softmax.attr["_output_shapes"].list.shape[0].dim] == [5, 2]
