@@ -56,6 +56,9 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
+        if is_reduced(grad._data):   # float16/bfloat16 in float32, rounded once, as PyTorch's softmax_backward
+            wide = result.float()
+            return (wide * (grad.float() - (grad.float() * wide).sum(ctx.dim, keepdim=True))).to(grad.dtype)
         return result * (grad - (grad * result).sum(ctx.dim, keepdim=True))
 
 
@@ -96,6 +99,9 @@ class LogSoftmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
+        if is_reduced(grad._data):   # float16/bfloat16 in float32, rounded once, as PyTorch's log_softmax_backward
+            wide = grad.float()
+            return (wide - result.float().exp() * wide.sum(ctx.dim, keepdim=True)).to(grad.dtype)
         return grad - result.exp() * grad.sum(ctx.dim, keepdim=True)
 
 
