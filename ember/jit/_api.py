@@ -37,9 +37,27 @@ def _parameter_names(function):
     return tuple(names)
 
 
-def _trace_graph(function, inputs, attributes, modules, strict):
+def _keyword_call(function, kwargs):
+    """For example inputs given by keyword: (a function taking them by position, their names, the inputs). The
+    graph's inputs are the given keywords in the order of ``function``'s parameters, as PyTorch's."""
+    if not isinstance(kwargs, dict):
+        raise TypeError(f"example_kwarg_inputs must be a dict of parameter names to inputs, got "
+                        f"{type(kwargs).__name__}")
+    try:
+        order = list(inspect.signature(function.forward if isinstance(function, Module) else function).parameters)
+    except (TypeError, ValueError):
+        order = []
+    names = tuple([name for name in order if name in kwargs] + [name for name in kwargs if name not in order])
+
+    def call(*args):
+        return function(**dict(zip(names, args)))
+    return call, names, tuple(kwargs[name] for name in names)
+
+
+def _trace_graph(function, inputs, attributes, modules, strict, names=None):
     graph = Graph()
-    output, tracer = run_traced(function, inputs, graph, attributes, modules, _parameter_names(function))
+    names = _parameter_names(function) if names is None else names
+    output, tracer = run_traced(function, inputs, graph, attributes, modules, names)
     set_output(graph, tracer, output, strict)
     return graph
 
@@ -49,20 +67,28 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
           example_kwarg_inputs=None, _store_inputs=True):
     """Runs ``func`` (a function or Module) on ``example_inputs``, recording each op into a graph; returns a
     ScriptFunction or a traced ScriptModule that replays it."""
-    if example_kwarg_inputs is not None:
-        raise RuntimeError("ember.jit.trace: example_kwarg_inputs is not supported; pass example_inputs")
+    by_keyword = example_kwarg_inputs is not None
+    if by_keyword:
+        example_inputs = example_kwarg_inputs
     if isinstance(func, Module):
         return trace_module(func, {"forward": example_inputs}, None, check_trace,
                             None if check_inputs is None else [{"forward": c} for c in check_inputs],
-                            check_tolerance, strict)
-    inputs = _as_tuple(example_inputs)
+                            check_tolerance, strict, example_inputs_is_kwarg=by_keyword)
     name = getattr(func, "__name__", "function")
-    graph = _trace_graph(func, inputs, {}, (), strict)
+    call, names, inputs = _keyword_call(func, example_inputs) if by_keyword else \
+        (func, None, _as_tuple(example_inputs))
+    graph = _trace_graph(call, inputs, {}, (), strict, names)
     traced = ScriptFunction(name, graph)
     if check_trace:
-        _check(graph, func, traced, [_as_tuple(c) for c in check_inputs] if check_inputs else [inputs],
-               check_tolerance, lambda inputs: _trace_graph(func, inputs, {}, (), strict))
+        checks = [_example(c, names) for c in check_inputs] if check_inputs else [inputs]
+        _check(graph, call, traced, checks, check_tolerance, lambda inputs: _trace_graph(call, inputs, {}, (), strict,
+                                                                                       names))
     return traced
+
+
+def _example(example, names):
+    """Example inputs as a tuple: a dict of keyword inputs in the order ``names``."""
+    return tuple(example[name] for name in names) if names is not None else _as_tuple(example)
 
 
 def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None, check_tolerance=1e-5, strict=True,
@@ -84,14 +110,15 @@ def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None
     modules = list(mod.named_modules())
     for method_name, example in inputs.items():
         method = mod if method_name == "forward" else getattr(mod, method_name)
-        example = _as_tuple(example)
+        method, names, example = _keyword_call(method, example) if example_inputs_is_kwarg else \
+            (method, None, _as_tuple(example))
 
-        def retrace(args, method=method):
-            return _trace_graph(method, args, attributes, modules, strict)
+        def retrace(args, method=method, names=names):
+            return _trace_graph(method, args, attributes, modules, strict, names)
         graph = retrace(example)
         traced._define(method_name, graph)
         if check_trace:
-            checks = [_as_tuple(c[method_name]) for c in check_inputs] if check_inputs else [example]
+            checks = [_example(c[method_name], names) for c in check_inputs] if check_inputs else [example]
             replay = traced if method_name == "forward" else getattr(traced, method_name)
             _check(graph, method, replay, checks, check_tolerance, retrace)
     return traced
