@@ -204,6 +204,7 @@ def _table():
         "prim::slice": lambda start, stop, step: slice(start, stop, step), "prim::RaiseException": _raise,
         "aten::__contains__": lambda container, item: item in container,
         "aten::__is__": operator.is_, "aten::__isnot__": operator.is_not,
+        "aten::format": lambda template, *items: template.format(*items),
         "prim::dtype": lambda x: x.dtype, "prim::device": lambda x: x.device,
         "prim::requires_grad": lambda x: x.requires_grad, "prim::is_cuda": lambda x: x.is_cuda,
         "prim::is_nested": lambda x: x.is_nested,

@@ -434,16 +434,21 @@ class _ScriptCompiler(_Compiler):
             if hasattr(builtins, node.id):
                 return _Static(getattr(builtins, node.id))
             raise self.error(node, f"the undefined name {node.id!r}")
-        if isinstance(node, ast.JoinedStr):
-            parts = []
+        if isinstance(node, ast.JoinedStr):   # folded when every part is known, else aten::format at run time
+            template, items = [], []
             for part in node.values:
-                item = self.expression(part.value, env) if isinstance(part, ast.FormattedValue) else \
-                    self.constant(part.value)
-                known, obj = self.known(item)
-                if not known:
-                    return self.constant(ast.unparse(node))
-                parts.append(str(obj))
-            return self.constant("".join(parts))
+                if not isinstance(part, ast.FormattedValue):
+                    template.append(part.value.replace("{", "{{").replace("}", "}}"))
+                    continue
+                if part.format_spec is not None or part.conversion != -1:
+                    raise self.error(node, "a conversion or format spec in an f-string")
+                template.append("{}")
+                items.append(self.expression(part.value, env))
+            values = [self.known(item) for item in items]
+            if all(known for known, _ in values):
+                return self.constant("".join(template).format(*[obj for _, obj in values]))
+            inputs = [self.constant("".join(template))] + [self.value(item, node) for item in items]
+            return self.emit("aten::format", inputs, type="str").outputs[0]
         if isinstance(node, (ast.List, ast.Tuple)):
             items = [self.expression(e, env) for e in node.elts]
             known = [self.known(i) for i in items]
@@ -732,6 +737,9 @@ class _ScriptCompiler(_Compiler):
                                          **dict(zip(keywords, (o for _, o in values[len(args):])))))
         if isinstance(function, ScriptFunction) and function._function is not None:
             return self.inline_function(function._function, args, None, keywords)
+        if isinstance(getattr(function, "__self__", None), str) and function.__name__ == "format" and not keywords:
+            inputs = [self.constant(function.__self__)] + [self.value(a, node) for a in args]
+            return self.emit("aten::format", inputs, type="str").outputs[0]
         if function is abs:   # TorchScript's builtin abs on a tensor is torch.abs (aten::abs)
             import ember
             function = ember.abs
