@@ -29,9 +29,8 @@ def save(m, f, _extra_files=None):
     file; a ScriptFunction is saved as a module whose forward it is, as PyTorch does."""
     if isinstance(m, ScriptFunction):
         m = m.as_module()
-    if not isinstance(m, ScriptModule):
-        raise TypeError(f"ember.jit.save expects a ScriptModule or ScriptFunction (from ember.jit.trace, script or "
-                        f"load), got {type(m).__name__}")
+    if not isinstance(m, ScriptModule):   # PyTorch's save calls m.save(f), which only script modules have
+        raise AttributeError(f"'{type(m).__name__}' object has no attribute 'save'")
     constants = []
     program = {"format": _FORMAT, "module": _module_tree(m),
                "methods": {name: _graph_to_json(graph, constants) for name, graph in m._graphs.items()}}

@@ -38,3 +38,9 @@ def test_script_without_source_raises_os_error():
 
 def test_optimize_for_inference_refuses_a_plain_module():
     _same_error(lambda lib: lib.jit.optimize_for_inference(lib.nn.Linear(2, 2)))
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.Linear(2, 2), lambda lib: 3], ids=["module", "int"])
+def test_save_of_what_is_not_scripted_raises_attribute_error(tmp_path, make):
+    path = str(tmp_path / "m.pt")
+    _same_error(lambda lib: lib.jit.save(make(lib), path))
