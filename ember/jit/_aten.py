@@ -5,7 +5,7 @@ import operator
 
 from .. import _dtype
 from ..nn import functional as F
-from . import _recurrent
+from . import _language, _recurrent
 
 # TorchScript passes dtypes as ScalarType numbers (c10/core/ScalarType.h).
 _SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32",
@@ -137,7 +137,8 @@ def _upsample_nearest(x, output_size=None, *scales):
 
 
 def _raise(message):
-    raise RuntimeError(f"The following operation failed in the TorchScript interpreter: {message}")
+    """A scripted ``raise`` or failed ``assert``: PyTorch's ``torch.jit.Error`` (not a RuntimeError)."""
+    raise _language.Error(f"The following operation failed in the TorchScript interpreter: {message}")
 
 
 def _unsupported_list_op(*args):

@@ -412,6 +412,11 @@ class _ScriptCompiler(_Compiler):
             exec(compile(ast.Module([node], []), self.record, "exec"), dict(self.globals), scope)
             env.update({name: self.literal(obj) for name, obj in scope.items()})
             return
+        if isinstance(node, ast.Assert):   # as ``if not test: raise AssertionError(msg)``, TorchScript's reading
+            error = ast.Call(ast.Name("AssertionError", ast.Load()), [node.msg] if node.msg else [], [])
+            check = ast.If(ast.UnaryOp(ast.Not(), node.test), [ast.Raise(error, None)], [])
+            self.statement(ast.fix_missing_locations(ast.copy_location(check, node)), env)
+            return
         if isinstance(node, ast.Raise):
             message = f"{ast.unparse(node.exc) if node.exc else 'exception'} ({self.record}:{node.lineno})"
             self.emit("prim::RaiseException", [self.constant(message)], outputs=0)
