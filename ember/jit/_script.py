@@ -457,6 +457,8 @@ class _ScriptCompiler(_Compiler):
         if isinstance(node, (ast.List, ast.Tuple)):
             items = [self.expression(e, env) for e in node.elts]
             known = [self.known(i) for i in items]
+            if isinstance(node, ast.List):   # growable by append/extend; still known when its items are
+                return _Container(items, list)
             if all(k for k, _ in known):
                 kind = list if isinstance(node, ast.List) else tuple
                 return self.literal(kind(obj for _, obj in known))
