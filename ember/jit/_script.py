@@ -173,6 +173,10 @@ _SAFE_METHODS = {"size", "dim", "numel", "float", "double", "long", "int", "bool
                  "clone", "item", "cpu", "type_as", "element_size"}
 
 
+_BUILTINS = ((abs, "prim::abs"), (max, "prim::max"), (min, "prim::min"))
+"""Python builtins scripted code calls on values known only at run time (numbers or tensors): their graph kinds."""
+
+
 class _ScriptCompiler(_Compiler):
     def __init__(self, root):
         super().__init__(None, ())
@@ -747,9 +751,9 @@ class _ScriptCompiler(_Compiler):
         if isinstance(getattr(function, "__self__", None), str) and function.__name__ == "format" and not keywords:
             inputs = [self.constant(function.__self__)] + [self.value(a, node) for a in args]
             return self.emit("aten::format", inputs, type="str").outputs[0]
-        if function is abs:   # TorchScript's builtin abs on a tensor is torch.abs (aten::abs)
-            import ember
-            function = ember.abs
+        builtin = next((kind for b, kind in _BUILTINS if function is b), None)
+        if builtin is not None and not keywords:   # abs of a tensor runs its __abs__ (torch.abs), of a number abs
+            return self.emit(builtin, [self.value(a, node) for a in args]).outputs[0]
         name = _functions()[1].get(id(unwrapped(function)))
         if isinstance(function, types.FunctionType) and not name:
             return self.inline_function(function, args, None, keywords)
