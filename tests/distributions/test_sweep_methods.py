@@ -14,18 +14,13 @@ LEFT = {
     # ember's exact Bessel functions against PyTorch's polynomial fits (1e-7 apart; test_distributions.py checks
     # ember's against quadrature), and log I0 of an invalid negative concentration
     ("VonMises", "k_negated_validate=False"): "log I0 of a negative concentration: exact fit against a polynomial",
-    # float32 (its case is): terms 100x the result cancel, so the order gradients are summed in shows (torch's is
-    # 8e-6 off the float64 value, ember's 1e-4)
-    ("GeneralizedPareto", "grad2_log_prob"): "float32 second derivative: cancelling terms summed in another order",
 }
 FLOAT64_LEFT = {
     ("VonMises", "grad_log_prob"): "exact Bessel functions, not PyTorch's polynomial fits (1.5e-7 apart)",
     ("VonMises", "grad2_log_prob"): "exact Bessel functions, not PyTorch's polynomial fits (1e-6 apart)",
 }
 
-FLOAT32_LEFT = {
-    ("ContinuousBernoulli_logits", "grad_mean_variance"): "float32 round-off near logits 0 (1e-4 relative)",
-}
+FLOAT32_LEFT = {}
 TABLES = {"float64": CASES, "float32": in_float32(CASES)}
 
 

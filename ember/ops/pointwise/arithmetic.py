@@ -159,8 +159,8 @@ def _quotient_gradients(ctx, grad, a, b):
         grad_a = _in_float32(numpy.true_divide, grad, b)
     else:
         grad_a = grad / _conj(b)
-    return (grad_a if ctx.needs_input_grad[0] else None,
-            -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
+    return (grad_a if ctx.needs_input_grad[0] else None,   # PyTorch's order: -grad * ((a / b) / b)
+            -grad * _conj(a / b / b) if ctx.needs_input_grad[1] else None)
 
 
 def _conj(t):
