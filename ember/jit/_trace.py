@@ -449,9 +449,10 @@ def run_traced(function, inputs, graph, attributes, modules=(), names=()):
     """Calls ``function(*inputs)`` with the tracer hooked in; returns (output, tracer). The graph's inputs take
     ``names`` (the function's parameter names, so calls may pass them by keyword), then ``input``, ``input.2``..."""
     tracer = _Tracer(graph, attributes)
+    _check_inputs(tuple(inputs))
     for i, obj in enumerate(inputs):
         name = names[i] if i < len(names) else f"input.{i + 1}" if i else "input"
-        _bind_input(tracer, obj, graph.add_input(value_type(_checked_input(obj)), name))
+        _bind_input(tracer, obj, graph.add_input(value_type(obj), name))
     handles = []
     for name, module in modules:
         if name:
@@ -488,14 +489,21 @@ def run_traced(function, inputs, graph, attributes, modules=(), names=()):
     return output, tracer
 
 
-def _checked_input(obj):
-    if isinstance(obj, (tuple, list)) and obj:
-        for item in obj:
-            _checked_input(item)
-    elif not isinstance(obj, Tensor):
-        raise RuntimeError(f"Type '{type(obj).__name__}' cannot be traced. Only Tensors and (possibly nested) "
-                           "Lists and Tuples of Tensors can be traced")
-    return obj
+def _check_inputs(inputs):
+    """Refuses example inputs other than tensors and (nested) tuples and lists of them, naming the inputs' whole
+    type as PyTorch does (``Tuple[Tensor, int]``); a list's items must be of one type."""
+    def traceable(obj):
+        if isinstance(obj, dict):   # PyTorch traces these; ember's graphs take tensors and tuples/lists of them
+            raise RuntimeError(  # noqa: TRY004  (a limit of ember's, as its other unsupported constructs)
+                "ember.jit.trace: dict example inputs are not supported; pass the tensors in a tuple")
+        if isinstance(obj, list) and obj:
+            _consistent(inputs, obj, "List")
+        if isinstance(obj, (tuple, list)) and obj:
+            return all(traceable(item) for item in obj)
+        return isinstance(obj, Tensor)
+    if not traceable(inputs):
+        raise RuntimeError(f"Type '{_type_name(inputs)}' cannot be traced. Only Tensors and (possibly nested) Lists, "
+                           "Dicts, and Tuples of Tensors can be traced")
 
 
 def _bind_input(tracer, obj, value):

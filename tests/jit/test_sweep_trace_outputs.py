@@ -1,5 +1,6 @@
-"""What a traced function may return, beside torch.jit.trace: dicts of str keys with strict=False (a dict under
-strict raises), and PyTorch's errors for None, plain values and dicts it cannot type."""
+"""What a traced function may take and return, beside torch.jit.trace: dicts of str keys as outputs with
+strict=False (a dict under strict raises), and PyTorch's errors for None, plain values and dicts it cannot type, and
+for example inputs that are not tensors or (nested) tuples and lists of them."""
 import io
 import warnings
 
@@ -85,3 +86,31 @@ def test_dicts_torch_cannot_type_are_refused(fn):
         _trace(torch, fn, False)
     with pytest.raises(RuntimeError, match=r"only outputs matching dict\[Union\[str, Tensor\]"):
         _trace(ember, fn, False)
+
+
+INPUTS = {
+    "int": lambda lib: (lib.ones(2), 3),
+    "none": lambda lib: (lib.ones(2), None),
+    "str": lambda lib: ("s",),
+    "nested_bool": lambda lib: (lib.ones(2), (lib.ones(2), True)),
+    "mixed_list": lambda lib: (lib.ones(2), [lib.ones(2), 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_untraceable_inputs_raise_torchs_errors(name):
+    def first(*args):
+        return args[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RuntimeError) as expected:
+            torch.jit.trace(first, INPUTS[name](torch))
+    with pytest.raises(RuntimeError) as got:
+        ember.jit.trace(first, INPUTS[name](ember))
+    # the text after the first line names the offending value, printed by each library
+    assert str(got.value).split("\n")[-1] == str(expected.value).split("\n")[-1]
+
+
+def test_dict_inputs_are_refused_plainly():
+    with pytest.raises(RuntimeError, match="dict example inputs are not supported"):
+        ember.jit.trace(lambda d: d["a"], ({"a": ember.ones(1)},))
