@@ -374,7 +374,7 @@ class Prod(Primitive):
         dims = tuple(range(a.ndim)) if ctx.dim is None else (ctx.dim,)
         grad = _unsqueeze_to(grad, a.shape, dims, ctx.keepdim)
         if not (a._data == 0).any():
-            return grad * _unsqueeze_to(result, a.shape, dims, ctx.keepdim) / a
+            return grad * (_unsqueeze_to(result, a.shape, dims, ctx.keepdim) / a)   # PyTorch's order
         # With zeros, result / a is 0/0; the product of the others is exact (and constant for double backward).
         flat = a._data.reshape(-1) if ctx.dim is None else a._data
         others = _exclusive_products(flat, 0 if ctx.dim is None else ctx.dim).reshape(a.shape)
