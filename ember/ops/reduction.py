@@ -613,13 +613,16 @@ class PowerNorm(Primitive):
         grad = _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim)
         zero = _constant((result._data == 0).astype(result._data.dtype))
         safe = result + zero
+        # PyTorch's norm_backward, in its order (the zero-norm masks multiply by exactly 1 or 0)
         if p == 2:
-            return grad * a / safe * (1 - zero)
+            return grad * (a / safe) * (1 - zero)
         sign = _constant(xp_of(a._data).sign(a._data))
         magnitude = _abs(a)
         if p < 1:   # |a|^(p - 1) is infinite at zeros, whose gradient is 0 (the sign), as PyTorch's
             magnitude = magnitude + _constant((a._data == 0).astype(a._data.dtype))
-        return grad * sign * magnitude ** (p - 1) / safe ** (p - 1) * (1 - zero)
+            return sign * magnitude ** (p - 1) * grad * result ** (1 - p)
+        scaled = a * magnitude ** (p - 2) if p > 2 else sign * magnitude ** (p - 1)
+        return scaled * (grad / safe ** (p - 1) * (1 - zero))
 
 
 def _vector_norm(input, p, dims, keepdim):

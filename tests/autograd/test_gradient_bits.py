@@ -1,7 +1,7 @@
 """Gradients computed by PyTorch's formulas in PyTorch's order give its bits: the divisor's gradient of a / b is
 -grad * ((a / b) / b) (ember's -(grad / b) * (a / b) differed in the last bit for about a third of float32
-elements), prod's grad * (result / input). Complex quotients are left out: NumPy's complex division rounds
-differently from PyTorch's."""
+elements), prod's grad * (result / input), the 2-norm's grad * (input / norm). Complex quotients are left out:
+NumPy's complex division rounds differently from PyTorch's."""
 import numpy
 import pytest
 import torch
@@ -15,14 +15,17 @@ PROGRAMS = {
     "softsign": lambda L, a, b: L.nn.functional.softsign(a) * b,
     "div_ rounding none": lambda L, a, b: (a * 1).div_(b),
     "prod": lambda L, a, b: a.reshape(-1, 4).prod(1).repeat_interleave(4) * b,
+    "normalize": lambda L, a, b: L.nn.functional.normalize(a.reshape(-1, 4), dim=1).flatten() * b,
+    "cosine_similarity": lambda L, a, b: L.nn.functional.cosine_similarity(a.reshape(-1, 4), b.reshape(-1, 4))
+    .repeat_interleave(4),
 }
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_gradient_bits_as_pytorch(name, dtype):
-    if name == "prod" and dtype in ("float16", "bfloat16"):
-        pytest.skip("16-bit prod's forward multiplies in another order than PyTorch's (its values differ already)")
+    if name in ("prod", "cosine_similarity") and dtype in ("float16", "bfloat16"):
+        pytest.skip("16-bit prod and cosine_similarity compute their values in other steps than PyTorch's")
     rng = numpy.random.default_rng(0)
     a, b, g = rng.standard_normal(3000), rng.standard_normal(3000) + 3, rng.standard_normal(3000)
 
