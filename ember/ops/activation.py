@@ -793,8 +793,9 @@ def softshrink(input, lambd=0.5):
     if not 0 <= lambd <= limit:
         raise RuntimeError(f"lambda must be in range [0, {limit:g}] for input dtype "
                            f"{_dtype.scalar_type_name(input.dtype)}, but found {lambd:g}")
-    return name_node((input - lambd * input.sign()).where(input.abs() > lambd, _zero_or_nan(input)),
-                     "SoftshrinkBackward0", (input,))
+    wide = input.float() if is_reduced(input._data) else input   # 16-bit: in float32, rounded once, as PyTorch
+    shrunk = (wide - lambd * wide.sign()).where(wide.abs() > lambd, _zero_or_nan(wide))
+    return name_node(shrunk if wide is input else shrunk.to(input.dtype), "SoftshrinkBackward0", (input,))
 
 
 def hardshrink(input, lambd=0.5):

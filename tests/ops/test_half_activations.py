@@ -32,7 +32,8 @@ def test_forward_and_gradient_bits(name, dtype):
         numpy.testing.assert_array_equal(a, b)
 
 
-EXPONENTIALS = {
+EXPONENTIALS = {   # (and softshrink, whose gradient PyTorch masks against lambd in 16 bits: a rare boundary differs)
+    "softshrink": lambda L, x: L.nn.functional.softshrink(x, 0.3),
     "elu": lambda L, x: L.nn.functional.elu(x, 0.7),
     "celu": lambda L, x: L.nn.functional.celu(x, 0.7),
     "selu": lambda L, x: L.nn.functional.selu(x),
