@@ -117,6 +117,8 @@ def _compiled(obj):
         return compiled
     if inspect.isclass(obj):
         return _script_class(obj)
+    if type(obj).__module__ == "builtins" and not isinstance(obj, (list, dict)):   # PyTorch reads its source
+        raise TypeError(f"{type(obj)!r} is a built-in class")
     raise RuntimeError(f"ember.jit.script: cannot script an object of type {type(obj).__name__}")
 
 

@@ -44,3 +44,8 @@ def test_optimize_for_inference_refuses_a_plain_module():
 def test_save_of_what_is_not_scripted_raises_attribute_error(tmp_path, make):
     path = str(tmp_path / "m.pt")
     _same_error(lambda lib: lib.jit.save(make(lib), path))
+
+
+@pytest.mark.parametrize("value", [3, 2.5, "abc", None], ids=repr)
+def test_script_of_a_builtin_value_raises_type_error(value):
+    _same_error(lambda lib: lib.jit.script(value))
