@@ -828,6 +828,38 @@ def glu(input, dim=-1):
     dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
+    if is_reduced(input._data) and not dispatch_hooks:
+        return HalfGlu.apply(input, dim)
     a, b = input.chunk(2, dim)
     return name_node(a * b.sigmoid(), "GluBackward0", (input,))
+
+
+class HalfGlu(Primitive):
+    """glu of a float16/bfloat16 input as PyTorch's kernels compute it: a * sigmoid(b) in float32, rounded once; the
+    gradient from sigmoid(b) rounded to the input's dtype, a's as s * grad and b's as (1 - s) * s * grad * a, each
+    in float32 and rounded once."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, input, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(input)
+        a, b = (half.astype(numpy.float32) for half in ctx.xp.split(input, 2, axis=dim))
+        sigmoid = -b
+        from .pointwise.transcendental import sigmoid_of_negated_
+        sigmoid_of_negated_(ctx.xp, sigmoid)
+        return (a * sigmoid).astype(input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, = ctx.saved_tensors
+        a, b = input.chunk(2, ctx.dim)
+        sigmoid, wide = b.float().sigmoid().to(input.dtype).float(), grad.float()
+        grad_a = (sigmoid * wide).to(input.dtype)
+        grad_b = ((1 - sigmoid) * sigmoid * wide * a.float()).to(input.dtype)
+        from .rearrange import cat
+        return cat([grad_a, grad_b], ctx.dim), None
+
+
+HalfGlu._node_cls.__name__ = HalfGlu._node_cls.__qualname__ = "GluBackward0"
 

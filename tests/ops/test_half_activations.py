@@ -14,6 +14,7 @@ ACTIVATIONS = {
     "leaky_relu 0.3333": lambda L, x: L.nn.functional.leaky_relu(x, 0.3333),
     "leaky_relu 1.7": lambda L, x: L.nn.functional.leaky_relu(x, 1.7),
     "LeakyReLU in place": lambda L, x: L.nn.LeakyReLU(0.2, inplace=True)(x * 1),
+    "glu": lambda L, x: L.nn.functional.glu(x.reshape(50, 100)).flatten().repeat(2),
 }
 
 
