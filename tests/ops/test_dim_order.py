@@ -107,11 +107,10 @@ def test_torchs_strides_of_size_one_dims_give_torchs_dim_order(name):
     assert_dim_order_matches(strided(tuple(t.shape), t.stride()))
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
-    reason="ember reports NumPy's strides for empty tensors, not PyTorch's", strict=True)) if name == "empty contiguous"
-    else name for name in sorted(STRIDES_DIFFER)])
+@pytest.mark.parametrize("name", sorted(STRIDES_DIFFER))
 def test_size_one_dims_strides(name):
-    # channels-last tensors with size-1 dims now take PyTorch's strides (ember/_memory_format.py); empty ones do not
+    # channels-last tensors with size-1 dims take PyTorch's strides (ember/_memory_format.py), empty ones too
+    # (Tensor.stride())
     assert_dim_order_matches(STRIDES_DIFFER[name])
 
 
