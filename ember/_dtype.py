@@ -287,12 +287,13 @@ def cast_array(array, target, copy=True):
     """``array.astype(target)`` as PyTorch converts: to float16 or bfloat16 from float64 or a 32/64-bit integer by
     way of float32 (c10's Half and BFloat16 are made from a float), rounding twice where NumPy rounds once."""
     target = numpy.dtype(target)
-    source = array.dtype
-    if target.name == "float8_e8m0fnu" and source.kind in "fVbiu":
-        return _to_e8m0(array.astype(numpy.float32))
-    if target.itemsize == 2 and target.kind in "fV" and (source.kind == "f" and source.itemsize > 4 or
-                                                          source.kind in "iu" and source.itemsize >= 4):
-        array = array.astype(numpy.float32)
+    if target.itemsize <= 2 and target.kind in "fV":   # (every other target: NumPy's cast is c10's)
+        source = array.dtype
+        if target.name == "float8_e8m0fnu" and source.kind in "fVbiu":
+            return _to_e8m0(array.astype(numpy.float32))
+        if target.itemsize == 2 and (source.kind == "f" and source.itemsize > 4 or
+                                     source.kind in "iu" and source.itemsize >= 4):
+            array = array.astype(numpy.float32)
     return array.astype(target, copy=copy)
 
 

@@ -124,7 +124,7 @@ def assign_inplace(self, result, overlap_ok=False):
         if values.dtype != self._data.dtype:
             if values.dtype.kind == "c" and self._data.dtype.kind != "c":
                 values = discard_imaginary(values)
-            if self._data.dtype.itemsize <= 2:   # 16- and 8-bit floats converted as PyTorch's (_dtype.cast_array)
+            if self._data.dtype.itemsize <= 2 and self._data.dtype.kind in "fV":   # 16-, 8-bit floats as c10 casts
                 values = _dtype.cast_array(values, self._data.dtype, copy=False)
         try:
             self._data[...] = values

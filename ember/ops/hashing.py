@@ -37,8 +37,6 @@ def hash_tensor(input, dim=None, *, keepdim=False, mode=0, out=None):
                 raise IndexError(f"hash_tensor: Expected reduction dim {given} to have non-zero size.")
     words = _as_words(numpy.asarray(input.detach().cpu()._data))
     result = numpy.bitwise_xor.reduce(words, axis=dims, keepdims=keepdim) if words.ndim else words
-    if keepdim and not words.ndim:
-        result = result.reshape(())
     if out is not None and out.dtype is not _dtype.uint64:
         raise RuntimeError(f"Expected result to be of dtype uint64, but got {_dtype.scalar_type_name(out.dtype)}")
     return write_out(out, _make(numpy.asarray(result, numpy.uint64)).to(input.device), "hash_tensor")

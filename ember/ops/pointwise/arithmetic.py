@@ -1,6 +1,7 @@
 """Arithmetic with broadcasting (add, sub, mul, div, remainders, powers, lerp, addcmul) and the in-place
 helpers fill_/zero_/copy_ and conj."""
 import cmath
+import functools
 import math
 
 import numpy
@@ -262,11 +263,17 @@ class AddScaled(Primitive):
         return grad if needs[0] else None, grad * ctx.alpha if needs[1] else None
 
 
+@functools.cache
+def _sixteen_bit_lanes():
+    """16-bit lanes of PyTorch's CPU vectors here (the CPU's capability does not change while running)."""
+    return 32 if get_cpu_capability() == "AVX512" else 16
+
+
 def _scalar_loop_tails(result, a, b, alpha):
     """Rewrites, in a 16-bit ``result`` of ``a + alpha * b``, the elements PyTorch's CPU kernel leaves to its scalar
     loop: those past the last full vector of each innermost run (the whole tensor when ``a`` and ``b`` are alike and
     contiguous, else each row), where it rounds ``alpha * b`` to the 16-bit type before adding."""
-    lanes = 32 if get_cpu_capability() == "AVX512" else 16   # 16-bit lanes of PyTorch's vectors here
+    lanes = _sixteen_bit_lanes()
     alike = a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous and result.flags.c_contiguous
     run = result.size if alike else (result.shape[-1] if result.ndim else 1)
     tail = run % lanes
