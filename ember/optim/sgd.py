@@ -2,6 +2,7 @@
 from .._backend import xp_of
 from ..ops._parallel import ufunc
 from .._tensor import Tensor
+from ._kernels import add_scaled, axpy
 from .optimizer import (Optimizer, ParamsT, required, _add_sparse_, _check_fused, _check_lr, _check_non_negative,
                         _state_tensor)
 
@@ -72,12 +73,13 @@ class SGD(Optimizer):
             param.add_(grad, alpha=-float(lr))
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_sgd), each add with an alpha one fused multiply-add as there
         lr, momentum, weight_decay = float(group["lr"]), group["momentum"], float(group["weight_decay"])
         xp = xp_of(param)
         if group["maximize"]:   # negated before the weight decay is added, as PyTorch's
             grad = -grad
         if weight_decay:
-            grad = grad + weight_decay * param
+            grad = add_scaled(grad, weight_decay, param)
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
@@ -87,7 +89,9 @@ class SGD(Optimizer):
                 data = buffer._data
                 ufunc(xp.multiply, data, momentum, out=data)
                 dampening = group["dampening"]
-                ufunc(xp.add, data, grad if dampening == 0 else (1 - dampening) * grad, out=data)
-            grad = grad + momentum * buffer._data if group["nesterov"] else buffer._data
-        step = ufunc(xp.multiply, lr, grad, out=self._scratch(param))
-        ufunc(xp.subtract, param, step, out=param)
+                if dampening == 0:   # alpha 1: the fused sum is the plain one
+                    ufunc(xp.add, data, grad, out=data)
+                else:
+                    axpy(data, 1 - dampening, grad)
+            grad = add_scaled(grad, momentum, buffer._data) if group["nesterov"] else buffer._data
+        axpy(param, -lr, grad)
