@@ -11,6 +11,7 @@ from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
 from . import _buffers, _gelu_float32, _parallel, _quantized
+from ._log_sigmoid import LogSigmoid
 from .creation import empty_like, zeros_like
 from ._unary import in_float32, is_reduced
 from ._kernel_dtypes import FLOATING, hardtanh_limits, refuse_complex_autograd, require_dtype, require_prelu_dtypes
@@ -154,15 +155,21 @@ class Gelu(Primitive):
         ctx.approximate = approximate
         ctx.save_for_backward(a)
         if is_reduced(a):
-            result = in_float32(ctx.xp, _gelu, a, approximate)
-            if a.dtype == ctx.xp.float16:   # PyTorch's float16 kernel keeps +inf (its bfloat16 one gives NaN)
-                result[a == ctx.xp.inf] = ctx.xp.inf
+            if approximate == "none" and ctx.xp is numpy:
+                result = _gelu_float32.gelu_reduced(a.astype(numpy.float32)).astype(a.dtype)
+            else:
+                result = in_float32(ctx.xp, _gelu, a, approximate)
+            if approximate == "none":   # PyTorch's float16 kernel keeps +inf, its bfloat16 one gives NaN
+                result[a == ctx.xp.inf] = ctx.xp.inf if a.dtype == ctx.xp.float16 else ctx.xp.nan
             return result
         return _gelu(ctx.xp, a, approximate)
 
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
+        if is_reduced(a._data) and ctx.approximate == "none" and not state.enabled and ctx.xp is numpy:
+            derivative = _gelu_float32.gelu_derivative_reduced(a._data.astype(numpy.float32))
+            return _make((grad._data.astype(numpy.float32) * derivative).astype(grad._data.dtype))
         if is_reduced(a._data):   # in float32, rounded once, as PyTorch's GeluBackward kernel
             return _gelu_backward(ctx.approximate, a.float(), grad.float()).to(grad.dtype)
         return _gelu_backward(ctx.approximate, a, grad)
@@ -254,6 +261,8 @@ def mish(input, inplace=False):
     require_dtype("mish_cpu", input)
     if inplace:
         return _write_into(input, mish)
+    if is_reduced(input._data):   # in float32, rounded once, as PyTorch's kernel
+        return name_node(mish(input.float()).to(input.dtype), "MishBackward0", (input,))
     return name_node(input * softplus(input).tanh(), "MishBackward0", (input,))
 
 
@@ -773,6 +782,8 @@ def logsigmoid(input):
     """log(sigmoid(x)), computed stably as -softplus(-x): smooth at 0, its linear cut where the dropped term
     log1p(exp(x)) is below the dtype's ulp (float64 keeps it to x = -40)."""
     require_dtype("log_sigmoid_cpu", input)
+    if not dispatch_hooks and (input._data.dtype.char in "fd" or is_reduced(input._data)):
+        return LogSigmoid.apply(input)
     if input.dtype.is_floating_point and input.dtype.itemsize == 2:   # as PyTorch: in float32, rounded once
         return name_node(logsigmoid(input.float()).to(input.dtype), "LogSigmoidBackward0", (input,))
     # 0 - softplus: where log1p(exp(-x)) vanishes the result is +0.0, as PyTorch's min(x, 0) - log1p(exp(-|x|))

@@ -15,6 +15,7 @@ from ._kernel_dtypes import require_common_dtype, require_dtype
 from . import _buffers, _parallel
 from ._util import name_node, quiet
 from .activation import logsigmoid
+from ._log_sigmoid import log_sigmoid_array
 from .cross_entropy import fused_cross_entropy
 from .ctc import ctc_loss  # noqa: F401  (reached as loss.ctc_loss; ctc.py registers the one op of that name)
 from .linalg._common import _CPP_NAMES
@@ -403,15 +404,6 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
-def _log_sigmoid(xp, x):
-    """PyTorch's log_sigmoid of an array: min(x, 0) - log1p(exp(-|x|))."""
-    tail = xp.abs(x, out=xp.empty_like(x))   # an array for 0-d x too (NumPy returns a scalar), written in place
-    xp.negative(tail, out=tail)
-    xp.exp(tail, out=tail)
-    xp.log1p(tail, out=tail)
-    return xp.subtract(xp.clip(x, -xp.inf, 0), tail, out=tail)
-
-
 class BinaryCrossEntropyWithLogits(Primitive):
     """PyTorch's elementwise BCE on logits x of float32 or float64 arrays (target, weight and pos_weight of that
     dtype, the last two broadcasting to x or None): (1 - t) x - w log_sigmoid(x), w = 1 + (pos_weight - 1) t, with
@@ -425,7 +417,7 @@ class BinaryCrossEntropyWithLogits(Primitive):
         ctx.save_for_backward(x, t, weight, pos_weight)
 
         def run(out, x, t, weight, pos_weight):
-            log_sigmoid = _log_sigmoid(xp, x)
+            log_sigmoid = log_sigmoid_array(xp, x)
             if pos_weight is not None:
                 xp.multiply(pos_weight - 1, t, out=out)
                 out += 1
@@ -463,7 +455,7 @@ class BinaryCrossEntropyWithLogits(Primitive):
         sigmoid_of_negated_(xp, sigmoid)
         grad_t = None
         if ctx.needs_input_grad[1]:
-            grad_t = -x if pos_weight is None else _log_sigmoid(xp, -x) - pos_weight * _log_sigmoid(xp, x)
+            grad_t = -x if pos_weight is None else log_sigmoid_array(xp, -x) - pos_weight * log_sigmoid_array(xp, x)
             grad_t *= grad
         if not ctx.needs_input_grad[0]:
             return None, grad_t, None, None
