@@ -9,8 +9,8 @@ import typing
 from dataclasses import dataclass
 
 from .. import Tensor, _alias, device
-from ._names import PackageRoot, is_from_ember, qualified_name
-from .node import Node, _type_repr
+from ._names import PackageRoot, is_from_ember, is_torch_c_tensor_method, qualified_name
+from .node import Node, _type_repr, is_namedtuple
 
 reflectable_magic_methods = {
     "add": "{} + {}", "sub": "{} - {}", "mul": "{} * {}", "floordiv": "{} // {}", "truediv": "{} / {}",
@@ -130,12 +130,13 @@ class CodeGen:
         """The ``return`` line."""
         return f"return {repr_fn(output_args)}"
 
-    def _gen_python_code(self, nodes, root_module, namespace, verbose=False):
+    def _gen_python_code(self, nodes, root_module, namespace, verbose=False, include_stride=False,
+                         include_device=False):
         free_vars, body, globals_, wrapped_fns = [], [], {}, {}
         return_annotation = [""]
 
         def add_global(name_hint, obj):
-            if is_from_ember(obj) and obj is not device:
+            if is_from_ember(obj) and obj is not device and not is_torch_c_tensor_method(obj):
                 return qualified_name(obj)
             name = namespace.create_name(name_hint, obj)
             if name in globals_ and globals_[name] is not obj:
@@ -149,7 +150,7 @@ class CodeGen:
         def get_repr(arg):
             if isinstance(arg, Node):
                 return repr(arg)
-            if isinstance(arg, tuple) and hasattr(arg, "_fields"):
+            if isinstance(arg, tuple) and is_namedtuple(arg):
                 return f"{add_global(qualified_name(type(arg)), type(arg))}{repr(tuple(arg))}"
             if isinstance(arg, enum.Enum):
                 return f"{add_global(type(arg).__name__, type(arg))}.{arg.name}"
@@ -210,10 +211,14 @@ class CodeGen:
 
         def emit_node(node):
             annotation = "" if node.type is None else f" : {type_repr(node.type)}"
-            meta = node.meta.get("tensor_meta")
+            meta = node.meta.get("val", node.meta.get("tensor_meta", node.meta.get("example_value")))
             if verbose and hasattr(meta, "dtype") and hasattr(meta, "shape"):
                 abbr = _DTYPE_ABBRS.get(str(meta.dtype).split(".")[-1], "")
-                annotation = f': "{abbr}[{", ".join(map(str, meta.shape))}]"'
+                annotation = f'{abbr}[{", ".join(map(str, meta.shape))}]'
+                if isinstance(meta, Tensor):   # a value (meta["val"]), not ShapeProp's TensorMetadata
+                    annotation += f'[{", ".join(map(str, meta.stride()))}]' if include_stride else ""
+                    annotation += str(meta.device) if include_device else ""
+                annotation = f': "{annotation}"'
             if node.op == "placeholder":
                 default = "" if not node.args else f" = {get_repr(node.args[0])}"
                 free_vars.append(f"{node.target}{annotation}{default}")

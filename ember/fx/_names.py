@@ -10,7 +10,7 @@ import types
 
 from .. import _alias
 from ..overrides import unwrapped
-from ._torch_names import TORCH_CALL_FORMS, TORCH_QUALIFIED_NAMES
+from ._torch_names import TORCH_CALL_FORMS, TORCH_PYTHON_TENSOR_METHODS, TORCH_QUALIFIED_NAMES
 
 # ember's public op namespaces, in the order a function found in several is named by.
 _NAMESPACES = ("", "nn.functional", "linalg", "fft", "special")
@@ -64,6 +64,23 @@ def public_class_name(cls):
     return None
 
 
+def tensor_method_name(func):
+    """``name`` when ``func`` is Tensor's method of that name and not also one of ember's public functions (ember's
+    ``Tensor.relu`` is ``ember.relu`` itself, named as that), else None."""
+    name = getattr(func, "__name__", None)
+    tensor = importlib.import_module("ember").Tensor
+    if name is None or getattr(tensor, name, None) is not func or public_entry(func) is not None:
+        return None
+    return name
+
+
+def is_torch_c_tensor_method(func):
+    """True for a Tensor method torch writes in C, which generated code reaches through a global of its own
+    (``torch_Tensor_add``) as torch.fx's does; torch's Python-level ones it names ``torch.Tensor.split``."""
+    name = tensor_method_name(func)
+    return name is not None and name not in TORCH_PYTHON_TENSOR_METHODS
+
+
 def qualified_name(func):
     """The dotted name torch.fx gives ``func`` (``getattr``, ``torch.relu``, ``__main__.my_fn``)."""
     name = func.__name__
@@ -75,6 +92,8 @@ def qualified_name(func):
         return _alias.package() + path[len("torch"):]
     if isinstance(func, type) and public_class_name(func) is not None:
         return public_class_name(func)
+    if tensor_method_name(func) is not None:
+        return f"{_alias.package()}.Tensor.{name}"
     fixed = getattr(func, "_fx_qualified_name", None)
     if fixed is not None:
         return _alias.package() + fixed[len("torch"):]

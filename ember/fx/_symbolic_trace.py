@@ -22,7 +22,7 @@ from ..nn import Module, Parameter, Sequential
 from ._names import _NAMESPACES, _namespace, public_entry, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
-from .node import has_side_effect
+from .node import has_side_effect, is_namedtuple
 from .proxy import ParameterProxy, Proxy, Scope, ScopeContextManager, TracerBase
 
 __all__ = ["Tracer", "symbolic_trace", "wrap", "PH", "PHBase", "ProxyableClassMeta", "is_fx_tracing"]
@@ -352,7 +352,7 @@ class Tracer(TracerBase):
             for n, p in self.root.named_modules():
                 if a is p:
                     return self.create_node("get_attr", n, (), {})
-        if isinstance(a, tuple) and hasattr(a, "_fields"):
+        if isinstance(a, tuple) and is_namedtuple(a):
             return self.create_node("call_function", type(a), tuple(self.create_arg(e) for e in a), {})
         if isinstance(a, Tensor):
             qualname = self.tensor_attrs.get(a)

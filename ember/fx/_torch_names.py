@@ -520,3 +520,15 @@ TORCH_CALL_FORMS = {
     'torch.unravel_index': ('indices, shape', 'indices', 'shape'),
 }
 """public path -> how torch.fx records a call of it."""
+
+TORCH_PYTHON_TENSOR_METHODS = frozenset({
+    '__array__', '__array_wrap__', '__contains__', '__deepcopy__', '__dir__', '__dlpack__', '__dlpack_device__',
+    '__floordiv__', '__format__', '__hash__', '__ipow__', '__iter__', '__len__', '__pow__', '__rdiv__',
+    '__reduce_ex__', '__repr__', '__reversed__', '__rfloordiv__', '__rlshift__', '__rmatmul__', '__rmod__',
+    '__rpow__', '__rrshift__', '__rsub__', '__rtruediv__', '__setstate__', '_clear_non_serializable_cached_data',
+    '_reduce_ex_internal', '_typed_storage', 'backward', 'dim_order', 'eig', 'index', 'is_shared', 'istft', 'lstsq',
+    'lu', 'module_load', 'norm', 'register_hook', 'register_post_accumulate_grad_hook', 'reinforce', 'resize',
+    'resize_as', 'share_memory_', 'solve', 'split', 'stft', 'storage', 'storage_type', 'symeig', 'to_sparse_coo',
+    'unflatten', 'unique', 'unique_consecutive'})
+"""The Tensor methods torch writes in Python (torch/_tensor.py): generated code names them ``torch.Tensor.<name>``,
+the others (C methods) by a global ``torch_Tensor_<name>``."""

@@ -3,6 +3,7 @@ import copy
 import inspect
 import warnings
 
+from ..nn import Module, Parameter
 from ._codegen import CodeGen, PythonCode, _Namespace  # noqa: F401  (PythonCode: torch.fx.graph's name)
 from .node import Node, map_aggregate, map_arg
 
@@ -99,9 +100,9 @@ class Graph:
         args = () if args is None else args
         kwargs = {} if kwargs is None else kwargs
         if not isinstance(args, tuple):
-            raise AssertionError("args must be a tuple")
+            raise AssertionError(f"args must be a tuple, got {type(args)}")
         if not isinstance(kwargs, dict):
-            raise AssertionError("kwargs must be a dict")
+            raise AssertionError(f"kwargs must be a dict, got {type(kwargs)}")
         target = getattr(target, "_fx_original", target)   # a tracing stand-in records the function itself
         candidate = name if name is not None else self._target_to_str(target)
         node = Node(self, self._graph_namespace.create_name(candidate, None), op, target, args, kwargs, type_expr)
@@ -129,7 +130,7 @@ class Graph:
     def get_attr(self, qualified_name, type_expr=None):
         """Fetches a parameter, buffer, module or attribute of the owning module by dotted name."""
         module = self.owning_module
-        if module is not None and not _has_attr_path(module, qualified_name):
+        if module is not None and not _attr_reference_exists(module, qualified_name):
             warnings.warn("Attempted to insert a get_attr Node with no underlying reference in the owning "
                           "GraphModule! Call GraphModule.add_submodule to add the necessary submodule, "
                           "GraphModule.add_parameter to add the necessary Parameter, or nn.Module.register_buffer "
@@ -138,11 +139,8 @@ class Graph:
 
     def call_module(self, module_name, args=None, kwargs=None, type_expr=None):
         """Calls the submodule at ``module_name`` (a dotted path of the owning module)."""
-        module = self.owning_module
-        if module is not None and not _has_attr_path(module, module_name):
-            warnings.warn("Attempted to insert a call_module Node with no underlying reference in the owning "
-                          "GraphModule! Call GraphModule.add_submodule to add the necessary submodule",
-                          stacklevel=2)
+        if self.owning_module is not None:
+            self.owning_module.get_submodule(module_name)   # AttributeError if there is none, as in torch.fx
         return self.create_node("call_module", module_name, args, kwargs, type_expr=type_expr)
 
     def call_method(self, method_name, args=None, kwargs=None, type_expr=None):
@@ -156,6 +154,13 @@ class Graph:
     def output(self, result, type_expr=None):
         """The function's return value (``result`` may hold nodes inside containers)."""
         return self.create_node("output", "output", (result,), type_expr=type_expr)
+
+    def output_node(self):
+        """The graph's output node (its last node)."""
+        node = next(iter(reversed(self.nodes)))
+        if node.op != "output":
+            raise AssertionError(f"Expected output node, got op={node.op}")
+        return node
 
     def node_copy(self, node, arg_transform=lambda x: x):
         """Copies ``node`` (from any graph) into this one, its node arguments mapped by ``arg_transform``."""
@@ -271,12 +276,22 @@ class Graph:
                 raise RuntimeError(f"Node redefined name {node.name}!")
             seen_names.add(node.name)
             seen_values.add(node)
-            module = self.owning_module
-            if module is not None and node.op in ("get_attr", "call_module"):
-                if not _has_attr_path(module, node.target):
-                    kind = "module" if node.op == "call_module" else "attribute"
-                    raise RuntimeError(f"Node {node} target {node.target} references nonexistent {kind} "
-                                       f"{node.target}")
+            if self.owning_module is not None and node.op in ("get_attr", "call_module"):
+                self._lint_target(node)
+
+    def _lint_target(self, node):
+        atoms = node.target.split(".")
+        owner = self.owning_module
+        for i, atom in enumerate(atoms):
+            found = getattr(owner, atom, None)
+            seen_qualname = ".".join(atoms[:i])
+            if found is None:
+                raise RuntimeError(f"Node {node} target {node.target} references nonexistent attribute {atom} of "
+                                   f"{seen_qualname}")
+            if node.op == "call_module" and not isinstance(found, Module):
+                raise RuntimeError(f"Node {node} target {node.target} {atom} of {seen_qualname} does not reference "
+                                   "an nn.Module")
+            owner = found
 
     # --- output ---------------------------------------------------------------------------------------------
     def set_codegen(self, codegen):
@@ -291,14 +306,16 @@ class Graph:
         """A call's result from the graph's output, as the code generator defines it."""
         return self._codegen.process_outputs(out)
 
-    def python_code(self, root_module, *, verbose=False):
+    def python_code(self, root_module, *, verbose=False, include_stride=False, include_device=False):
         """The Python source of this graph as a ``forward`` method (``root_module``: the name of ``self``) and the
-        globals it needs, as a ``PythonCode``; ``verbose`` adds stack-trace comments and shape annotations."""
+        globals it needs, as a ``PythonCode``; ``verbose`` adds stack-trace comments and shape annotations (with
+        strides and devices where asked, for nodes whose ``meta["val"]`` holds a tensor)."""
         namespace = _Namespace()
         for node in self.nodes:
             namespace.associate_name_with_obj(node.name, node)
             namespace._used_names.add(node.name)
-        return self._codegen._gen_python_code(list(self.nodes), root_module, namespace, verbose=verbose)
+        return self._codegen._gen_python_code(list(self.nodes), root_module, namespace, verbose=verbose,
+                                              include_stride=include_stride, include_device=include_device)
 
     def __str__(self):
         lines = ["graph():"]
@@ -327,10 +344,15 @@ class _NodeRef:
         self.name = name
 
 
-def _has_attr_path(module, path):
-    obj = module
-    for atom in path.split("."):
-        if not hasattr(obj, atom):
-            return False
-        obj = getattr(obj, atom)
-    return True
+def _attr_reference_exists(module, qualified_name):
+    """Whether ``qualified_name`` names a submodule, parameter or buffer of ``module`` (what get_attr may read)."""
+    module_path, _, name = qualified_name.rpartition(".")
+    try:
+        submod = module.get_submodule(module_path)
+    except AttributeError:
+        warnings.warn(f"Failed to fetch module {module_path}!", stacklevel=3)
+        return False
+    if not hasattr(submod, name):
+        return False
+    found = getattr(submod, name)
+    return isinstance(found, (Module, Parameter)) or name in submod._buffers

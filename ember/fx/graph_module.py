@@ -126,15 +126,17 @@ class GraphModule(Module):
         type(self).forward = _forward_from_src(self._code, python_code.globals)
         return python_code
 
-    def print_readable(self, print_output=True):
+    def print_readable(self, print_output=True, include_stride=False, include_device=False):
         """The generated code as a class definition (``class Name(torch.nn.Module): def forward...``), printed
-        too unless ``print_output`` is False."""
-        return self._print_readable(self._get_name(), print_output)
+        too unless ``print_output`` is False; ``include_stride``/``include_device`` annotate tensor values kept
+        in ``node.meta["val"]`` with their strides and devices."""
+        return self._print_readable(self._get_name(), print_output, include_stride, include_device)
 
-    def _print_readable(self, module_name, print_output):
-        code = self._graph.python_code("self", verbose=True).src
+    def _print_readable(self, module_name, print_output, include_stride=False, include_device=False):
+        code = self._graph.python_code("self", verbose=True, include_stride=include_stride,
+                                       include_device=include_device).src
         code = _addindent(f"class {module_name}({_alias.package()}.nn.Module):\n" + code.lstrip("\n"), 4)
-        sub = [""] + [m._print_readable(name, False) for name, m in self.named_children()
+        sub = [""] + [m._print_readable(name, False, include_stride, include_device) for name, m in self.named_children()
                       if isinstance(m, GraphModule)]
         output = code + _addindent("\n".join(sub), 4)
         if print_output:
@@ -145,19 +147,20 @@ class GraphModule(Module):
         return "\n".join([super().__str__(), self._code,
                           "# To see more debug info, please use `graph_module.print_readable()`"])
 
+    # Copies and unpickled modules are named GraphModule, not the traced class's name, as in torch.fx.
     def __reduce__(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("_graph", "_code")}
-        return _reconstruct, (_base_class(type(self)), type(self).__name__, state, self._graph)
+        return _reconstruct, (_base_class(type(self)), "GraphModule", state, self._graph)
 
     def __deepcopy__(self, memo):
         state = {k: v for k, v in self.__dict__.items() if k not in ("_code",)}
         state = copy.deepcopy(state, memo)
-        result = _reconstruct(_base_class(type(self)), type(self).__name__, state, state.pop("_graph"))
+        result = _reconstruct(_base_class(type(self)), "GraphModule", state, state.pop("_graph"))
         memo[id(self)] = result
         return result
 
     def __copy__(self):
-        result = GraphModule(self, self.graph, type(self).__name__)
+        result = GraphModule(self, self.graph)
         result.meta = getattr(self, "meta", {})
         return result
 

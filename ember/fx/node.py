@@ -2,6 +2,7 @@
 import types
 import typing
 
+from .. import return_types
 from ._names import pretty_target, public_class_name, public_entry
 from .immutable_collections import immutable_dict, immutable_list
 
@@ -19,12 +20,18 @@ def has_side_effect(fn):
     return fn
 
 
+def is_namedtuple(a):
+    """True for a named tuple torch.fx rebuilds by type; not for ember's return types, which stand for torch's
+    ``torch.return_types`` (structseqs, that torch.fx treats as plain tuples)."""
+    return hasattr(a, "_fields") and getattr(return_types, type(a).__name__, None) is not type(a)
+
+
 def map_aggregate(a, fn):
     """Applies ``fn`` to each leaf of ``a``, rebuilding tuples (named ones too), lists and dicts (as immutable
     ones) and slices."""
     if isinstance(a, tuple):
         values = tuple(map_aggregate(elem, fn) for elem in a)
-        return type(a)(*values) if hasattr(a, "_fields") else values
+        return type(a)(*values) if is_namedtuple(a) else values
     if isinstance(a, list):
         return immutable_list(map_aggregate(elem, fn) for elem in a)
     if isinstance(a, dict):
@@ -127,7 +134,7 @@ class Node:
     def prepend(self, x):
         """Moves node ``x`` to just before this node."""
         if self is x:
-            raise AssertionError("Cannot prepend a node to itself")
+            return
         if self.graph is not x.graph:
             raise AssertionError("Attempting to move a Node into a different Graph")
         x._remove_from_list()
@@ -184,7 +191,7 @@ class Node:
         self.kwargs = {**self.kwargs, key: arg}
 
     def _update_args_kwargs(self, new_args, new_kwargs):
-        self._args = map_aggregate(tuple(new_args), lambda x: x)
+        self._args = map_aggregate(new_args, lambda x: x)
         self._kwargs = map_aggregate(dict(new_kwargs), lambda x: x)
         for old in self._input_nodes:
             old.users.pop(self, None)

@@ -13,7 +13,7 @@ from .. import Size, Tensor, device, dtype, layout, memory_format
 from .. import overrides as _overrides
 from ._codegen import magic_methods, reflectable_magic_methods
 from .graph import Graph
-from .node import map_arg
+from .node import is_namedtuple, map_arg
 
 __all__ = ["TracerBase", "GraphAppendingTracer", "TraceError", "Proxy", "Attribute", "ParameterProxy", "Scope",
            "ScopeContextManager"]
@@ -103,7 +103,7 @@ class TracerBase:
             return a.__fx_create_arg__(self)
         if isinstance(a, tuple):
             values = [self.create_arg(elem) for elem in a]
-            return type(a)(*values) if hasattr(a, "_fields") else tuple(values)
+            return type(a)(*values) if is_namedtuple(a) else tuple(values)
         if isinstance(a, list):
             return [self.create_arg(elem) for elem in a]
         if isinstance(a, dict):
