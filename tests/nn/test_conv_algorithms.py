@@ -49,7 +49,7 @@ def test_depthwise_band_is_used_and_matches_offsets(monkeypatch):
     x, w = sample((4, 8, 12, 12), F64, seed=4), sample((16, 1, 3, 3), F64, seed=5)
     calls = []
     band = _conv_depthwise._Plan.band
-    monkeypatch.setattr(_conv_depthwise._Plan, "band", lambda *a: calls.append(a[0].B) or band(*a))
+    monkeypatch.setattr(_conv_depthwise._Plan, "band", lambda *a, **k: calls.append(a[0].B) or band(*a, **k))
 
     def run():
         xe, we = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)

@@ -113,3 +113,19 @@ def test_non_finite_inputs_found_in_the_products_take_the_per_offset_form(thread
     numpy.testing.assert_array_equal(numpy.isnan(got), numpy.isnan(expected))
     assert numpy.isnan(got).sum() == 9   # the windows meeting the NaN (the infinity's clamped to 0 or 6)
     numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("multiplier", [1, 2])
+def test_the_forward_band_is_the_band_transposed_and_laid_out_row_major(multiplier):
+    """The forward's right operand is the band's transpose as a C-contiguous array (OpenBLAS's small products with a
+    transposed right operand run slower), the same taps as the adjoints' band, and the forward gives PyTorch's."""
+    rng = numpy.random.default_rng(1)
+    w = rng.standard_normal((5 * multiplier, 1, 3, 3)).astype(numpy.float32)
+    plan = _conv_depthwise._plan(w.shape, (1, 1), (1, 1), (6, 7), (8, 9), 3, 5, _conv_depthwise.FORWARD_CALL_COST)
+    across = plan.band(numpy, w, 5, numpy.float32, 7, 1, across=True)
+    assert across.flags.c_contiguous
+    numpy.testing.assert_array_equal(across, plan.band(numpy, w, 5, numpy.float32, 7, 1).swapaxes(1, 2))
+    x = rng.standard_normal((3, 5, 6, 7)).astype(numpy.float32)
+    got = ember.nn.functional.conv2d(ember.from_numpy(x), ember.from_numpy(w), padding=1, groups=5)
+    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1, groups=5)
+    numpy.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
