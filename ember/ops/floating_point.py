@@ -21,11 +21,12 @@ _frexp = return_type("frexp", ("mantissa", "exponent"))
 def ldexp(input, other, *, out=None):
     """``input * 2 ** other`` in the promoted floating dtype (the default float dtype for integer operands)."""
     _require_tensors("ldexp", input, other)
-    if other.dtype is _dtype.bool_:
-        raise _not_implemented("ldexp_cpu_exp", other)
-    target = _dtype.result_type(input, other)
-    if not (target.is_floating_point or target.is_complex):
-        target = _dtype.get_default_dtype()
+    floating = [t.dtype.is_floating_point or t.dtype.is_complex for t in (input, other)]
+    if floating == [True, False] and (other.dtype is _dtype.bool_ or other.dtype.name in ("uint16", "uint32",
+                                                                                        "uint64")):
+        raise _not_implemented("ldexp_cpu_exp", other)   # PyTorch's kernel for a floating input's integer exponent
+    # (an integer input's is input * 2.0 ** other: any integer or bool types, the default float dtype)
+    target = _dtype.result_type(input, other) if any(floating) else _dtype.get_default_dtype()
     exponent = other.to(target)
     return write_out(out, input.to(target) * exponent.new_full((), 2.0).pow(exponent), "ldexp")
 

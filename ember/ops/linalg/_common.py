@@ -6,6 +6,7 @@ import numpy
 
 from ... import _backend, _dtype, _compat, return_types
 from ..._tensor import Tensor, _make
+from .._kernel_dtypes import _CPP_TYPE_NAMES
 from .._util import write_out
 
 
@@ -56,9 +57,7 @@ def _eye_like(x, n=None):
     return _make(_xp(x).eye(n, dtype=x._data.dtype))
 
 
-_CPP_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-              "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
-              "float64": "double", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_CPP_NAMES = _CPP_TYPE_NAMES   # the C++ type names PyTorch's dtype messages print
 
 
 def _name(t):

@@ -783,10 +783,10 @@ class Lerp(Primitive):
 @tensor_method
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input); ``weight`` is a number or a tensor of input's dtype."""
-    if input._data.dtype.kind not in "fc" and not input.dtype.is_floating_point:   # bfloat16's kind is "V"
-        raise _not_implemented("lerp_kernel_scalar", input)
     _check_same_dtype("end", input, end)
     _check_same_dtype("weight", input, weight)
+    if input._data.dtype.kind not in "fc" and not input.dtype.is_floating_point:   # bfloat16's kind is "V"
+        raise _not_implemented("lerp_kernel_scalar", input)
     variant = 1 if isinstance(weight, Tensor) else 0
     result = name_node(_lerp(input, end, weight), f"LerpBackward{variant}",
                        (input, end, weight) if variant else (input, end))
@@ -823,8 +823,11 @@ class Pow(Primitive):
     def forward(ctx, a, b):
         xp = ctx.xp
         if hasattr(b, "dtype") and b.dtype.kind in "iu" and xp.asarray(a).dtype.kind in "iu":
-            # PyTorch's integer powers: negative exponents give 0 except for bases 1 and -1; NumPy raises.
-            result = xp.where((b < 0) & (xp.abs(a) != 1), 0, xp.power(a, xp.abs(b))).astype(b.dtype, copy=False)
+            # PyTorch's integer powers: negative exponents give 0 except for bases 1 and -1, where only the
+            # exponent's parity counts (b & 1; |b| overflows at the type's minimum); NumPy raises.
+            negative = b < 0
+            result = xp.where(negative & (xp.abs(a) != 1), 0, xp.power(a, xp.where(negative, b & 1, b)))
+            result = result.astype(b.dtype, copy=False)
         else:
             result = _scalar_power(xp, a, b)
         ctx.save_for_backward(a, b, result if hasattr(b, "shape") else None)   # kept for tensor exponents, as PyTorch
