@@ -84,12 +84,11 @@ def lerp_(start, end, weight):
         else:
             start[...] = end - difference * (1 - weight)
         return start
-    if start.dtype == numpy.float32:
-        weight = float(numpy.float32(weight))   # PyTorch casts it to the tensor's type first
+    weight = start.dtype.type(weight)   # PyTorch casts it to the tensor's type, and takes 1 - weight there
     if abs(weight) < 0.5:
-        return axpy(start, weight, difference)
+        return axpy(start, float(weight), difference)
     start[...] = end
-    return axpy(start, -(1 - weight), difference)
+    return axpy(start, -float(1 - weight), difference)
 
 
 @functools.cache

@@ -1,6 +1,7 @@
 """Adadelta: steps sized by the ratio of running RMS of past updates to running RMS of gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
+from ._kernels import add_scaled, addcmul_, axpy
 from .optimizer import (Optimizer, ParamsT, _check_lr, _check_non_negative, _recorded_gradient, _step_tensor,
                         _zeros_state)
 
@@ -38,16 +39,19 @@ class Adadelta(Optimizer):
         param.add_(delta, alpha=-float(group["lr"]))
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_adadelta), with its fused multiply-adds (``_kernels``)
         xp, rho, eps = xp_of(param), group["rho"], group["eps"]
         state["step"]._data += 1
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            grad = add_scaled(grad, group["weight_decay"], param)
         square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
         square_avg *= rho
-        square_avg += (1 - rho) * grad * grad
-        delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad
+        addcmul_(square_avg, grad, grad, 1 - rho)
+        std = xp.sqrt(square_avg + eps)
+        delta = xp.sqrt(acc_delta + eps) / std
+        delta *= grad
         acc_delta *= rho
-        acc_delta += (1 - rho) * delta * delta
-        param -= float(group["lr"]) * delta
+        addcmul_(acc_delta, delta, delta, 1 - rho)
+        axpy(param, -float(group["lr"]), delta)

@@ -1,6 +1,7 @@
 """Adagrad: per-coordinate steps scaled by the root of the running sum of squared gradients."""
 from .._backend import xp_of
 from .._tensor import Tensor
+from ._kernels import add_scaled, addcdiv_, addcmul_
 from .optimizer import (Optimizer, ParamsT, _check_fused, _check_lr, _check_non_negative, _recorded_gradient,
                         _state_tensor, _step_tensor)
 
@@ -56,13 +57,16 @@ class Adagrad(Optimizer):
         param.addcdiv_(grad, total.sqrt() + group["eps"], value=-clr)
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_adagrad), with its fused multiply-adds (``_kernels``)
         state["step"]._data += 1
         step = float(state["step"]._data)
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            grad = add_scaled(grad, group["weight_decay"], param)
         clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         total = state["sum"]._data
-        total += grad * grad
-        param -= clr * (grad / (xp_of(param).sqrt(total) + group["eps"]))
+        addcmul_(total, grad, grad, 1)
+        std = xp_of(param).sqrt(total)
+        std += group["eps"]
+        addcdiv_(param, grad, std, -clr)

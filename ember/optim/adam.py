@@ -1,7 +1,6 @@
 """Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay and the AMSGrad variant."""
-import math
-
 from .._tensor import Tensor
+from ._kernels import add_scaled, addcdiv_, addcmul_, lerp_
 from .optimizer import (Optimizer, ParamsT, _check_betas, _check_fused, _check_lr, _check_non_negative, _decay_factor,
                         _recorded_gradient, _state_tensor, _step_tensor)
 
@@ -66,43 +65,36 @@ class Adam(Optimizer):
         param.addcdiv_(exp_avg.clone(), denominator)
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_adam; its foreach form computes the same), with its fused
+        # multiply-adds (``_kernels``)
         lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
         beta1, beta2 = (float(beta) for beta in group["betas"])
         if group["maximize"]:
             grad = -grad
+        state["step"]._data += 1
         if weight_decay:
             if group["decoupled_weight_decay"]:
                 param *= _decay_factor(group["lr"], weight_decay)
             else:
-                grad = grad + weight_decay * param
-        state["step"]._data += 1
-        step = float(state["step"]._data)
+                grad = add_scaled(grad, weight_decay, param)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         xp = _array_module(param)
-        # the arithmetic of exp_avg += (1 - beta1) * (grad - exp_avg) etc., with the temporaries in kept scratch
-        # arrays (fresh ones per step are returned to the OS and faulted in again)
-        work, denominator = self._scratch(param, 0), self._scratch(param, 1)
-        xp.subtract(grad, exp_avg, out=work)
-        work *= 1 - beta1
-        exp_avg += work
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
-        xp.multiply(1 - beta2, grad, out=work)
-        work *= grad
-        exp_avg_sq += work
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+        step = float(state["step"]._data)
         bias_correction1 = 1 - beta1 ** step
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         second = exp_avg_sq
         if group["amsgrad"]:
             maximum = state["max_exp_avg_sq"]._data
             xp.maximum(maximum, exp_avg_sq, out=maximum)
             second = maximum
-        xp.sqrt(second, out=denominator)
+        # the denominator in a kept scratch array (a fresh one per step is returned to the OS and faulted in again)
+        denominator = xp.sqrt(second, out=self._scratch(param, 1))
         denominator /= bias_correction2_sqrt
         denominator += eps
-        xp.multiply(lr / bias_correction1, exp_avg, out=work)
-        work /= denominator
-        param -= work
-
+        addcdiv_(param, exp_avg, denominator, -(lr / bias_correction1))
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: parameters shrink by lr * weight_decay each step."""

@@ -1,6 +1,7 @@
 """Adamax: Adam with the second moment replaced by an exponentially weighted infinity norm."""
 from .._backend import xp_of
 from .._tensor import Tensor
+from ._kernels import add_scaled, addcdiv_, lerp_
 from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _recorded_gradient,
                         _step_tensor, _zeros_state)
 
@@ -35,15 +36,18 @@ class Adamax(Optimizer):
         param.addcdiv_(exp_avg, exp_inf, value=-float(clr))
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_adamax), with its fused multiply-adds (``_kernels``)
         xp, (beta1, beta2) = xp_of(param), group["betas"]
         if group["maximize"]:
             grad = -grad
         state["step"]._data += 1
         step = float(state["step"]._data)
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            grad = add_scaled(grad, group["weight_decay"], param)
         exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
-        exp_avg += (1 - beta1) * (grad - exp_avg)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_inf *= beta2
-        xp.maximum(exp_inf, xp.abs(grad) + group["eps"], out=exp_inf)
-        param -= float(group["lr"]) / (1 - beta1 ** step) * (exp_avg / exp_inf)
+        bound = xp.abs(grad)
+        bound += group["eps"]
+        xp.maximum(exp_inf, bound, out=exp_inf)
+        addcdiv_(param, exp_avg, exp_inf, -(float(group["lr"]) / (1 - beta1 ** step)))

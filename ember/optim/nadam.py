@@ -1,6 +1,7 @@
 """NAdam: Adam with Nesterov momentum and a warming-up momentum schedule."""
 from .._backend import xp_of
 from .._tensor import Tensor
+from ._kernels import add_scaled, addcdiv_, addcmul_, lerp_
 from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor,
                         _recorded_gradient, _step_tensor, _zeros_state)
 
@@ -48,26 +49,29 @@ class NAdam(Optimizer):
         param.addcdiv_(exp_avg * (-lr * mu_next / (1.0 - mu_product * mu_next)), denominator)
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_nadam), with its fused multiply-adds (``_kernels``)
         xp, lr, (beta1, beta2) = xp_of(param), float(group["lr"]), group["betas"]
         weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
         if group["maximize"]:
             grad = -grad
         state["step"]._data += 1
         step = float(state["step"]._data)
+        bias_correction2 = 1 - beta2 ** step
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
                 param *= _decay_factor(group["lr"], weight_decay)
             else:
-                grad = grad + weight_decay * param
+                grad = add_scaled(grad, weight_decay, param)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
         # the product is kept in float32, as PyTorch keeps it
         state["mu_product"]._data *= mu
         mu_product = float(state["mu_product"]._data)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        exp_avg += (1 - beta1) * (grad - exp_avg)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
-        denominator = xp.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
-        param -= lr * (1.0 - mu) / (1.0 - mu_product) * (grad / denominator)
-        param -= lr * mu_next / (1.0 - mu_product * mu_next) * (exp_avg / denominator)
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+        denominator = xp.sqrt(exp_avg_sq / bias_correction2)
+        denominator += group["eps"]
+        addcdiv_(param, grad, denominator, -lr * (1.0 - mu) / (1.0 - mu_product))
+        addcdiv_(param, exp_avg, denominator, (-lr * mu_next) / (1.0 - mu_product * mu_next))

@@ -1,8 +1,7 @@
 """RAdam: Adam with the variance of the adaptive learning rate rectified during warm-up."""
-import math
-
 from .._backend import xp_of
 from .._tensor import Tensor
+from ._kernels import add_scaled, addcmul_, axpy, lerp_
 from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor,
                         _recorded_gradient, _step_tensor, _zeros_state)
 
@@ -46,6 +45,7 @@ class RAdam(Optimizer):
             param.add_(corrected * lr, alpha=-1.0)
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_radam), with its fused multiply-adds (``_kernels``)
         xp, lr, (beta1, beta2), weight_decay = xp_of(param), float(group["lr"]), group["betas"], group["weight_decay"]
         if group["maximize"]:
             grad = -grad
@@ -55,19 +55,22 @@ class RAdam(Optimizer):
             if group["decoupled_weight_decay"]:
                 param *= _decay_factor(group["lr"], weight_decay)
             else:
-                grad = grad + weight_decay * param
+                grad = add_scaled(grad, weight_decay, param)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        exp_avg += (1 - beta1) * (grad - exp_avg)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        corrected_exp_avg = exp_avg / bias_correction1
+        update = exp_avg / bias_correction1
+        update *= lr
         rho_inf = 2 / (1 - beta2) - 1
-        rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
         if rho_t > 5.0:
-            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            adaptive_lr = math.sqrt(bias_correction2) / (xp.sqrt(exp_avg_sq) + group["eps"])
-            param -= corrected_exp_avg * lr * adaptive_lr * rect
-        else:
-            param -= corrected_exp_avg * lr
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            # a number over a tensor is the tensor's reciprocal times the number in PyTorch (Tensor.__rtruediv__)
+            adaptive_lr = 1 / (xp.sqrt(exp_avg_sq) + group["eps"])
+            adaptive_lr *= bias_correction2 ** 0.5
+            update *= adaptive_lr
+            update *= rect
+        axpy(param, -1.0, update)

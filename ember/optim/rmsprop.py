@@ -1,6 +1,7 @@
 """RMSprop: gradients divided by a running root mean square, optionally centred and with momentum."""
 from .._backend import xp_of
 from .._tensor import Tensor
+from ._kernels import add_scaled, addcdiv_, addcmul_, axpy, lerp_
 from .optimizer import (Optimizer, ParamsT, _check_lr, _check_non_negative, _recorded_gradient, _step_tensor,
                         _zeros_state)
 
@@ -50,26 +51,27 @@ class RMSprop(Optimizer):
             param.addcdiv_(grad, avg, value=-lr)
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_rmsprop), with its fused multiply-adds (``_kernels``)
         xp, alpha, lr = xp_of(param), group["alpha"], float(group["lr"])
         state["step"]._data += 1
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            grad = add_scaled(grad, group["weight_decay"], param)
         square_avg = state["square_avg"]._data
         square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        addcmul_(square_avg, grad, grad, 1 - alpha)
         if group["centered"]:
             grad_avg = state["grad_avg"]._data
-            grad_avg += (1 - alpha) * (grad - grad_avg)
-            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+            lerp_(grad_avg, grad, 1 - alpha)
+            avg = xp.sqrt(addcmul_(square_avg.copy(), grad_avg, grad_avg, -1))
         else:
             avg = xp.sqrt(square_avg)
-        avg = avg + group["eps"]
+        avg += group["eps"]
         if group["momentum"] > 0:
             buffer = state["momentum_buffer"]._data
             buffer *= group["momentum"]
-            buffer += grad / avg
-            param -= lr * buffer
+            addcdiv_(buffer, grad, avg, 1)
+            axpy(param, -lr, buffer)
         else:
-            param -= lr * (grad / avg)
+            addcdiv_(param, grad, avg, -lr)
