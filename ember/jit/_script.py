@@ -22,7 +22,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..nn.modules.module import Module
 from ..overrides import unwrapped
-from . import _language, _recurrent
+from . import _language, _loop_exits, _recurrent
 from ._ir import Block, Graph, Value
 from ._module import ScriptFunction, ScriptModule, mirror
 from ._torchscript import _BINARY, _COMPARE, _Compiler, _ModuleRef
@@ -184,6 +184,7 @@ class _ScriptCompiler(_Compiler):
         super().__init__(None, ())
         self.root, self.record, self.globals = root, "", {}
         self.depth = 0   # how many input-dependent branches or loops enclose the statement being compiled
+        self.exits = 0   # loops lowered for break/continue so far (numbers their flags)
         self.paths = {id(m): name for name, m in root.named_modules()} if root is not None else {}
 
     def compile_method(self, name):
@@ -383,6 +384,11 @@ class _ScriptCompiler(_Compiler):
         return block
 
     def statement(self, node, env):
+        if isinstance(node, (ast.For, ast.While)) and _loop_exits.exits(node):
+            self.exits += 1
+            for statement in _loop_exits.lower(node, self.exits):
+                self.statement(statement, env)
+            return
         if isinstance(node, ast.If):
             test = self.expression(node.test, env)
             known, condition = self.known(test)

@@ -292,7 +292,13 @@ class _Compiler:
             inner_env[counter] = index
         body, after = self.block(node.body, inner_env, [index] + carried)
         outer, self.nodes = self.nodes, body.nodes   # the condition for the next trip, computed in the body
-        body.outputs = [self.constant(True) if counter is not None else self.expression(node.test, after)]
+        if counter is None:
+            going_on = self.expression(node.test, after)
+        elif getattr(node, "exit_flag", None):   # a range loop lowered for break (_loop_exits) stops once broken
+            going_on = self.expression(ast.UnaryOp(ast.Not(), ast.Name(node.exit_flag, ast.Load())), after)
+        else:
+            going_on = self.constant(True)
+        body.outputs = [going_on]
         self.nodes = outer
         body.outputs += [after[n] for n in assigned]
         result = self.emit("prim::Loop", [trips, condition] + [env[n] for n in assigned], outputs=len(assigned))
