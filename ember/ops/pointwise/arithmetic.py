@@ -255,6 +255,8 @@ class AddScaled(Primitive):
         result = xp.asarray(fused).astype(numpy.float32).astype(a.dtype, copy=False)
         if a.dtype != numpy.float32 and xp is numpy:
             _scalar_loop_tails(result, a, b, alpha)
+        elif xp is numpy and result.ndim and (b.ndim == 0 or b.shape[-1] == 1 < result.shape[-1]):
+            _hoisted_product_tails(result, a, b, alpha)
         return result
 
     @staticmethod
@@ -283,6 +285,31 @@ def _scalar_loop_tails(result, a, b, alpha):
     a_rows, b_rows = (numpy.broadcast_to(x, result.shape).reshape(-1, run) for x in (a, b))
     product = (b_rows[:, -tail:].astype(numpy.float32) * numpy.float32(alpha)).astype(result.dtype)
     rows[:, -tail:] = (a_rows[:, -tail:].astype(numpy.float32) + product.astype(numpy.float32)).astype(result.dtype)
+
+
+def _hoisted_product_tails(result, a, b, alpha):
+    """Rewrites, in a float32 ``result`` of ``a + alpha * b`` where ``b`` is constant along each innermost run (a
+    scalar, or broadcast along the last dimension), the elements PyTorch's AVX512 kernel adds unfused: past the last
+    full 16-lane vector of a run, the compiler's vectorised remainder loop (4 lanes, after one scalar element) adds
+    ``alpha * b`` computed once and rounded; its scalar leftovers stay fused (measured for every run length up to
+    130). The AVX2 kernel's remainder is unmeasured and left fused."""
+    if get_cpu_capability() != "AVX512":
+        return
+    if b.size == 1 and a.shape == result.shape and a.flags.f_contiguous and not a.flags.c_contiguous:
+        result, a = result.T, a.T   # the kernel walks memory order
+    whole = b.size == 1 and a.shape == result.shape and a.flags.c_contiguous
+    if not result.flags.c_contiguous or not whole and \
+            numpy.broadcast_to(a, result.shape).strides[-1] != a.itemsize:   # strided runs: the scalar loop, fused
+        return
+    run = result.size if whole else result.shape[-1]
+    tail = run % 16
+    unfused = (tail - 1) // 4 * 4 if tail else 0
+    if not unfused or not result.size:
+        return
+    start = run - tail + 1
+    rows = result.reshape(-1, run)
+    a_rows, b_rows = (numpy.broadcast_to(x, result.shape).reshape(-1, run)[:, start:start + unfused] for x in (a, b))
+    rows[:, start:start + unfused] = a_rows + b_rows * numpy.float32(alpha)
 
 
 def _scaled_add(input, other, alpha, name):
