@@ -1,108 +1,151 @@
-"""``replace_pattern``: finds every occurrence of a traced pattern in a GraphModule's graph and replaces it with a
-traced replacement."""
+"""``replace_pattern``: finds every occurrence of a pattern (a function, Graph or GraphModule, traced) in a
+GraphModule's graph and replaces it with a replacement, as torch.fx's; ``replace_pattern_with_filters`` also takes
+match filters, a per-match replacement callback, literal wildcards and node-name matching."""
+import copy
+from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..nn import Module
+from .graph import Graph
 from .graph_module import GraphModule
 from .node import Node
 
-__all__ = ["Match", "replace_pattern"]
+__all__ = ["Match", "ReplacedPatterns", "replace_pattern", "replace_pattern_with_filters"]
 
 
 class Match(NamedTuple):
-    """One occurrence: the pattern node it was found from (the one the pattern returns), and pattern node ->
-    graph node."""
+    """One replaced occurrence: the pattern's anchor node and pattern node -> graph node."""
 
     anchor: Node
     nodes_map: dict
 
 
+@dataclass
+class ReplacedPatterns:
+    """One replaced occurrence: the pattern's anchor, pattern node -> graph node, and the nodes inserted."""
+
+    anchor: Node
+    nodes_map: dict
+    replacements: list
+
+
 def _as_graph(fn):
+    if isinstance(fn, GraphModule):
+        return fn.graph
+    if isinstance(fn, Graph):
+        return fn
     from ._symbolic_trace import symbolic_trace
-    return (fn if isinstance(fn, GraphModule) else symbolic_trace(fn)).graph
+    return symbolic_trace(fn).graph
 
 
-def _match_arg(pattern_arg, graph_arg, nodes_map):
-    if isinstance(pattern_arg, Node) and pattern_arg.op == "placeholder" and not isinstance(graph_arg, Node):
-        if pattern_arg in nodes_map:   # a pattern input may stand for a constant argument too
-            return type(nodes_map[pattern_arg]) is type(graph_arg) and nodes_map[pattern_arg] == graph_arg
-        nodes_map[pattern_arg] = graph_arg
-        return True
-    if isinstance(pattern_arg, Node):
-        return isinstance(graph_arg, Node) and _match_node(pattern_arg, graph_arg, nodes_map)
-    if isinstance(pattern_arg, (list, tuple)):
-        return (isinstance(graph_arg, (list, tuple)) and len(pattern_arg) == len(graph_arg)
-                and all(_match_arg(p, g, nodes_map) for p, g in zip(pattern_arg, graph_arg)))
-    if isinstance(pattern_arg, dict):
-        return (isinstance(graph_arg, dict) and pattern_arg.keys() == graph_arg.keys()
-                and all(_match_arg(pattern_arg[k], graph_arg[k], nodes_map) for k in pattern_arg))
-    return type(pattern_arg) is type(graph_arg) and pattern_arg == graph_arg
+def _attr_or_none(module, target):
+    module_path, _, name = target.rpartition(".")
+    try:
+        owner = module.get_submodule(module_path)
+    except AttributeError:
+        return None
+    return getattr(owner, name, None)
 
 
-def _match_node(pn, gn, nodes_map):
-    if pn in nodes_map:
-        return nodes_map[pn] is gn
-    if pn.op == "placeholder":
-        if any(value is gn for value in nodes_map.values()):
-            return False
-        nodes_map[pn] = gn
-        return True
-    if pn.op != gn.op or pn.target != gn.target or len(pn.args) != len(gn.args):
-        return False
-    nodes_map[pn] = gn
-    if _match_arg(pn.args, gn.args, nodes_map) and _match_arg(pn.kwargs, gn.kwargs, nodes_map):
-        return True
-    del nodes_map[pn]
-    return False
-
-
-def _find_matches(graph, pattern):
-    output = next(n for n in reversed(pattern.nodes) if n.op == "output")
-    returned = output.args[0]
-    if not isinstance(returned, Node):
-        raise ValueError("replace_pattern supports patterns that return a single value")
-    matches, taken = [], set()
-    for node in graph.nodes:
-        nodes_map = {}
-        if node.op in ("placeholder", "output") or not _match_node(returned, node, nodes_map):
+def _replace_attributes(gm, replacement):
+    """Copies into ``gm`` the submodules and attributes its new nodes read from ``replacement``."""
+    gm.delete_all_unused_submodules()
+    if isinstance(replacement, GraphModule):
+        replacement.graph.lint()
+    for node in gm.graph.nodes:
+        if node.op not in ("call_module", "get_attr") or _attr_or_none(gm, node.target) is not None:
             continue
-        inner = [gn for pn, gn in nodes_map.items() if pn.op != "placeholder" and isinstance(gn, Node)]
-        # Nodes computed inside the match may be used only inside it (the returned one excepted).
-        inside = set(inner)
-        if any(user not in inside for gn in inner if gn is not node for user in gn.users):
-            continue
-        if inside & taken:
-            continue
-        taken |= inside
-        matches.append(Match(anchor=returned, nodes_map=nodes_map))
-    return matches
+        found = _attr_or_none(replacement, node.target)
+        if found is None:
+            raise RuntimeError('Attempted to create a "', node.op, f'" node during subgraph rewriting with target '
+                               f"{node.target}, but the referenced attribute does not exist in the replacement "
+                               "GraphModule")
+        if isinstance(found, Module):
+            gm.add_submodule(node.target, copy.deepcopy(found))
+        else:
+            setattr(gm, node.target, copy.deepcopy(found))
+    gm.graph.lint()
+
+
+def _insert_point(graph, returning_nodes):
+    """Where a replacement goes: before the first user of what the match returns, else after the last of those."""
+    users = {user for node in returning_nodes for user in node.users}
+    if users:
+        return next(n for n in graph.nodes if n in users)
+    following = None
+    for node in reversed(graph.nodes):
+        if node in returning_nodes:
+            return following
+        following = node
+    return None
+
+
+def _replace_pattern(gm, pattern, replacement=None, match_filters=None, ignore_literals=False,
+                     replacement_callback=None, node_name_match=""):
+    from .passes.utils.matcher_utils import SubgraphMatcher
+    graph = gm.graph
+    pattern_graph = _as_graph(pattern)
+    matcher = SubgraphMatcher(pattern_graph, match_output=False, match_placeholder=False,
+                              remove_overlapping_matches=True, ignore_literals=ignore_literals)
+    matches = [m for m in matcher.match(graph, node_name_match=node_name_match)
+               if all(keep(m, graph, pattern_graph) for keep in match_filters or [])]
+    if replacement is not None and (isinstance(replacement, Graph) or callable(replacement)):
+        common_replacement = _as_graph(replacement)
+    elif replacement_callback is None:
+        raise AssertionError("Must provide either a replacement GraphModule or a replacement callback")
+    else:
+        common_replacement = None
+    changed = {}   # a graph node an earlier replacement replaced -> what replaced it
+    results = []
+    for match in matches:
+        replacement_graph = (replacement_callback(match, graph, pattern_graph) if replacement_callback is not None
+                             else common_replacement)
+        inputs = [n for n in replacement_graph.nodes if n.op == "placeholder"]
+        if len(match.placeholder_nodes) != len(inputs):
+            raise AssertionError(f"Placeholder count mismatch: {len(match.placeholder_nodes)} vs {len(inputs)}")
+        val_map = {}
+        for rn, gn in zip(inputs, match.placeholder_nodes):
+            if isinstance(gn, Node) and gn in changed:
+                new = changed[gn]
+                match.placeholder_nodes[match.placeholder_nodes.index(gn)] = new
+                key = next(pn for pn, value in match.nodes_map.items() if value is gn)
+                match.nodes_map[key] = new
+                gn = new
+            val_map[rn] = gn
+        insert_point = _insert_point(graph, match.returning_nodes)
+        if insert_point is None:
+            raise AssertionError("The insert point can't be None")
+        with graph.inserting_before(insert_point):
+            copied = graph.graph_copy(replacement_graph, val_map)
+        copied = (copied,) if isinstance(copied, Node) else copied
+        inserted = [v for v in val_map.values() if v not in match.placeholder_nodes]
+        if len(match.returning_nodes) != len(copied):
+            raise AssertionError(f"Returning nodes count mismatch: {len(match.returning_nodes)} vs {len(copied)}")
+        for gn, new in zip(match.returning_nodes, copied):
+            gn.replace_all_uses_with(new)
+            changed[gn] = new
+        for pn in reversed(pattern_graph.nodes):
+            if pn.op not in ("placeholder", "output"):
+                graph.erase_node(match.nodes_map[pn])
+        results.append(ReplacedPatterns(anchor=match.anchors[0], nodes_map=match.nodes_map, replacements=inserted))
+    gm.recompile()
+    if isinstance(replacement, Module):
+        _replace_attributes(gm, replacement)
+    return results
 
 
 def replace_pattern(gm, pattern, replacement):
-    """Replaces each non-overlapping occurrence of ``pattern`` (a function or GraphModule, traced) in ``gm``'s
-    graph by ``replacement``, recompiles ``gm`` and returns the ``Match``es. Pattern inputs match any value; other
-    nodes match on op, target and arguments."""
-    graph = gm.graph
-    pattern_graph, replacement_graph = _as_graph(pattern), _as_graph(replacement)
-    matches = _find_matches(graph, pattern_graph)
-    pattern_inputs = [n for n in pattern_graph.nodes if n.op == "placeholder"]
-    replacement_inputs = [n for n in replacement_graph.nodes if n.op == "placeholder"]
-    replaced = {}   # a replaced anchor -> what replaced it, for later matches that read it
-    for match in matches:
-        for pn, gn in match.nodes_map.items():
-            if pn.op == "placeholder" and isinstance(gn, Node):
-                while gn in replaced:
-                    gn = replaced[gn]
-                match.nodes_map[pn] = gn
-        val_map = {r: match.nodes_map[p] for r, p in zip(replacement_inputs, pattern_inputs)}
-        anchor = match.nodes_map[match.anchor]
-        with graph.inserting_before(anchor):
-            result = graph.graph_copy(replacement_graph, val_map)
-        if isinstance(result, Node):
-            anchor.replace_all_uses_with(result)
-            replaced[anchor] = result
-        matched = [gn for pn, gn in match.nodes_map.items() if pn.op != "placeholder"]
-        for node in reversed(list(graph.nodes)):
-            if node in matched and not node.users:
-                graph.erase_node(node)
-    gm.recompile()
-    return matches
+    """Replaces each non-overlapping occurrence of ``pattern`` in ``gm``'s graph by ``replacement`` (functions or
+    GraphModules, traced), recompiles ``gm`` and returns the ``Match``es. Pattern inputs match any value; other
+    nodes match on op, target and arguments, and only the values the pattern returns may be used outside it."""
+    return [Match(anchor=m.anchor, nodes_map=m.nodes_map) for m in _replace_pattern(gm, pattern, replacement)]
+
+
+def replace_pattern_with_filters(gm, pattern, replacement=None, match_filters=None, ignore_literals=False,
+                                 replacement_callback=None, node_name_match=""):
+    """``replace_pattern`` keeping only the matches every ``match_filters`` function (``(match, graph,
+    pattern_graph) -> bool``) accepts; ``replacement_callback(match, graph, pattern_graph)`` may give each match
+    its replacement graph, ``ignore_literals`` lets constants match anything and ``node_name_match`` lets graph
+    nodes whose name contains it match any pattern node. Returns ``ReplacedPatterns``."""
+    return _replace_pattern(gm, pattern, replacement, match_filters, ignore_literals, replacement_callback,
+                            node_name_match)

@@ -1,0 +1,1 @@
+"""Helpers for fx passes (``matcher_utils``: finding subgraphs that match a pattern graph)."""
