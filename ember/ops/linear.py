@@ -7,6 +7,7 @@ from .. import _dtype
 from ..autograd.function import Primitive, composite, shown_node
 from . import _blas, _buffers, _parallel
 from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
+from ._summation import sum_array
 from ._util import name_node, quiet
 from .linalg.products import folded_matmul, matrix_product
 
@@ -97,7 +98,7 @@ class Linear(Primitive):
             if rows.dtype.itemsize == 2:   # half precision sums accumulate in float32, as Sum's forward
                 grad_bias = rows.sum(0, dtype=numpy.float32).astype(rows.dtype)
             else:
-                grad_bias = rows.sum(0)
+                grad_bias = sum_array(rows, 0)   # PyTorch's order of adds
         return grad_input, grad_weight, grad_bias
 
 

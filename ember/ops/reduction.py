@@ -11,7 +11,7 @@ from .._tensor import Tensor, _make
 from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import _not_implemented, exact_out_dtype, refuse_complex
-from ._summation import adds_rows, cascade_sum, sum_over_dims
+from ._summation import CASCADED, torch_sum
 from ._util import (_as_view, argument_error, holomorphic_backward, int_arg, name_node, quiet, tensor_method, wrap_dim,
                     wrap_dims, write_out)
 from .linalg._common import _CPP_NAMES
@@ -193,13 +193,11 @@ class Sum(Primitive):
         if dtype is None and a.dtype.itemsize == 2 and (a.dtype.kind == "f" or a.dtype.name == "bfloat16"):
             # half-precision sums accumulate in float32, as PyTorch's do
             return a.sum(axis=dims, keepdims=keepdim, dtype=numpy.float32).astype(a.dtype)
-        if type(a) is numpy.ndarray:   # the ufunc's reduce itself: ndarray.sum adds a Python frame (~0.5 us)
-            if len(dims) == 1 and dims[0] == a.ndim - 1 and a.ndim > 1 and a.shape[-1] < 8 and dtype is None \
-                    and a.size > _SMALL and a.dtype.kind == "f":
-                return _sum_short_last(a, keepdim)
-            if dtype is None and a.dtype == numpy.float32 and adds_rows(a.shape, dims):
-                return cascade_sum(a, dims[0], keepdim) if len(dims) == 1 else sum_over_dims(a, dims, keepdim)
-            return _add_reduce(a, dims, dtype, None, keepdim)
+        if type(a) is numpy.ndarray:
+            if (a.dtype if dtype is None else dtype) in CASCADED and a.dtype.kind != "c":
+                # PyTorch's order of adds; a given dtype is cast to first, as PyTorch's kernel does
+                return torch_sum(a if dtype is None else a.astype(dtype, copy=False), dims, keepdim)
+            return _add_reduce(a, dims, dtype, None, keepdim)   # the ufunc's: ndarray.sum adds a Python frame
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -217,16 +215,6 @@ class Sum(Primitive):
             out[...] = grad
             return out
         return ctx.xp.broadcast_to(grad, shape)
-
-
-def _sum_short_last(a, keepdim):
-    """The sum over a short last axis (under 8 elements: global pooling of small maps) as that many adds of whole
-    slices, the same bits as NumPy's reduce (which adds such an axis one element after another, from 0) at a tenth
-    of its time: the reduce runs one short inner loop per row."""
-    total = numpy.add(a[..., 0], a.dtype.type(0))
-    for j in range(1, a.shape[-1]):
-        total += a[..., j]
-    return total[..., None] if keepdim else total
 
 
 def dtype_under_out(dtype, out):

@@ -1,0 +1,144 @@
+"""Float32 and float64 sums with PyTorch's bits (ATen's cascade_sum and its TensorIterator plan): raw bits over the
+last, a middle, the first, several and all dims, keepdim, transposed and sliced inputs, sizes 1..5000, NaN and
+inf, one and two threads; the ops built on Sum (mean, mean-reduced losses, broadcast gradients, linear's bias)."""
+import contextlib
+
+import numpy
+import pytest
+import torch
+
+import ember
+
+
+def _bits(array):
+    """Raw bits, with every NaN as one pattern (payloads are not compared)."""
+    array = numpy.ascontiguousarray(array)
+    bits = array.view(numpy.uint32 if array.dtype == numpy.float32 else numpy.uint64).copy()
+    bits[numpy.isnan(array)] = 0
+    return bits
+
+
+def assert_bits(mine, theirs):
+    mine, theirs = mine.detach().numpy(), theirs.detach().numpy()
+    assert mine.dtype == theirs.dtype and mine.shape == theirs.shape
+    differ = _bits(mine) != _bits(theirs)
+    assert not differ.any(), f"{int(differ.sum())} of {differ.size} elements differ"
+
+
+@contextlib.contextmanager
+def threads(count):
+    """Both libraries on ``count`` threads, restored after."""
+    before = (torch.get_num_threads(), ember.get_num_threads())
+    torch.set_num_threads(count)
+    ember.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before[0])
+        ember.set_num_threads(before[1])
+
+
+@pytest.fixture(autouse=True)
+def _same_threads():
+    """ember on torch's thread count (the suite runs torch on one), as large sums split by it."""
+    with threads(torch.get_num_threads()):
+        yield
+
+
+def _data(shape, dtype, seed):
+    rng = numpy.random.default_rng(seed)
+    # magnitudes spread over several decades, so that the order of adds shows in the last bits
+    return (rng.standard_normal(shape) * numpy.exp(rng.standard_normal(shape) * 2)).astype(dtype)
+
+
+def _layouts(array):
+    """The array as given, transposed (the same values in a reversed memory order) and sliced (every other
+    element of a wider array along the last dim)."""
+    yield "contiguous", array, lambda t: t
+    yield "transposed", numpy.ascontiguousarray(array.T), lambda t: t.permute(*reversed(range(t.ndim)))
+    wide = numpy.repeat(array, 2, axis=-1) if array.ndim else array
+    yield "sliced", wide, (lambda t: t[..., ::2]) if array.ndim else (lambda t: t)
+
+
+def _check_sum(array, dims, keepdim=False, op="sum"):
+    for name, stored, view in _layouts(array):
+        mine = getattr(view(ember.from_numpy(stored)), op)(dims, keepdim=keepdim)
+        theirs = getattr(view(torch.from_numpy(stored)), op)(dims, keepdim=keepdim)
+        assert_bits(mine, theirs)
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+def test_one_dim_sizes(dtype):
+    sizes = list(range(1, 70)) + [127, 128, 129, 255, 256, 257, 511, 512, 513, 1000, 1023, 1024, 1025, 2047, 4095,
+                                  4096, 4097, 5000]
+    for n in sizes:
+        x = _data(n, dtype, n)
+        assert_bits(ember.from_numpy(x).sum(), torch.from_numpy(x).sum())
+        assert_bits(ember.from_numpy(x)[1::3].sum(), torch.from_numpy(x)[1::3].sum())
+
+
+SHAPES = [((100, 10), (1,)), ((100, 10), (0,)), ((3, 40), (1,)), ((3, 40), (0,)), ((3, 40), (0, 1)),
+          ((32, 128, 64), (0,)), ((32, 128, 64), (1,)), ((32, 128, 64), (2,)), ((32, 128, 64), (0, 2)),
+          ((64, 784), (0,)), ((64, 784), (1,)), ((7, 5, 3), (1,)), ((7, 5, 3), (0, 2)), ((2, 3, 4, 5), (1, 3)),
+          ((5000, 3), (0,)), ((3, 5000), (1,)), ((17, 65), (0,)), ((130, 67), (0,)), ((33, 33, 33), (1,)),
+          ((8, 3, 30, 30), (0, 2, 3)), ((300, 300), (0, 1)), ((5, 1, 70), (0,)), ((1, 1, 9), (2,))]
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+@pytest.mark.parametrize("shape,dims", SHAPES)
+def test_dims_and_layouts(shape, dims, dtype):
+    x = _data(shape, dtype, sum(shape))
+    _check_sum(x, dims)
+    _check_sum(x, dims, keepdim=True)
+
+
+@pytest.mark.parametrize("shape,dims", [((100, 10), (1,)), ((64, 784), (0,)), ((32, 8, 24), (0, 2)), ((50,), (0,))])
+def test_mean(shape, dims):
+    """PyTorch's CPU mean is the sum divided by the count."""
+    _check_sum(_data(shape, numpy.float32, 3), dims, op="mean")
+    x = _data(shape, numpy.float32, 4)
+    assert_bits(ember.from_numpy(x).mean(), torch.from_numpy(x).mean())
+
+
+def test_nan_and_inf():
+    x = _data((40, 37), numpy.float32, 5)
+    x[3, 4], x[10, :] = numpy.nan, numpy.inf
+    x[20, 5], x[20, 6] = numpy.inf, -numpy.inf
+    for dims in [(0,), (1,), (0, 1)]:
+        _check_sum(x, dims)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("shape,dims", [((300000,), (0,)), ((300, 300), (0, 1)), ((100, 740), (0,)),
+                                        ((41, 1000), (1,)), ((3, 20000), (0, 1)), ((50, 40, 30), (0, 2))])
+def test_threads(shape, dims, count):
+    """Large sums split across threads: a full sum sums each thread's range then the threads' sums; other sums
+    split the kept dims, which changes how the columns of a split outer sum group."""
+    with threads(count):
+        _check_sum(_data(shape, numpy.float32, count), dims)
+
+
+def test_dtype_argument():
+    x = _data((30, 50), numpy.float32, 6)
+    assert_bits(ember.from_numpy(x).sum(1, dtype=ember.float64), torch.from_numpy(x).sum(1, dtype=torch.float64))
+    i = numpy.arange(-50, 70, dtype=numpy.int64).reshape(6, 20) ** 3
+    assert_bits(ember.from_numpy(i).sum(0, dtype=ember.float32), torch.from_numpy(i).sum(0, dtype=torch.float32))
+
+
+def test_losses_and_gradients():
+    """Mean-reduced losses, the broadcast reduction of a gradient and linear's bias gradient add as Sum does."""
+    x, y = _data((64, 100), numpy.float32, 7), _data((64, 100), numpy.float32, 8)
+    for loss in ("mse_loss", "l1_loss", "smooth_l1_loss"):
+        mine = getattr(ember.nn.functional, loss)(ember.from_numpy(x), ember.from_numpy(y))
+        assert_bits(mine, getattr(torch.nn.functional, loss)(torch.from_numpy(x), torch.from_numpy(y)))
+    c, g = _data((64, 1), numpy.float32, 9), _data((64, 100), numpy.float32, 10)
+    w, b = _data((30, 100), numpy.float32, 11), _data(30, numpy.float32, 12)
+    grads = []
+    for lib in (ember, torch):
+        scale = lib.from_numpy(c).requires_grad_()
+        (lib.from_numpy(x) * scale).backward(lib.from_numpy(g))
+        weight, bias = lib.from_numpy(w).requires_grad_(), lib.from_numpy(b).requires_grad_()
+        lib.nn.functional.linear(lib.from_numpy(x), weight, bias).sum().backward()
+        grads.append((scale.grad, bias.grad))
+    for mine, theirs in zip(*grads):
+        assert_bits(mine, theirs)
