@@ -3,6 +3,8 @@ and submodules the graph refers to."""
 import copy
 import itertools
 import linecache
+import warnings
+from pathlib import Path
 
 from .. import _alias
 from ..nn import Module, Parameter
@@ -163,6 +165,50 @@ class GraphModule(Module):
         result = GraphModule(self, self.graph)
         result.meta = getattr(self, "meta", {})
         return result
+
+    def to_folder(self, folder, module_name="FxModule"):
+        """Writes this module to ``folder`` as Python source (``module.py``, with ``__init__.py``) and its weights
+        (``state_dict.pt``; children whose repr cannot rebuild them as ``<name>.pt``), so that
+        ``from <folder> import <module_name>`` gives it back."""
+        from .. import nn, save
+        folder = Path(folder)
+        folder.mkdir(exist_ok=True)
+        save(self.state_dict(), folder / "state_dict.pt")
+        root = _alias.package()
+        tab = " " * 4
+        # Generated code reaches ember's functions by torch.fx's names (torch._C._nn.gelu), as GraphModule.code
+        # does: the package root name is rebound to the object that resolves them.
+        source = (f"\nimport {root}\nfrom math import inf\nfrom math import nan\nNoneType = type(None)\n"
+                  f"from {root} import device\nfrom ember.fx._names import PackageRoot\n{root} = PackageRoot()\n\n"
+                  f"from {root}.nn import *\nclass {module_name}({root}.nn.Module):\n"
+                  f"    def __init__(self):\n        super().__init__()\n")
+        safe_reprs = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+        blobified = []
+        for name, module in self.named_children():
+            if type(module) in safe_reprs:
+                source += f"{tab * 2}setattr(self, '{name}', {module!r})\n"
+                continue
+            module_file = folder / f"{name}.pt"
+            save(module, module_file)
+            blobified.append(name)
+            module_repr = repr(module).replace("\r", " ").replace("\n", " ")
+            source += (f"{tab * 2}setattr(self, '{name}', {root}.load(r'{module_file}', weights_only=False)) "
+                       f"# {module_repr}\n")
+        for name, buffer in self._buffers.items():
+            if buffer is not None:
+                source += (f"{tab * 2}self.register_buffer('{name}', {root}.empty({list(buffer.shape)}, "
+                           f"dtype={buffer.dtype}))\n")
+        for name, param in self._parameters.items():
+            if param is not None:
+                source += (f"{tab * 2}setattr(self, '{name}', {root}.nn.Parameter({root}.empty({list(param.shape)}, "
+                           f"dtype={param.dtype})))\n")
+        source += f"{tab * 2}self.load_state_dict({root}.load(r'{folder}/state_dict.pt'))\n"
+        source += f"{_addindent(self.code, 4)}\n"
+        (folder / "module.py").write_text(source)
+        (folder / "__init__.py").write_text("from .module import *")
+        if blobified:
+            warnings.warn("Was not able to save the following children modules as reprs -saved as pickled files "
+                          f"instead: {blobified}", stacklevel=2)
 
     # --- editing the module hierarchy -----------------------------------------------------------------------
     def add_submodule(self, target, m):

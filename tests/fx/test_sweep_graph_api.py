@@ -161,3 +161,36 @@ def test_python_tensor_methods_table_is_torchs():
 
     from ember.fx._torch_names import TORCH_PYTHON_TENSOR_METHODS
     assert TORCH_PYTHON_TENSOR_METHODS == {n for n, v in vars(torch.Tensor).items() if isinstance(v, types.FunctionType)}
+
+
+def test_to_folder_writes_an_importable_module(tmp_path):
+    import importlib.util
+
+    def write(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(3, 4)
+                self.sub = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Linear(4, 2))
+                self.register_buffer("buf", lib.ones(3))
+                self.p = lib.nn.Parameter(lib.zeros(3))
+
+            def forward(self, x):
+                return lib.nn.functional.gelu(self.sub(self.lin(x + self.buf + self.p))).sum(-1)
+        gm = lib.fx.symbolic_trace(Net())
+        folder = tmp_path / lib.__name__
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gm.to_folder(folder, "Foo")
+        source = (folder / "module.py").read_text().replace(str(folder), "FOLDER")
+        return gm, folder, sorted(p.name for p in folder.iterdir()), source, [str(w.message) for w in caught]
+    _, _, t_files, t_source, t_warnings = write(torch)
+    e_gm, folder, e_files, e_source, e_warnings = write(ember)
+    assert e_files == t_files and e_warnings == t_warnings
+    class_text = e_source[e_source.index("from ember.nn import *"):].replace("ember", "torch")
+    assert class_text == t_source[t_source.index("from torch.nn import *"):]
+    spec = importlib.util.spec_from_file_location("fx_folder_module", folder / "module.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x = ember.randn(2, 3)
+    numpy.testing.assert_allclose(module.Foo()(x).detach().numpy(), e_gm(x).detach().numpy(), rtol=1e-6)
