@@ -3,7 +3,7 @@ from .._backend import xp_of
 from .._tensor import Tensor
 from ._kernels import add_scaled, addcdiv_, addcmul_, lerp_
 from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor,
-                        _recorded_gradient, _step_tensor, _zeros_state)
+                        _multi_tensor_form, _recorded_gradient, _step_tensor, _zeros_state)
 
 
 class NAdam(Optimizer):
@@ -71,7 +71,11 @@ class NAdam(Optimizer):
         lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
         addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
-        denominator = xp.sqrt(exp_avg_sq / bias_correction2)
+        if _multi_tensor_form(group, param):   # PyTorch's foreach form divides the square root instead
+            denominator = xp.sqrt(exp_avg_sq)
+            denominator /= bias_correction2 ** 0.5
+        else:
+            denominator = xp.sqrt(exp_avg_sq / bias_correction2)
         denominator += group["eps"]
         addcdiv_(param, grad, denominator, -lr * (1.0 - mu) / (1.0 - mu_product))
         addcdiv_(param, exp_avg, denominator, (-lr * mu_next) / (1.0 - mu_product * mu_next))

@@ -492,6 +492,13 @@ def _use_foreach(group, param):
     return foreach
 
 
+def _multi_tensor_form(group, array):
+    """Whether PyTorch steps ``group`` with its multi-tensor (foreach) form, whose op order some optimizers change:
+    ``foreach=True``, or unset off the CPU; ``array`` is one of the group's parameters' arrays."""
+    foreach = group.get("foreach")
+    return foreach if foreach is not None else xp_of(array).__name__ != "numpy"
+
+
 def _with_step_hooks(step):
     """Wraps a ``step`` so that the step pre/post hooks run around it, once even when it calls ``super().step``."""
     @functools.wraps(step)

@@ -1,9 +1,11 @@
 """RAdam: Adam with the variance of the adaptive learning rate rectified during warm-up."""
+import numpy
+
 from .._backend import xp_of
 from .._tensor import Tensor
 from ._kernels import add_scaled, addcmul_, axpy, lerp_
 from .optimizer import (Optimizer, ParamsT, _check_betas, _check_lr, _check_non_negative, _decay_factor,
-                        _recorded_gradient, _step_tensor, _zeros_state)
+                        _multi_tensor_form, _recorded_gradient, _step_tensor, _zeros_state)
 
 
 class RAdam(Optimizer):
@@ -62,6 +64,9 @@ class RAdam(Optimizer):
         addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
+        if _multi_tensor_form(group, param):
+            self._multi_tensor_step(group, param, step, exp_avg, exp_avg_sq, bias_correction1, bias_correction2)
+            return
         update = exp_avg / bias_correction1
         update *= lr
         rho_inf = 2 / (1 - beta2) - 1
@@ -74,3 +79,20 @@ class RAdam(Optimizer):
             update *= adaptive_lr
             update *= rect
         axpy(param, -1.0, update)
+
+    def _multi_tensor_step(self, group, param, step, exp_avg, exp_avg_sq, bias_correction1, bias_correction2):
+        """The rest of PyTorch's foreach form of the step (_multi_tensor_radam): the rectified and unrectified steps
+        folded into one factor per element, its sign and scale through a reciprocal."""
+        xp, lr, beta2 = xp_of(param), float(group["lr"]), group["betas"][1]
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5 \
+            if rho_t > 5 else 0
+        unrect_step_size = (lr * (0 if rect > 0 else 1.0) / bias_correction1) * -1
+        scale = (bias_correction2 ** 0.5) * (lr * rect / bias_correction1) * -1
+        factor = xp.sqrt(exp_avg_sq)
+        factor += group["eps"]
+        with numpy.errstate(divide="ignore"):   # unrectified: over -0.0, to -inf, whose reciprocal is -0.0
+            factor = 1 / (factor / scale)
+        factor += unrect_step_size
+        addcmul_(param, exp_avg, factor, 1)

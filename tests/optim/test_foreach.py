@@ -44,9 +44,14 @@ def _run(lib, name, options, foreach, steps=12):
 
 
 @pytest.mark.parametrize("name,options", CASES)
-def test_foreach_is_bit_equal_to_the_loop_and_matches_torch_foreach(name, options):
-    loop_params, loop_opt = _run(ember, name, options, False)
+def test_foreach_is_bit_equal_to_the_loop_and_matches_torch_foreach(name, options, monkeypatch):
     for foreach in ("omit", True):
+        if foreach is True:   # the loop of the foreach form (PyTorch's multi-tensor NAdam and RAdam reorder ops)
+            with monkeypatch.context() as unpacked:
+                unpacked.setattr(_foreach, "PACK_LIMIT", -1)
+                loop_params, loop_opt = _run(ember, name, options, True)
+        else:
+            loop_params, loop_opt = _run(ember, name, options, False)
         params, opt = _run(ember, name, options, foreach)
         for p, q in zip(params, loop_params):
             assert p.dtype == q.dtype

@@ -1,5 +1,5 @@
 """Optimizer steps with PyTorch's raw bits: params and state after 20 steps, float32 and float64, per-parameter and
-foreach paths.
+foreach paths (PyTorch's multi-tensor NAdam and RAdam order their ops differently from the single-tensor ones).
 
 PyTorch's CPU ``sqrt`` is MKL's vsSqrt, which is not correctly rounded (about 16% of float32 results, 1.3% of
 float64 ones, one ulp off); ember's is NumPy's, correctly rounded. Optimizers that take a square root are compared
@@ -34,9 +34,6 @@ CASES = [
     ("Adadelta", {"lr": 0.5, "weight_decay": 1e-2, "rho": 0.8}),
 ]
 WITHOUT_SQRT = ("SGD", "Adamax")
-# PyTorch's multi-tensor NAdam and RAdam order their ops differently from the single-tensor ones (ember runs the
-# single-tensor sequence on either path)
-FOREACH_ORDER_DIFFERS = ("NAdam", "RAdam")
 
 
 @pytest.fixture
@@ -84,8 +81,6 @@ def _assert_same_bits(ember_arrays, torch_arrays):
 @pytest.mark.parametrize("foreach", [False, True])
 @pytest.mark.parametrize("name,options", CASES)
 def test_step_bits_match_torch(name, options, foreach, dtype, request):
-    if foreach and name in FOREACH_ORDER_DIFFERS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="PyTorch's multi-tensor op order, not followed"))
     if name not in WITHOUT_SQRT:
         request.getfixturevalue("exact_torch_sqrt")
     _assert_same_bits(_run(ember, name, options, dtype, foreach), _run(torch, name, options, dtype, foreach))
