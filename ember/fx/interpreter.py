@@ -2,6 +2,7 @@
 ``Transformer`` runs it on Proxies to build a new, transformed ``GraphModule``."""
 import inspect
 
+from . import traceback as fx_traceback
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import map_aggregate, map_arg
@@ -73,8 +74,12 @@ class Interpreter:
 
     def run_node(self, n):
         """Runs one node: fetches its arguments' values and calls the method named after its op."""
-        args, kwargs = self.fetch_args_kwargs_from_env(n)
-        return getattr(self, n.op)(n.target, args, kwargs)
+        with self._set_current_node(n):
+            args, kwargs = self.fetch_args_kwargs_from_env(n)
+            return getattr(self, n.op)(n.target, args, kwargs)
+
+    def _set_current_node(self, node):
+        return fx_traceback.set_current_meta(node, f"Interpreter_{type(self).__name__}")
 
     def placeholder(self, target, args, kwargs):
         """The next positional input (its default when inputs ran out; all the rest for ``*args``)."""
@@ -179,10 +184,14 @@ class Transformer(Interpreter):
         from ._symbolic_trace import _Patcher
         patcher = _Patcher()
         try:
-            with self.tracer.recording_ember_functions(patcher):
+            with self.tracer.recording_ember_functions(patcher), fx_traceback.preserve_node_meta():
                 result = super().run(enable_io_processing=False)
         finally:
             patcher.revert()
         if result is not None:
-            self.new_graph.output(map_aggregate(result, lambda a: a.node if isinstance(a, Proxy) else a))
+            output = self.new_graph.output(map_aggregate(result, lambda a: a.node if isinstance(a, Proxy) else a))
+            old_output = list(self.graph.nodes)[-1]
+            if old_output.op != "output":
+                raise AssertionError(f"Expected output node, got op={old_output.op}")
+            output.meta.update(old_output.meta)
         return GraphModule(self.module, self.new_graph)

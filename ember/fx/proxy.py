@@ -11,6 +11,7 @@ import traceback
 
 from .. import Size, Tensor, device, dtype, layout, memory_format
 from .. import overrides as _overrides
+from . import traceback as fx_traceback
 from ._codegen import magic_methods, reflectable_magic_methods
 from .graph import Graph
 from .node import is_namedtuple, map_arg
@@ -66,7 +67,7 @@ class TracerBase:
         """Appends a node to the graph (override to check or annotate nodes as they are made)."""
         node = self.graph.create_node(kind, target, args, kwargs, name, type_expr)
         module_stack = getattr(self, "module_stack", None)
-        if module_stack:
+        if not fx_traceback.copy_current_meta(node) and module_stack:
             node.meta["nn_module_stack"] = copy.copy(module_stack)
         if self.record_stack_traces and not node.stack_trace:
             frames = self._filter_traceback_frames(traceback.extract_stack())
