@@ -11,6 +11,7 @@ result (checked once on a probe): one pass over the arrays, faster than NumPy's 
 """
 import ctypes
 import functools
+import threading
 
 import numpy
 
@@ -20,14 +21,37 @@ from ..ops._samplers import fma64
 _FUSED = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
 
+_BLOCK = 1 << 16   # float64 elements of the kept scratch (512 KiB, in the L2 cache): large arrays go by blocks
+_scratch = threading.local()
+
+
 def fma_into(out, x, y, z):
     """``out[...] = x * y + z`` rounded once (float32 or float64 ``out``); ``y`` may be a number; ``out`` may be
     ``z`` or ``x``."""
-    xp = xp_of(out)
     if out.dtype == numpy.float64:
         out[...] = fma64(x, y, z)
         return out
-    wide = xp.multiply(x, numpy.float32(y) if numpy.ndim(y) == 0 else y, dtype=numpy.float64)
+    if numpy.ndim(y) == 0:
+        y = numpy.float32(y)
+    operands = (x, y, z)
+    if type(out) is numpy.ndarray and out.flags.c_contiguous and all(
+            numpy.ndim(v) == 0 or type(v) is numpy.ndarray and v.shape == out.shape and v.flags.c_contiguous
+            for v in operands):
+        # a kept float64 scratch, block by block: a fresh product array per call costs as much again (page faults)
+        wide = getattr(_scratch, "wide", None)
+        if wide is None:
+            wide = _scratch.wide = numpy.empty(_BLOCK)
+        flat = out.reshape(-1)
+        parts = [v if numpy.ndim(v) == 0 else v.reshape(-1) for v in operands]
+        for start in range(0, flat.size, _BLOCK):
+            stop = min(start + _BLOCK, flat.size)
+            block = wide[:stop - start]
+            a, b, c = (v if numpy.ndim(v) == 0 else v[start:stop] for v in parts)
+            numpy.multiply(a, b, out=block, dtype=numpy.float64)
+            numpy.add(block, c, out=block)
+            numpy.copyto(flat[start:stop], block, casting="same_kind")
+        return out
+    wide = xp_of(out).multiply(x, y, dtype=numpy.float64)
     wide += z
     out[...] = wide
     return out
@@ -55,29 +79,30 @@ def add_scaled(a, alpha, b):
     return axpy(xp.array(xp.broadcast_to(a, xp.broadcast_shapes(numpy.shape(a), b.shape))), alpha, b)
 
 
-def addcmul_(y, tensor1, tensor2, value):
+def addcmul_(y, tensor1, tensor2, value, scratch=None):
     """``y += value * tensor1 * tensor2`` in place as PyTorch's ``addcmul_``: ``value * tensor1`` rounded, then one
-    fused multiply-add."""
-    scaled = tensor1 * value
+    fused multiply-add. ``scratch``, an array like ``y``, holds the temporary (the optimizers keep theirs)."""
+    scaled = _times(tensor1, value, scratch)
     if y.dtype not in _FUSED:
         y += scaled * tensor2
         return y
     return fma_into(y, scaled, tensor2, y)
 
 
-def addcdiv_(y, tensor1, tensor2, value):
-    """``y += value * tensor1 / tensor2`` in place as PyTorch's ``addcdiv_`` (three roundings, no fused step)."""
-    scaled = tensor1 * value
+def addcdiv_(y, tensor1, tensor2, value, scratch=None):
+    """``y += value * tensor1 / tensor2`` in place as PyTorch's ``addcdiv_`` (three roundings, no fused step), the
+    temporary in ``scratch`` if given."""
+    scaled = _times(tensor1, value, scratch)
     scaled /= tensor2
     y += scaled
     return y
 
 
-def lerp_(start, end, weight):
+def lerp_(start, end, weight, scratch=None):
     """``start`` moved toward ``end`` by the number ``weight`` in place, as PyTorch's ``lerp_``: ``start + weight *
     (end - start)`` for weights below 0.5 in magnitude, ``end - (1 - weight) * (end - start)`` otherwise, each one
-    fused multiply-add."""
-    difference = end - start
+    fused multiply-add; the difference in ``scratch`` if given."""
+    difference = end - start if scratch is None else xp_of(start).subtract(end, start, out=scratch)
     if start.dtype not in _FUSED:
         if abs(weight) < 0.5:
             start += weight * difference
@@ -89,6 +114,11 @@ def lerp_(start, end, weight):
         return axpy(start, float(weight), difference)
     start[...] = end
     return axpy(start, -float(1 - weight), difference)
+
+
+def _times(array, value, scratch):
+    """``array * value``, into ``scratch`` where given."""
+    return array * value if scratch is None else xp_of(array).multiply(array, value, out=scratch)
 
 
 @functools.cache

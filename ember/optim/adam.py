@@ -79,9 +79,11 @@ class Adam(Optimizer):
                 grad = add_scaled(grad, weight_decay, param)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         xp = _array_module(param)
-        lerp_(exp_avg, grad, 1 - beta1)
+        # the temporaries in kept scratch arrays (fresh ones per step are returned to the OS and faulted in again)
+        work = self._scratch(param, 0)
+        lerp_(exp_avg, grad, 1 - beta1, work)
         exp_avg_sq *= beta2
-        addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2, work)
         step = float(state["step"]._data)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
@@ -90,11 +92,11 @@ class Adam(Optimizer):
             maximum = state["max_exp_avg_sq"]._data
             xp.maximum(maximum, exp_avg_sq, out=maximum)
             second = maximum
-        # the denominator in a kept scratch array (a fresh one per step is returned to the OS and faulted in again)
         denominator = xp.sqrt(second, out=self._scratch(param, 1))
         denominator /= bias_correction2_sqrt
         denominator += eps
-        addcdiv_(param, exp_avg, denominator, -(lr / bias_correction1))
+        addcdiv_(param, exp_avg, denominator, -(lr / bias_correction1), work)
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: parameters shrink by lr * weight_decay each step."""
