@@ -10,7 +10,7 @@ import types
 
 from .. import _alias
 from ..overrides import unwrapped
-from ._torch_names import TORCH_CALL_FORMS, TORCH_PYTHON_TENSOR_METHODS, TORCH_QUALIFIED_NAMES
+from ._torch_names import TORCH_BOOLEAN_DISPATCH, TORCH_CALL_FORMS, TORCH_PYTHON_TENSOR_METHODS, TORCH_QUALIFIED_NAMES
 
 # ember's public op namespaces, in the order a function found in several is named by.
 _NAMESPACES = ("", "nn.functional", "linalg", "fft", "special")
@@ -128,6 +128,22 @@ def recorded_call(func, args, kwargs):
         key, _, param = item.partition("=")
         new_kwargs[key] = values[param or key]
     return new_args, new_kwargs
+
+
+def dispatched_function(func, args, kwargs):
+    """The function torch.fx records for a call of ``func``: ``func`` itself, except for torch's flag-dispatched
+    functions, whose call with the flag set it records as the function that flag selects
+    (``F.max_pool2d(x, 2, return_indices=True)`` as ``F.max_pool2d_with_indices``)."""
+    entry = public_entry(func)
+    rule = TORCH_BOOLEAN_DISPATCH.get(entry[1]) if entry is not None else None
+    if rule is None:
+        return func
+    flag_name, flag_index, default, if_true = rule
+    flag = kwargs[flag_name] if flag_name in kwargs else args[flag_index] if flag_index < len(args) else default
+    if not flag:
+        return func
+    chosen = _resolve(if_true)
+    return getattr(chosen, "_fx_original", chosen)   # the function itself, not a trace's stand-in for it
 
 
 def pretty_target(target):

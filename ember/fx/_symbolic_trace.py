@@ -19,7 +19,7 @@ import warnings
 from .. import Tensor, _alias
 from ..ao._script_object import ScriptObject  # noqa: F401  (torch.fx._symbolic_trace.ScriptObject, read by PyG)
 from ..nn import Module, Parameter, Sequential
-from ._names import _NAMESPACES, _namespace, public_entry, recorded_call
+from ._names import _NAMESPACES, _namespace, dispatched_function, public_entry, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import has_side_effect, is_namedtuple
@@ -108,6 +108,7 @@ class _StandIn:
         if proxy is None:
             return fn(*args, **kwargs)
         if not self._mark_wrapped:
+            fn = dispatched_function(fn, args, kwargs)
             args, kwargs = recorded_call(fn, args, kwargs)
         result = proxy.tracer.create_proxy("call_function", fn, args, kwargs)
         if self._mark_wrapped:

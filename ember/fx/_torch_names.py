@@ -532,3 +532,24 @@ TORCH_PYTHON_TENSOR_METHODS = frozenset({
     'unflatten', 'unique', 'unique_consecutive'})
 """The Tensor methods torch writes in Python (torch/_tensor.py): generated code names them ``torch.Tensor.<name>``,
 the others (C methods) by a global ``torch_Tensor_<name>``."""
+
+TORCH_BOOLEAN_DISPATCH = {
+    'torch.nn.functional.adaptive_max_pool1d': ('return_indices', 2, False,
+                                                 'torch.nn.functional.adaptive_max_pool1d_with_indices'),
+    'torch.nn.functional.adaptive_max_pool2d': ('return_indices', 2, False,
+                                                 'torch.nn.functional.adaptive_max_pool2d_with_indices'),
+    'torch.nn.functional.adaptive_max_pool3d': ('return_indices', 2, False,
+                                                 'torch.nn.functional.adaptive_max_pool3d_with_indices'),
+    'torch.nn.functional.fractional_max_pool2d': ('return_indices', 4, False,
+                                                   'torch.nn.functional.fractional_max_pool2d_with_indices'),
+    'torch.nn.functional.fractional_max_pool3d': ('return_indices', 4, False,
+                                                   'torch.nn.functional.fractional_max_pool3d_with_indices'),
+    'torch.nn.functional.max_pool1d': ('return_indices', 6, False,
+                                        'torch.nn.functional.max_pool1d_with_indices'),
+    'torch.nn.functional.max_pool2d': ('return_indices', 6, False,
+                                        'torch.nn.functional.max_pool2d_with_indices'),
+    'torch.nn.functional.max_pool3d': ('return_indices', 6, False,
+                                        'torch.nn.functional.max_pool3d_with_indices'),
+}
+"""torch's functions that call another by a flag (``torch._jit_internal.boolean_dispatch``): public path ->
+(flag name, flag position, default, the public path called when it is true); torch.fx records that call."""

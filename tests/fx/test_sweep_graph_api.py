@@ -194,3 +194,34 @@ def test_to_folder_writes_an_importable_module(tmp_path):
     spec.loader.exec_module(module)
     x = ember.randn(2, 3)
     numpy.testing.assert_allclose(module.Foo()(x).detach().numpy(), e_gm(x).detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x: F.max_pool2d(x, 2, return_indices=True),
+    lambda F, x: F.max_pool2d(x, 2, 2, 0, 1, False, True),
+    lambda F, x: F.max_pool2d(x, 2, return_indices=False),
+    lambda F, x: F.adaptive_max_pool2d(x, 1, True),
+    lambda F, x: F.max_pool1d(x[0], 2, return_indices=True),
+], ids=["keyword", "positional", "false", "adaptive", "1d"])
+def test_flag_dispatched_functions_record_the_selected_function(call, monkeypatch):
+    monkeypatch.setattr(_alias, "installed", True)
+    t_gm = torch.fx.symbolic_trace(lambda x: call(torch.nn.functional, x))
+    e_gm = ember.fx.symbolic_trace(lambda x: call(ember.nn.functional, x))
+    assert e_gm.code == t_gm.code
+    x = numpy.random.RandomState(0).randn(1, 2, 4, 4).astype(numpy.float32)
+    t_out, e_out = t_gm(torch.from_numpy(x)), e_gm(ember.from_numpy(x))
+    for t, e in zip(t_out if isinstance(t_out, tuple) else (t_out,), e_out if isinstance(e_out, tuple) else (e_out,)):
+        numpy.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+def test_boolean_dispatch_table_is_torchs():
+    from ember.fx._torch_names import TORCH_BOOLEAN_DISPATCH
+    found = {}
+    for name in dir(torch.nn.functional):
+        fn = getattr(torch.nn.functional, name)
+        cells = dict(zip(getattr(getattr(fn, "__code__", None), "co_freevars", ()), getattr(fn, "__closure__", None) or ()))
+        if {"arg_name", "arg_index", "default", "if_true"} <= cells.keys():
+            value = {k: c.cell_contents for k, c in cells.items()}
+            found[f"torch.nn.functional.{name}"] = (value["arg_name"], value["arg_index"], value["default"],
+                                                    f"torch.nn.functional.{value['if_true'].__name__}")
+    assert TORCH_BOOLEAN_DISPATCH == found
