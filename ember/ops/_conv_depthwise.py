@@ -13,7 +13,7 @@ import functools
 import numpy
 
 from .. import _compat
-from . import _blas, _buffers, _kept, _parallel
+from . import _blas, _buffers, _conv_depthwise_taps, _kept, _parallel
 
 BAND_WIDTH = 48
 """Widest padded input row a band covers: beyond it, the band's zeros cost more than a multiply-add per offset."""
@@ -103,10 +103,18 @@ class _Plan:
 
         def build(w):
             positions, taps = self._places(width, pad)
-            band = xp.zeros((G, self.m, self.B * self.Wo * self.Rb * width), dtype)
-            band[:, :, xp.asarray(positions)] = w.reshape(G, self.m, self.kh * self.kw)[:, :, xp.asarray(taps)]
-            band = band.reshape(G, self.m * self.B * self.Wo, self.Rb * width)
-            return xp.ascontiguousarray(band.swapaxes(1, 2)) if across else band
+            taps = w.reshape(G, self.m, self.kh * self.kw)[:, :, xp.asarray(taps)]
+            columns = self.B * self.Wo
+            if not across:
+                band = xp.zeros((G, self.m, columns * self.Rb * width), dtype)
+                band[:, :, xp.asarray(positions)] = taps
+                return band.reshape(G, self.m * columns, self.Rb * width)
+            # each tap straight to its place in the transpose (a transposing copy of the band cost 2-9x its build)
+            row, column = numpy.divmod(positions, self.Rb * width)
+            places = column * (self.m * columns) + numpy.arange(self.m)[:, None] * columns + row
+            band = xp.zeros((G, self.Rb * width * self.m * columns), dtype)
+            band[:, xp.asarray(places)] = taps
+            return band.reshape(G, self.Rb * width, self.m * columns)
         # an evaluation's weights are the same every call: their band is kept (building it took 30-230 us a layer,
         # about a tenth of MobileNetV2's evaluation on one thread)
         return _kept.derived(("depthwise band", self, width, pad, numpy.dtype(dtype).str, G, across), w, build)
@@ -248,15 +256,18 @@ def _spans(blocks, step, reach, size, pad):
 def input_grad(xp, g, w, input_shape, padding, stride, dilation):
     """Adjoint of ``forward`` in x: g (N, G * m, *out) spread back onto a new input of ``input_shape`` (N, G, *s)."""
     N, G = input_shape[:2]
-    spatial = tuple(s + 2 * p for s, p in zip(input_shape[2:], padding))
-    if not _banded(spatial) or not _finite(xp, g, w):
-        return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
     reach = [d * (k - 1) - p for d, k, p in zip(dilation, w.shape[2:], padding)]
+    if not _finite(xp, w):   # its taps would meet the zeros padding g below
+        return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
     if w.shape[0] == G and all(s == 1 for s in stride) and min(reach) >= 0:
         # stride 1, one output channel per input: the adjoint is the same convolution of g padded by the kernel's
-        # reach less the padding, with the kernel flipped (a forward pass, with no spread rows to add up)
+        # reach less the padding, with the kernel flipped (a forward pass, with no spread rows to add up; it checks
+        # its own products for infinities and NaNs in g)
         flipped = xp.flip(w, axis=tuple(range(2, w.ndim)))
         return forward(xp, g, flipped, stride, dilation, input_shape[2:], reach)
+    spatial = tuple(s + 2 * p for s, p in zip(input_shape[2:], padding))
+    if not _banded(spatial) or not _finite(xp, g):
+        return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
     plan = _plan(w.shape, stride, dilation, g.shape[2:], spatial, N, G)
     (H, W), (ph, pw) = _two(input_shape[2:]), _two(padding, 0)
     step, blocks = plan.B * plan.sh, plan.blocks
@@ -285,10 +296,15 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
     return _parallel.assign(_buffers.empty(xp, (N, G, H, W), g.dtype), inside).reshape(input_shape)
 
 
-def weight_grad(xp, x, g, groups, stride, dilation, kernel):
-    """Adjoint of ``forward`` in w, from the padded x (N, G, *s) that ``forward`` took: rows (G, m, K) of the sums
-    of x_k * g over positions and batch."""
-    if not _banded(x.shape[2:]) or not _finite(xp, x, g):
+def weight_grad(xp, x, g, groups, stride, padding, dilation, kernel):
+    """Adjoint of ``forward`` in w, from x (N, G, *s) that ``forward`` took and its ``padding``: rows (G, m, K) of the
+    sums of x_k * g over positions and batch (at stride 1, one dot per channel and tap: ``_conv_depthwise_taps``)."""
+    if xp is numpy and _conv_depthwise_taps.applies(x.shape, g.shape, stride, padding, dilation, kernel):
+        sums = _conv_depthwise_taps.weight_grad(xp, x, g, padding, dilation, kernel)
+        if sums is not None:
+            return sums[:, None]
+    x = padded(xp, x, padding)
+    if not _banded(x.shape[2:]):
         return _weight_offsets(xp, x, g, groups, stride, dilation, kernel)
     N, G = x.shape[0], groups
     plan = _plan(g.shape[1:2] + (1,) + tuple(kernel), stride, dilation, g.shape[2:], x.shape[2:], N, G)
@@ -306,7 +322,11 @@ def weight_grad(xp, x, g, groups, stride, dilation, kernel):
     # each tap's diagonal of every block in one gather (B, K, Wo); summed along the diagonal, then over the blocks in
     # order, as one block's slice at a time would
     diagonals = sums.reshape(G, plan.m, -1)[:, :, xp.asarray(plan.diagonals())].sum(-1)
-    return xp.ascontiguousarray(sum(diagonals[:, :, b] for b in range(plan.B)))
+    rows = xp.ascontiguousarray(sum(diagonals[:, :, b] for b in range(plan.B)))
+    # the products multiply the band's zeros by every element of the rows they read: an infinity or NaN read spreads
+    # to taps that never meet it, and always shows in some tap (each element a window meets is in its tap's
+    # diagonal), so a finite result is PyTorch's sums; else every element only by its taps
+    return rows if bool(xp.isfinite(rows).all()) else _weight_offsets(xp, x, g, groups, stride, dilation, kernel)
 
 
 def _offsets(kernel, stride, dilation, out):

@@ -411,8 +411,7 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     ``source``: x's columns as ``_conv`` kept them, else cut here; ``grouped``: g as ``_grouped`` gives it, if
     already moved."""
     if _depthwise(weight_shape, groups):
-        rows = _conv_depthwise.weight_grad(xp, _conv_depthwise.padded(xp, x, padding), g, groups, stride, dilation,
-                                           weight_shape[2:])
+        rows = _conv_depthwise.weight_grad(xp, x, g, groups, stride, padding, dilation, weight_shape[2:])
         return _parallel.assign(_buffers.empty(xp, weight_shape, rows.dtype), rows.reshape(weight_shape))
     if _conv_pointwise.applies(weight_shape, stride, padding, x.shape[2:], groups) and g.shape[2:] == x.shape[2:]:
         return _conv_pointwise.weight_grad(xp, x, g, weight_shape, groups)
