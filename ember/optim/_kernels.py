@@ -118,7 +118,7 @@ def lerp_(start, end, weight, scratch=None):
 
 def _times(array, value, scratch):
     """``array * value``, into ``scratch`` where given."""
-    return array * value if scratch is None else xp_of(array).multiply(array, value, out=scratch)
+    return array * value if scratch is None else xp_of(scratch).multiply(array, value, out=scratch)
 
 
 @functools.cache
