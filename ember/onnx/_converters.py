@@ -5,7 +5,7 @@ import math
 import numpy
 
 from .._tensor import Tensor
-from ._graph_export import element_type
+from ._graph_export import _numpy_dtype, element_type
 from .errors import OnnxExporterError
 
 CONVERTERS = {}
@@ -577,12 +577,17 @@ def _amax(context, node):
 
 
 @converter("SquaredDeviations")
-def _squared_deviations(context, node):
+def _squared_deviations(context, node):   # with a dof (float32 inputs), the variance or its square root
     x, dims, keepdim = node.inputs[:3]
     dims, name = context.constant(dims), context.tensor(x)
     centered = context.emit("Sub", [name, _reduce(context, "ReduceMean", name, dims, True)])
-    return _reduce(context, "ReduceSum", context.emit("Mul", [centered, centered]), dims,
-                   context.constant(keepdim))
+    squares = _reduce(context, "ReduceSum", context.emit("Mul", [centered, centered]), dims,
+                      context.constant(keepdim))
+    if len(node.inputs) < 5 or context.constant(node.inputs[4]) is None:
+        return squares
+    dof = max(context.constant(node.inputs[4]), 0)
+    variance = context.emit("Div", [squares, context.array(numpy.asarray(dof, _numpy_dtype(_dtype_of(node))))])
+    return context.emit("Sqrt", [variance]) if len(node.inputs) > 5 and context.constant(node.inputs[5]) else variance
 
 
 @converter("Softmax", "LogSoftmax")

@@ -335,7 +335,7 @@ def torch_sum(a, dims, keepdim, threads=None):
         threads = _threads()
     plan, out_shape = _plan(a.shape, a.strides, tuple(sorted(dims)), a.itemsize, keepdim, threads)
     if plan is None:   # nothing to add: PyTorch adds each element to a zero
-        return (_add_reduce(a, dims, None, None, True) + a.dtype.type(0)).reshape(out_shape)
+        return numpy.add(_add_reduce(a, dims, None, None, True), a.dtype.type(0), order="C").reshape(out_shape)
     squeezed, order, shape_in_order, runs, count, iterator = plan
     x = a.reshape(squeezed).transpose(order).reshape(shape_in_order)
     if threads > 1 and a.size >= GRAIN and count == len(iterator):
@@ -344,7 +344,7 @@ def torch_sum(a, dims, keepdim, threads=None):
         sums = _column_sums(x, runs)
         if count > 1:   # each further reduced dim adds its sums to the output one after another
             sums = _sequential(sums.reshape(sums.shape[:sums.ndim - count + 1] + (-1,)), -1)
-    return (sums + a.dtype.type(0)).reshape(out_shape)
+    return numpy.add(sums, a.dtype.type(0), order="C").reshape(out_shape)   # row-major, as PyTorch's output
 
 
 def sum_array(a, dims, keepdims=False):

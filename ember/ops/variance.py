@@ -1,5 +1,6 @@
 """Variance and standard deviation over dims (``var``, ``std``, ``var_mean``, ``std_mean``) with PyTorch's
-``correction``/``unbiased`` arguments: squared deviations in one pass, half-precision inputs summed in float32."""
+``correction``/``unbiased`` arguments: squared deviations in one pass, half-precision inputs summed in float32,
+float32 ones in float64 (PyTorch's bits: its Welford kernel accumulates in double and rounds once)."""
 import math
 
 import numpy
@@ -43,8 +44,8 @@ def _mean_scale(input):
 
 
 def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0, root=False, stacklevel=3):
-    """The variance over ``dim`` (a half-precision input's standard deviation directly when ``root``), and the
-    reduced dims."""
+    """The variance over ``dim`` (a float32 or half-precision input's standard deviation directly when ``root``),
+    and the reduced dims."""
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, correction = _correction(dim, unbiased, correction)
@@ -55,6 +56,8 @@ def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0, root=F
              "factor (input numel divided by output numel).", UserWarning, stacklevel=stacklevel)
     if input.dtype in (_dtype.float16, _dtype.bfloat16):
         return HalfVariance.apply(input, dims, keepdim, count - correction, root), dims
+    if input.dtype is _dtype.float32:
+        return SquaredDeviations.apply(input, dims, keepdim, 1.0, count - correction, root), dims
     if input.dtype.is_complex:   # PyTorch's: the real part's variance plus the imaginary part's
         squares = (SquaredDeviations.apply(input.real, dims, keepdim, scale)
                    + SquaredDeviations.apply(input.imag, dims, keepdim, scale))
@@ -67,14 +70,24 @@ def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0, root=F
 
 class SquaredDeviations(Primitive):
     """Sum over ``dims`` of (x - mean)**2, with PyTorch's gradient ``2 (x - mean)``: the mean's own term, zero in
-    exact arithmetic, is left out, so huge inputs whose mean overflows give torch's infinities, not inf - inf."""
+    exact arithmetic, is left out, so huge inputs whose mean overflows give torch's infinities, not inf - inf.
+    Given ``dof`` (float32 inputs), the variance ``squares / dof`` itself (with ``root``, its square root), computed
+    in float64 and rounded once as PyTorch's CPU kernels do (Welford in double), with PyTorch's var_backward and
+    std_backward."""
 
     @staticmethod
     @quiet
-    def forward(ctx, a, dims, keepdim, scale=1.0):
-        ctx.dims, ctx.keepdim = dims, keepdim
-        ctx.save_for_backward(a)
+    def forward(ctx, a, dims, keepdim, scale=1.0, dof=None, root=False):
+        ctx.dims, ctx.keepdim, ctx.dof, ctx.root = dims, keepdim, dof, root
         xp, count = ctx.xp, math.prod(a.shape[d] for d in dims)
+        if dof is not None:
+            wide = a.astype(xp.float64)
+            centered = wide - wide.sum(axis=dims, keepdims=True) / count   # empty: 0/0, no warning
+            variance = (centered * centered).sum(axis=dims, keepdims=keepdim) / (dof if dof > 0 else 0.0)
+            result = xp.asarray(xp.sqrt(variance) if root else variance).astype(a.dtype)
+            ctx.save_for_backward(a, result if root else None)
+            return result
+        ctx.save_for_backward(a)
         mean = sum_array(a if scale == 1.0 else a * scale, dims, True) / count / scale   # empty: 0/0, no warning
         centered = a - mean
         # The corrected two-pass sum (Chan, Golub, LeVeque): the deviations' own sum takes out what rounding the
@@ -88,9 +101,15 @@ class SquaredDeviations(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        centered = a - mean(a, ctx.dims, keepdim=True)
-        return 2 * _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim) * centered
+        if ctx.dof is None:
+            a, = ctx.saved_tensors
+            centered = a - mean(a, ctx.dims, keepdim=True)
+            return 2 * _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim) * centered
+        a, result = ctx.saved_tensors
+        if ctx.root:
+            grad = (grad / (result * 2)).masked_fill(result == 0, 0)
+        grad = _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim)
+        return (2.0 / ctx.dof if ctx.dof > 0 else math.inf) * grad * (a - mean(a, ctx.dims, keepdim=True))
 
 
 class HalfVariance(Primitive):
@@ -140,7 +159,7 @@ class SqrtOfVariance(Primitive):
 
 def _deviation(name, input, dim, unbiased, keepdim, correction, scale=1.0):
     """The standard deviation over ``dim`` and the reduced dims."""
-    if input.dtype in (_dtype.float16, _dtype.bfloat16):
+    if input.dtype in (_dtype.float16, _dtype.bfloat16, _dtype.float32):
         return _variance(name, input, dim, unbiased, keepdim, correction, root=True, stacklevel=4)
     variance, dims = _variance(name, input, dim, unbiased, keepdim, correction, scale, stacklevel=4)
     return SqrtOfVariance.apply(variance), dims
@@ -160,12 +179,20 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     return write_out(out, name_node(deviation, "StdBackward0", (input,)), "std")
 
 
+def _welford_mean(input, dims, keepdim, scale):
+    """var_mean's and std_mean's mean: a float32 input's taken in float64 and rounded once, as PyTorch's Welford
+    kernel (double accumulators) gives it."""
+    if input.dtype is _dtype.float32:
+        return mean(input.double(), dims, keepdim).float()
+    return mean(input * scale, dims, keepdim) / scale
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(variance, mean) over ``dim``."""
     scale = _mean_scale(input)
     variance, dims = _variance("var_mean", input, dim, unbiased, keepdim, correction, scale)
     return write_tuple(out, (name_node(variance, "VarMeanBackward0", (input,)),
-                              name_node(mean(input * scale, dims, keepdim) / scale, "VarMeanBackward0", (input,))))
+                              name_node(_welford_mean(input, dims, keepdim, scale), "VarMeanBackward0", (input,))))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -173,4 +200,4 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
     scale = _mean_scale(input)
     deviation, dims = _deviation("std_mean", input, dim, unbiased, keepdim, correction, scale)
     return write_tuple(out, (name_node(deviation, "StdMeanBackward0", (input,)),
-                              name_node(mean(input * scale, dims, keepdim) / scale, "StdMeanBackward0", (input,))))
+                              name_node(_welford_mean(input, dims, keepdim, scale), "StdMeanBackward0", (input,))))

@@ -1,6 +1,7 @@
 """Float32 and float64 sums with PyTorch's bits (ATen's cascade_sum and its TensorIterator plan): raw bits over the
 last, a middle, the first, several and all dims, keepdim, transposed and sliced inputs, sizes 1..5000, NaN and
-inf, one and two threads; the ops built on Sum (mean, mean-reduced losses, broadcast gradients, linear's bias)."""
+inf, one and two threads; the ops built on Sum (mean, mean-reduced losses, broadcast gradients, linear's bias); float32
+var/std, which PyTorch accumulates in double."""
 import contextlib
 
 import numpy
@@ -142,3 +143,34 @@ def test_losses_and_gradients():
         grads.append((scale.grad, bias.grad))
     for mine, theirs in zip(*grads):
         assert_bits(mine, theirs)
+
+
+@pytest.mark.parametrize("shape,dim", [((100, 10), 1), ((64, 784), 0), ((3, 40), None), ((5, 6, 7), (0, 2)),
+                                       ((50, 30), 0)])
+def test_float32_variance(shape, dim):
+    """PyTorch's float32 var/std accumulate in double and round once; their gradients are var_backward's and
+    std_backward's. var_mean's and std_mean's mean is its Welford mean in double rounded once: ember's mean in
+    double may round the other way (within an ulp)."""
+    x = _data(shape, numpy.float32, 13)
+    ops = [lambda lib, t: (t.var(dim),), lambda lib, t: (t.std(dim, correction=0),),
+           lambda lib, t: lib.var_mean(t, dim), lambda lib, t: lib.std_mean(t, dim, keepdim=True)]
+    for op in ops:
+        results = []
+        for lib in (ember, torch):
+            t = lib.from_numpy(x).requires_grad_()
+            outputs = op(lib, t)
+            sum(output.sum() for output in outputs).backward()
+            results.append(list(outputs) + [t.grad])
+        for index, (mine, theirs) in enumerate(zip(*results)):
+            if index == 1 and len(results[0]) == 3:   # a mean
+                numpy.testing.assert_array_max_ulp(mine.detach().numpy(), theirs.detach().numpy(), 1)
+            else:
+                assert_bits(mine, theirs)
+
+
+def test_float32_variance_without_degrees_of_freedom():
+    x = _data((4, 1), numpy.float32, 14)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert_bits(ember.from_numpy(x).var(1), torch.from_numpy(x).var(1))   # 0 / 0: NaN
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert_bits(ember.from_numpy(x).std(0, correction=5), torch.from_numpy(x).std(0, correction=5))

@@ -516,10 +516,11 @@ class Einsum(Primitive):
             subscripts, output = equation.split("->")
             summed = tuple(i for i, letter in enumerate(subscripts) if letter not in output)
             if summed and len(set(subscripts)) == len(subscripts):   # a sum: Sum's adds (einsum's lose ~n ulps)
-                kept = [letter for letter in subscripts if letter in output]
-                total = sum_array(operands[0], summed)
-                order = [kept.index(letter) for letter in output]
-                return ctx.xp.ascontiguousarray(ctx.xp.transpose(total, order)) if total.ndim > 1 else total
+                # of the operand permuted to the output's letters, then the summed ones (uppercase first), as
+                # PyTorch's einsum sums it
+                summed = sorted(summed, key=lambda i: (subscripts[i].islower(), subscripts[i]))
+                view = ctx.xp.transpose(operands[0], [subscripts.index(letter) for letter in output] + summed)
+                return sum_array(view, tuple(range(len(output), len(subscripts))))
             # a view where the equation only permutes or takes a diagonal, as PyTorch's
             return ctx.xp.einsum(equation, *operands)
         # PyTorch's products give row-major results in the common orders ("bij,bjk->bik"), which code views
