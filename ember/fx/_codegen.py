@@ -9,6 +9,8 @@ import typing
 from dataclasses import dataclass
 
 from .. import Tensor, _alias, device
+from ..utils import _pytree as pytree
+from . import _pytree as fx_pytree
 from ._names import PackageRoot, is_from_ember, is_torch_c_tensor_method, qualified_name
 from .node import Node, _type_repr, is_namedtuple
 
@@ -36,7 +38,7 @@ _origin_type_map = {list: typing.List, dict: typing.Dict, set: typing.Set, froze
                     tuple: typing.Tuple}
 # Names generated code uses without importing them (both package roots among them), and what they stand for.
 _custom_builtins = {"inf": math.inf, "nan": math.nan, "NoneType": type(None), "device": device,
-                    "torch": PackageRoot(), "ember": PackageRoot()}
+                    "torch": PackageRoot(), "ember": PackageRoot(), "fx_pytree": fx_pytree, "pytree": pytree}
 # Names a node may not take: keywords, builtins and the custom builtins.
 _illegal_names = {k: object() for k in keyword.kwlist}
 _illegal_names.update(builtins.__dict__)
@@ -144,7 +146,7 @@ class CodeGen:
             globals_[name] = obj
             return name
 
-        for name in ("inf", "nan", "NoneType", _alias.package(), "device"):
+        for name in ("inf", "nan", "NoneType", _alias.package(), "device", "fx_pytree", "pytree"):
             globals_[namespace.create_name(name, _custom_builtins[name])] = _custom_builtins[name]
 
         def get_repr(arg):
@@ -295,3 +297,62 @@ def _parse_stack_trace(stack_trace):
 _DTYPE_ABBRS = {"bfloat16": "bf16", "float64": "f64", "float32": "f32", "float16": "f16", "complex32": "c32",
                 "complex64": "c64", "complex128": "c128", "int8": "i8", "int16": "i16", "int32": "i32",
                 "int64": "i64", "bool": "b8", "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64"}
+
+
+class _PyTreeInfo(typing.NamedTuple):
+    """A pytree-flattening function's argument names and the specs of its inputs and output."""
+
+    orig_args: list
+    in_spec: object
+    out_spec: object
+
+
+class _PyTreeCodeGen(CodeGen):
+    """Code for a graph traced from a function taking or returning structures (``concrete_args`` holding
+    containers): ``forward`` keeps the function's arguments, flattens them to the graph's placeholders by
+    ``self._in_spec`` and rebuilds the output by ``self._out_spec``."""
+
+    def __init__(self, pytree_info):
+        super().__init__()
+        self.pytree_info = pytree_info
+
+    def process_inputs(self, *inputs):
+        """The graph's inputs: the leaves of the arguments."""
+        return pytree.tree_leaves(inputs)
+
+    def process_outputs(self, out):
+        """The function's result: the graph's outputs put back in the output structure."""
+        if self.pytree_info is None or self.pytree_info.out_spec is None:
+            return out
+        if not isinstance(out, (list, tuple)):
+            out = [out]
+        return pytree.tree_unflatten(out, self.pytree_info.out_spec)
+
+    def gen_fn_def(self, free_vars, maybe_return_annotation):
+        """The ``def`` line with the function's own arguments, then the line flattening them."""
+        if self.pytree_info is None:
+            return super().gen_fn_def(free_vars, maybe_return_annotation)
+        fn_args = self.pytree_info.orig_args
+        if fn_args and fn_args[0] == "self":
+            free_vars.insert(0, "self")
+        definition = super().gen_fn_def(fn_args[:], maybe_return_annotation)
+        if free_vars:
+            spec = self.pytree_info.in_spec
+            signature = f"[{', '.join(fn_args)}], self._in_spec"
+            if (spec.type is tuple and spec.num_children == 2 and spec.children_specs[0].type is tuple
+                    and spec.children_specs[1].type is dict):   # (args, kwargs)
+                count = spec.children_specs[0].num_children
+                kwargs = ", ".join(f"'{k}':{v}" for k, v in zip(spec.children_specs[1].context, fn_args[count:]))
+                signature = f"([{', '.join(fn_args[:count])}], {{{kwargs}}}), self._in_spec"
+            plain = [v.split(":")[0].split("#")[0] for v in free_vars]
+            annotated = [v + "; " for v in free_vars if ":" in v]
+            if annotated:
+                definition += "\n    " + "".join(annotated) + "\n"
+            definition += f"\n    {', '.join(plain)}, = fx_pytree.tree_flatten_spec({signature})"
+        return definition
+
+    def generate_output(self, output_args, repr_fn=repr):
+        """``return`` of the output rebuilt in its structure."""
+        if self.pytree_info and self.pytree_info.out_spec:
+            return f"return pytree.tree_unflatten({repr_fn(output_args)}, self._out_spec)"
+        return super().generate_output(output_args, repr_fn)

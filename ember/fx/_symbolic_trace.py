@@ -11,6 +11,7 @@ import collections
 import contextlib
 import functools
 import inspect
+import itertools
 import math
 import sys
 import types
@@ -19,6 +20,8 @@ import warnings
 from .. import Tensor, _alias
 from ..ao._script_object import ScriptObject  # noqa: F401  (torch.fx._symbolic_trace.ScriptObject, read by PyG)
 from ..nn import Module, Parameter, Sequential
+from ..utils import _pytree as pytree
+from ._codegen import _PyTreeCodeGen, _PyTreeInfo
 from ._names import _NAMESPACES, _namespace, dispatched_function, public_entry, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
@@ -432,6 +435,7 @@ class Tracer(TracerBase):
         fn = inspect.unwrap(root_fn)
         co = fn.__code__
         total_args = co.co_argcount + co.co_kwonlyargcount
+        orig_args = list(co.co_varnames)
         names = iter(co.co_varnames)
         args = []
         skip = 0
@@ -455,27 +459,24 @@ class Tracer(TracerBase):
             if co.co_flags & inspect.CO_VARKEYWORDS:
                 args.append(self._proxy_placeholder("**" + next(names), concrete_args, sig, fn))
             root_fn = _patch_function(root_fn, len(args))
-        return root_fn, args
+        flat_args, in_spec = pytree.tree_flatten(tuple(args))
+        if all(child.is_leaf() for child in in_spec.children_specs):
+            return root_fn, args
+        # Structured concrete arguments: the graph takes their leaves and returns the output's leaves; its code
+        # flattens the arguments and rebuilds the output.
+        codegen = self.graph._codegen = _PyTreeCodeGen(_PyTreeInfo(orig_args[:total_args], in_spec, None))
+
+        def flatten_fn(*leaves):
+            out_leaves, out_spec = pytree.tree_flatten(root_fn(*pytree.tree_unflatten(list(leaves), in_spec)))
+            codegen.pytree_info = codegen.pytree_info._replace(out_spec=out_spec)
+            return out_leaves
+        return flatten_fn, flat_args
 
     def _proxy_placeholder(self, name, concrete_args, sig, fn):
         if concrete_args is not None and name in concrete_args:
-            x = concrete_args[name]
-            param = sig.parameters[name]
-            default = () if param.default is inspect.Parameter.empty else (param.default,)
-            out = self.create_proxy("placeholder", f"{name}_1", default, {})
-            if isinstance(x, PHBase):
-                return out
-            if type(x) in (bool, int, float, complex, str):
-                self.create_proxy("call_function", _assert, (out == x, f"{name} has been specialized to have "
-                                                              f"value {x} but got another value"), {})
-            elif x is None:
-                self.create_proxy("call_function", _assert_is_none,
-                                  (out, f"{name} has been specialized to have value None but got another value"), {})
-            else:
-                warnings.warn(f"Was not able to add assertion to guarantee correct input {name} to specialized "
-                              "function. It is up to the user to make sure that your inputs match the inputs you "
-                              "specialized the function with.", stacklevel=2)
-            return x
+            count = itertools.count(1)
+            return pytree.tree_map(lambda x: self._concrete_placeholder(name, x, next(count), sig),
+                                   concrete_args[name])
         if name[0] == "*":
             default = ()
         else:
@@ -483,6 +484,26 @@ class Tracer(TracerBase):
             default = () if param.default is inspect.Parameter.empty else (param.default,)
         return self.create_proxy("placeholder", name, default, {},
                                  type_expr=fn.__annotations__.get(name, None))
+
+    def _concrete_placeholder(self, name, x, index, sig):
+        """The placeholder ``<name>_<index>`` for one leaf ``x`` of a concrete argument: a Proxy for ``PH``, else
+        ``x`` itself, with a check that the input has that value where one can be written."""
+        param = sig.parameters[name]
+        default = () if param.default is inspect.Parameter.empty else (param.default,)
+        out = self.create_proxy("placeholder", f"{name}_{index}", default, {})
+        if isinstance(x, PHBase):
+            return out
+        if type(x) in (bool, int, float, complex, str):
+            message = f"{name} has been specialized to have value {x} but got another value"
+            self.create_proxy("call_function", _assert, (out == x, message), {})
+        elif x is None:
+            self.create_proxy("call_function", _assert_is_none,
+                              (out, f"{name} has been specialized to have value None but got another value"), {})
+        else:
+            warnings.warn(f"Was not able to add assertion to guarantee correct input {name} to specialized "
+                          "function. It is up to the user to make sure that your inputs match the inputs you "
+                          "specialized the function with.", stacklevel=3)
+        return x
 
     def _autowrap(self, patcher, frame_dict):
         _autowrap_check(patcher, frame_dict, self._autowrap_function_ids)

@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import _alias
 from ..nn import Module, Parameter
 from .. import Tensor
+from ._codegen import _PyTreeCodeGen
 from .graph import Graph
 
 __all__ = ["GraphModule"]
@@ -123,6 +124,9 @@ class GraphModule(Module):
 
     def recompile(self):
         """Regenerates ``forward`` (and ``code``) from ``graph``; call it after editing the graph."""
+        codegen = self._graph._codegen
+        if isinstance(codegen, _PyTreeCodeGen):   # the specs its generated forward reads
+            self._in_spec, self._out_spec = codegen.pytree_info.in_spec, codegen.pytree_info.out_spec
         python_code = self._graph.python_code(root_module="self")
         self._code = python_code.src
         type(self).forward = _forward_from_src(self._code, python_code.globals)
