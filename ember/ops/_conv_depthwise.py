@@ -300,7 +300,7 @@ def weight_grad(xp, x, g, groups, stride, padding, dilation, kernel):
     """Adjoint of ``forward`` in w, from x (N, G, *s) that ``forward`` took and its ``padding``: rows (G, m, K) of the
     sums of x_k * g over positions and batch (at stride 1, one dot per channel and tap: ``_conv_depthwise_taps``)."""
     if xp is numpy and _conv_depthwise_taps.applies(x.shape, g.shape, stride, padding, dilation, kernel):
-        sums = _conv_depthwise_taps.weight_grad(xp, x, g, padding, dilation, kernel)
+        sums = _conv_depthwise_taps.weight_grad(xp, x, g, stride, padding, dilation, kernel)
         if sums is not None:
             return sums[:, None]
     x = padded(xp, x, padding)

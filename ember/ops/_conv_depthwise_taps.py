@@ -1,4 +1,4 @@
-"""The weight gradient of a stride-1 depthwise convolution as one dot product per channel and kernel tap.
+"""The weight gradient of a depthwise convolution as one dot product per channel and kernel tap.
 
 A tap's gradient is the sum over the batch and positions of the input, shifted by the tap's offset, times the output
 gradient. Laid out per channel as one flat row across the batch, with zeros between rows and between samples standing
@@ -15,6 +15,12 @@ MIN_WIDTH = 16
 banded products they replace (one thread, batch 32: 192 channels on 8x8 1.27 against 1.10 ms, 576 on 4x4 1.20 against
 1.55)."""
 
+STRIDED_WIDTH = 32
+"""Narrowest input rows taken here at a stride over 1: the output gradient is laid out at every stride-th place of
+rows as wide as the input's, so the dots multiply (stride)^2 times the useful products, fewer than the bands' over
+wide rows (batch 32, stride 2, one thread: 96 channels on 32x32 7.0 -> 6.5 ms, 32 on 64x64 21 -> 7.5 where the rows
+are too wide for bands; 144 on 16x16 1.8 against 2.4)."""
+
 CHUNK_BYTES = 1 << 20
 """Bytes of the two laid-out rows of the channels a block takes at once, about this core's L2: fewer channels a block
 make more calls (each tap a call per block), more leave the cache (one thread, batch 32, channels a block: 32 channels
@@ -24,20 +30,22 @@ on 32x32 1 / 2 / 4 / 8: 2.6 / 2.4 / 2.3 / 2.2 ms, 144 on 16x16 4 / 8 / 16: 3.2 /
 
 def applies(x_shape, g_shape, stride, padding, dilation, kernel):
     """Whether the weight gradient of a depthwise convolution of x (N, G, *s) with g (N, G, *out) is taken here:
-    1-D or 2-D, stride 1, one output channel per input, padding within the kernel's reach, rows ``MIN_WIDTH`` wide."""
-    return (len(kernel) in (1, 2) and all(s == 1 for s in stride) and g_shape[1] == x_shape[1]
+    1-D or 2-D, one output channel per input, padding within the kernel's reach, rows ``MIN_WIDTH`` wide (times the
+    stride's elements per output: ``STRIDED_WIDTH``)."""
+    return (len(kernel) in (1, 2) and g_shape[1] == x_shape[1]
             and all(p <= d * (k - 1) for p, d, k in zip(padding, dilation, kernel))
-            and x_shape[-1] >= MIN_WIDTH and all(x_shape) and all(g_shape))
+            and x_shape[-1] >= (MIN_WIDTH if all(s == 1 for s in stride) else STRIDED_WIDTH) and all(x_shape)
+            and all(g_shape))
 
 
-def weight_grad(xp, x, g, padding, dilation, kernel):
+def weight_grad(xp, x, g, stride, padding, dilation, kernel):
     """Rows (G, K) of the sums of x_k * g over positions and batch for each tap k (``applies``), or None where one is
     not finite: the dots multiply the zeros standing for the padding by the input's elements, so an infinity or NaN
     there would spread to taps that never meet it (as PyTorch's kernel has them); the caller then takes the
     per-offset form."""
     N, G = x.shape[:2]
     (H, W), (Ho, Wo) = _two(x.shape[2:]), _two(g.shape[2:])
-    (ph, pw), (dh, dw), (kh, kw) = _two(padding, 0), _two(dilation), _two(kernel)
+    (sh, sw), (ph, pw), (dh, dw), (kh, kw) = _two(stride), _two(padding, 0), _two(dilation), _two(kernel)
     x, g = x.reshape(N, G, H, W), g.reshape(N, G, Ho, Wo)
     R, rows = W + pw, H + ph
     L = N * rows * R
@@ -53,7 +61,8 @@ def weight_grad(xp, x, g, padding, dilation, kernel):
             flat = scratch[:stop - start]
             flat[...] = 0
             grads, inputs = flat[:, :L], flat[:, L:]
-            grads.reshape(-1, N, rows, R)[:, :, :Ho, :Wo] = g[:, start:stop].transpose(1, 0, 2, 3)
+            grads.reshape(-1, N, rows, R)[:, :, :(Ho - 1) * sh + 1:sh, :(Wo - 1) * sw + 1:sw] = \
+                g[:, start:stop].transpose(1, 0, 2, 3)
             inputs[:, pw:pw + L].reshape(-1, N, rows, R)[:, :, ph:, :W] = x[:, start:stop].transpose(1, 0, 2, 3)
             for k, offset in enumerate(offsets):
                 xp.matmul(grads[:, None], inputs[:, offset:offset + L, None], out=sums[start:stop, k, None, None])

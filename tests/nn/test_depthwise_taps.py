@@ -1,7 +1,7 @@
-"""Depthwise weight gradients at stride 1 by one dot per channel and tap (``ops._conv_depthwise_taps``): which
-convolutions take them, PyTorch's weight gradients (1-D and 2-D, padding 0 to the kernel's reach, dilation, odd and
-rectangular maps, batch 1, non-contiguous inputs, float32/float64), the banded path's to float64 round-off with the
-same bits on 1 and 3 threads, and non-finite inputs on the per-offset form."""
+"""Depthwise weight gradients by one dot per channel and tap (``ops._conv_depthwise_taps``): which convolutions take
+them, PyTorch's weight gradients (1-D and 2-D, padding 0 to the kernel's reach, dilation, strides, odd and rectangular
+maps, batch 1, non-contiguous inputs, float32/float64), the banded path's to float64 round-off with the same bits on 1
+and 3 threads (stride 1 and 2), and non-finite inputs on the per-offset form."""
 import numpy
 import pytest
 import torch
@@ -18,7 +18,8 @@ F32, F64 = numpy.float32, numpy.float64
     ((2, 3, 5, 40), (2, 3, 5, 40), (1, 1), (1, 2), (1, 2), (3, 3), True),
     ((2, 3, 40), (2, 3, 38), (1,), (0,), (1,), (3,), True),
     ((32, 192, 8, 8), (32, 192, 8, 8), (1, 1), (1, 1), (1, 1), (3, 3), False),   # rows under MIN_WIDTH
-    ((32, 96, 32, 32), (32, 96, 16, 16), (2, 2), (1, 1), (1, 1), (3, 3), False),   # strided
+    ((32, 96, 32, 32), (32, 96, 16, 16), (2, 2), (1, 1), (1, 1), (3, 3), True),   # strided
+    ((32, 144, 16, 16), (32, 144, 8, 8), (2, 2), (1, 1), (1, 1), (3, 3), False),   # strided, under STRIDED_WIDTH
     ((2, 3, 16, 16), (2, 6, 16, 16), (1, 1), (1, 1), (1, 1), (3, 3), False),   # two output channels an input
     ((2, 3, 16, 16), (2, 3, 20, 20), (1, 1), (3, 3), (1, 1), (3, 3), False),   # padding beyond the reach
     ((2, 3, 4, 16, 16), (2, 3, 4, 16, 16), (1, 1, 1), (1, 1, 1), (1, 1, 1), (3, 3, 3), False),   # 3-D
@@ -28,22 +29,26 @@ def test_which_convolutions_take_the_taps(x_shape, g_shape, stride, padding, dil
     assert _conv_depthwise_taps.applies(x_shape, g_shape, stride, padding, dilation, kernel) == taken
 
 
-CASES = [   # input shape, kernel, padding, dilation
-    ((4, 6, 16, 16), (3, 3), 1, 1),
-    ((1, 5, 17, 19), (3, 3), 1, 1),    # batch 1, odd maps
-    ((3, 4, 7, 20), (3, 3), 0, 1),     # no padding
-    ((2, 3, 9, 18), (5, 5), 2, 1),
-    ((2, 3, 9, 18), (3, 3), 2, 2),     # dilated, padding up to the reach
-    ((2, 3, 6, 16), (3, 1), (1, 0), 1),
-    ((2, 4, 5, 16), (2, 4), (1, 3), 1),   # even kernel, padding the whole reach
-    ((2, 3, 33), (3,), 1, 1),          # 1-D
-    ((2, 3, 40), (5,), 4, 2),
+CASES = [   # input shape, kernel, padding, dilation, stride
+    ((4, 6, 16, 16), (3, 3), 1, 1, 1),
+    ((1, 5, 17, 19), (3, 3), 1, 1, 1),    # batch 1, odd maps
+    ((3, 4, 7, 20), (3, 3), 0, 1, 1),     # no padding
+    ((2, 3, 9, 18), (5, 5), 2, 1, 1),
+    ((2, 3, 9, 18), (3, 3), 2, 2, 1),     # dilated, padding up to the reach
+    ((2, 3, 6, 16), (3, 1), (1, 0), 1, 1),
+    ((2, 4, 5, 16), (2, 4), (1, 3), 1, 1),   # even kernel, padding the whole reach
+    ((2, 3, 9, 32), (3, 3), 1, 1, 2),     # strided, odd rows
+    ((2, 3, 8, 35), (3, 3), 1, 1, (1, 3)),
+    ((2, 3, 10, 33), (3, 3), 2, 2, 2),    # strided and dilated
+    ((2, 3, 33), (3,), 1, 1, 1),          # 1-D
+    ((2, 3, 40), (5,), 4, 2, 1),
+    ((2, 3, 41), (3,), 1, 1, 2),
 ]
 
 
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
-@pytest.mark.parametrize("shape,kernel,padding,dilation", CASES)
-def test_matches_torch(shape, kernel, padding, dilation, dtype, monkeypatch):
+@pytest.mark.parametrize("shape,kernel,padding,dilation,stride", CASES)
+def test_matches_torch(shape, kernel, padding, dilation, stride, dtype, monkeypatch):
     calls = count_calls(monkeypatch, _conv_depthwise_taps, ("weight_grad",))
     tolerance = 1e-4 if dtype == F32 else 1e-10
     C = shape[1]
@@ -53,7 +58,7 @@ def test_matches_torch(shape, kernel, padding, dilation, dtype, monkeypatch):
         for lib in (ember, torch):
             xt, wt = lib.tensor(source, requires_grad=True), lib.tensor(w, requires_grad=True)
             conv = lib.nn.functional.conv1d if len(kernel) == 1 else lib.nn.functional.conv2d
-            y = conv(xt, wt, padding=padding, dilation=dilation, groups=C)
+            y = conv(xt, wt, stride=stride, padding=padding, dilation=dilation, groups=C)
             y.backward(lib.tensor(numpy.cos(numpy.arange(y.numel())).reshape(tuple(y.shape)).astype(dtype)))
             results.append((y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()))
         for got, want in zip(*results):
@@ -63,16 +68,18 @@ def test_matches_torch(shape, kernel, padding, dilation, dtype, monkeypatch):
 
 
 @pytest.mark.parametrize("threads", [1, 3])
-def test_matches_the_banded_path(threads, monkeypatch):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_matches_the_banded_path(threads, stride, monkeypatch):
     monkeypatch.setattr(ember.ops._parallel, "MIN_ELEMENTS", 64)
     monkeypatch.setattr(_conv_depthwise_taps, "CHUNK_BYTES", 1 << 14)   # a few channels a block, several blocks
     calls = count_calls(monkeypatch, _conv_depthwise_taps, ("weight_grad",))
-    x, w = sample((5, 12, 16, 18), F64, seed=3), sample((12, 1, 3, 3), F64, seed=4)
+    x, w = sample((5, 12, 16, 36), F64, seed=3), sample((12, 1, 3, 3), F64, seed=4)
 
     def run(taps):
-        monkeypatch.setattr(_conv_depthwise_taps, "MIN_WIDTH", 16 if taps else 1 << 30)
+        for name in ("MIN_WIDTH", "STRIDED_WIDTH"):
+            monkeypatch.setattr(_conv_depthwise_taps, name, 16 if taps else 1 << 30)
         wt = ember.tensor(w, requires_grad=True)
-        y = ember.nn.functional.conv2d(ember.tensor(x), wt, padding=1, groups=12)
+        y = ember.nn.functional.conv2d(ember.tensor(x), wt, stride=stride, padding=1, groups=12)
         y.backward(ember.tensor(numpy.sin(numpy.arange(y.numel())).reshape(tuple(y.shape))))
         return [wt.grad.numpy()]
     assert_fast_path_matches(run, threads, calls, {"weight_grad": 1})
