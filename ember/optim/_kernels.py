@@ -6,8 +6,8 @@ has no fused multiply-add, so for float32 the product (exact in float64: 24 + 24
 once to float32; that is the fused result except where the float64 sum rounds onto a float32 midpoint (double
 rounding): 0 of 10**8 random normal operands differed from an exact fma (``_cephes.fma``). float64 takes Dekker's
 exact split (``fma64``). ``axpy``, the step of SGD, calls BLAS's ``?axpy`` instead where it computes the same fused
-result (checked once on a probe): one pass over the arrays, faster than NumPy's product and sum. Other dtypes (the
-16-bit ones, updated in place as before) keep NumPy's two roundings.
+result (checked once on a probe): one pass over the arrays, faster than NumPy's product and sum. float16 and bfloat16
+arrays go through ember's own ``add``, ``addcmul`` and ``lerp``, which compute as PyTorch's 16-bit kernels do.
 """
 import ctypes
 import functools
@@ -16,7 +16,9 @@ import threading
 import numpy
 
 from .._backend import xp_of
+from .._tensor import _make
 from ..ops._samplers import fma64
+from ..ops.pointwise.arithmetic import add, addcmul, lerp
 
 _FUSED = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
@@ -61,8 +63,7 @@ def axpy(y, alpha, x):
     """``y += alpha * x`` in place as PyTorch's ``y.add_(x, alpha=alpha)`` computes it (one rounding for float32 and
     float64); ``x`` broadcasts to ``y``, and is ``y`` itself or does not overlap it."""
     if y.dtype not in _FUSED:
-        y += alpha * x
-        return y
+        return _sixteen_bit(y, add, x, alpha=alpha)
     blas = _blas_axpy(y.dtype.char) if alpha != 0 and type(y) is numpy.ndarray else None
     if blas is not None and type(x) is numpy.ndarray and x.shape == y.shape and x.dtype == y.dtype and \
             x.flags.c_contiguous and y.flags.c_contiguous:
@@ -82,10 +83,9 @@ def add_scaled(a, alpha, b):
 def addcmul_(y, tensor1, tensor2, value, scratch=None):
     """``y += value * tensor1 * tensor2`` in place as PyTorch's ``addcmul_``: ``value * tensor1`` rounded, then one
     fused multiply-add. ``scratch``, an array like ``y``, holds the temporary (the optimizers keep theirs)."""
-    scaled = _times(tensor1, value, scratch)
     if y.dtype not in _FUSED:
-        y += scaled * tensor2
-        return y
+        return _sixteen_bit(y, addcmul, tensor1, tensor2, value=value)
+    scaled = _times(tensor1, value, scratch)
     return fma_into(y, scaled, tensor2, y)
 
 
@@ -102,18 +102,21 @@ def lerp_(start, end, weight, scratch=None):
     """``start`` moved toward ``end`` by the number ``weight`` in place, as PyTorch's ``lerp_``: ``start + weight *
     (end - start)`` for weights below 0.5 in magnitude, ``end - (1 - weight) * (end - start)`` otherwise, each one
     fused multiply-add; the difference in ``scratch`` if given."""
-    difference = end - start if scratch is None else xp_of(start).subtract(end, start, out=scratch)
     if start.dtype not in _FUSED:
-        if abs(weight) < 0.5:
-            start += weight * difference
-        else:
-            start[...] = end - difference * (1 - weight)
-        return start
+        return _sixteen_bit(start, lerp, end, float(weight))
+    difference = end - start if scratch is None else xp_of(start).subtract(end, start, out=scratch)
     weight = start.dtype.type(weight)   # PyTorch casts it to the tensor's type, and takes 1 - weight there
     if abs(weight) < 0.5:
         return axpy(start, float(weight), difference)
     start[...] = end
     return axpy(start, -float(1 - weight), difference)
+
+
+def _sixteen_bit(y, op, *operands, **options):
+    """``y`` (a float16 or bfloat16 array) replaced in place by ember's ``op`` of it and ``operands``, whose 16-bit
+    arithmetic is PyTorch's (float32 inside, one rounding, its kernels' scalar tails)."""
+    y[...] = op(_make(y), *(_make(numpy.asarray(v, y.dtype)) for v in operands), **options)._data
+    return y
 
 
 def _times(array, value, scratch):

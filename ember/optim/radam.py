@@ -92,7 +92,8 @@ class RAdam(Optimizer):
         scale = (bias_correction2 ** 0.5) * (lr * rect / bias_correction1) * -1
         factor = xp.sqrt(exp_avg_sq)
         factor += group["eps"]
-        with numpy.errstate(divide="ignore"):   # unrectified: over -0.0, to -inf, whose reciprocal is -0.0
+        # unrectified: over -0.0, to -inf, whose reciprocal is -0.0 (and 0 / -0.0 NaN where eps vanishes, as there)
+        with numpy.errstate(divide="ignore", invalid="ignore"):
             factor = 1 / (factor / scale)
         factor += unrect_step_size
         addcmul_(param, exp_avg, factor, 1)
