@@ -62,6 +62,11 @@ def _assign_attr(from_obj, to_module, target):
         setattr(to_module, field, from_obj)
 
 
+# Lines to_folder adds to torch's header: generated code names ember's functions by torch.fx's paths
+# (torch._C._nn.gelu), which the package root resolves only through the object GraphModule.code runs with.
+_ROOT_REBINDING = "from ember.fx._names import PackageRoot\n{root} = PackageRoot()\n"
+
+
 def _addindent(s, num_spaces):
     lines = s.split("\n")
     if len(lines) == 1:
@@ -180,10 +185,9 @@ class GraphModule(Module):
         save(self.state_dict(), folder / "state_dict.pt")
         root = _alias.package()
         tab = " " * 4
-        # Generated code reaches ember's functions by torch.fx's names (torch._C._nn.gelu), as GraphModule.code
-        # does: the package root name is rebound to the object that resolves them.
         source = (f"\nimport {root}\nfrom math import inf\nfrom math import nan\nNoneType = type(None)\n"
-                  f"from {root} import device\nfrom ember.fx._names import PackageRoot\n{root} = PackageRoot()\n\n"
+                  f"import {root}\nfrom {root} import device\nimport {root}.fx._pytree as fx_pytree\n"
+                  f"import {root}.utils._pytree as pytree\n{_ROOT_REBINDING.format(root=root)}\n"
                   f"from {root}.nn import *\nclass {module_name}({root}.nn.Module):\n"
                   f"    def __init__(self):\n        super().__init__()\n")
         safe_reprs = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
