@@ -77,7 +77,7 @@ def _how_sequential(x, axis):
         block *= size
     rows = x.size // count // block
     if block > 1:
-        return "slices" if count <= 4 and rows >= 1024 else "reduce"
+        return "slices" if count <= 16 and rows >= 256 and block < 256 or count <= 4 and rows >= 1024 else "reduce"
     return "slices" if count <= 16 and 0.065 * rows > count - 1 else "running"
 
 
