@@ -33,7 +33,7 @@ def matches_module_pattern(pattern, node, modules):
 def replace_node_module(node, modules, new_module):
     """Puts ``new_module`` where the module ``node`` calls was (in its parent and in ``modules``)."""
     if not isinstance(node.target, str):
-        raise AssertionError(f"Expected str target, got {type(node.target)}")
+        raise AssertionError(f"Expected str target, got {type(node.target)}")  # noqa: TRY004  (torch's type)
     parent_name, name = _parent_name(node.target)
     modules[node.target] = new_module
     setattr(modules[parent_name], name, new_module)
