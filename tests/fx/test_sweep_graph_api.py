@@ -225,3 +225,19 @@ def test_boolean_dispatch_table_is_torchs():
             found[f"torch.nn.functional.{name}"] = (value["arg_name"], value["arg_index"], value["default"],
                                                     f"torch.nn.functional.{value['if_true'].__name__}")
     assert TORCH_BOOLEAN_DISPATCH == found
+
+
+def test_format_node_placeholder_names_and_rename():
+    def make(lib):
+        def f(x: lib.Tensor, y):
+            return lib.relu(x) + y
+        gm = lib.fx.symbolic_trace(f)
+        x, y, relu = list(gm.graph.nodes)[:3]
+        collected = ["first"]
+        lines = [x.format_node([]), x.format_node(collected), y.format_node(collected), collected]
+        relu._rename("add")     # taken: made unique
+        relu._rename("add_1")   # its own name now: unchanged
+        gm.recompile()
+        return [str(v).replace("ember.", "torch.") for v in lines], relu.name, gm.code.replace("ember.", "torch.")
+    t_result, e_result = both(make)
+    assert e_result == t_result
