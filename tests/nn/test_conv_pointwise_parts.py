@@ -57,3 +57,17 @@ def test_parts_give_one_threads_bits_and_torchs_values(x_shape, w_shape, groups,
     tolerance = 1e-5 if dtype == numpy.float32 else 1e-12
     for got, want in zip(results[1], _run(torch, x, w, groups)):
         numpy.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance * float(numpy.abs(want).max()))
+
+
+@pytest.mark.parametrize("x_shape,w_shape,groups", CASES + [((3, 9, 6, 6), (4, 9, 1, 1), 1)],
+                         ids=[str(c[0]) for c in CASES] + ["fewer-outputs"])
+def test_weight_gradient_with_the_smaller_operand_moved_matches_the_view(x_shape, w_shape, groups, monkeypatch):
+    """Under OpenBLAS's small-matrix kernel the smaller of x and g is moved positions-first for the weight gradient's
+    products (x[n] @ g[n]^T where g is smaller): the products by the transposed view's values to float64 round-off."""
+    if not ember.ops._blas._small_kernel():
+        pytest.skip("NumPy's OpenBLAS has no small-matrix kernel here: the view is always taken")
+    rng = numpy.random.default_rng(7)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    moved = _run(ember, x, w, groups)[2]
+    monkeypatch.setattr(ember.ops._blas, "SMALL_KERNEL", 0)
+    numpy.testing.assert_allclose(moved, _run(ember, x, w, groups)[2], rtol=1e-12, atol=1e-12)
