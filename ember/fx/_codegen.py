@@ -108,6 +108,15 @@ def _is_operator(target, table):
     return getattr(target, "__module__", "") == "_operator" and target.__name__ in table
 
 
+def _plain(text):
+    return text
+
+
+def _color(code):
+    """A function wrapping text in the ANSI color ``code`` (print_readable(colored=True), as torch.fx)."""
+    return lambda text: f"\033[{code}m{text}\033[0m"
+
+
 class CodeGen:
     """Writes a graph's nodes as the body of a Python function (``forward`` by default)."""
 
@@ -133,8 +142,10 @@ class CodeGen:
         return f"return {repr_fn(output_args)}"
 
     def _gen_python_code(self, nodes, root_module, namespace, verbose=False, include_stride=False,
-                         include_device=False):
+                         include_device=False, colored=False):
         free_vars, body, globals_, wrapped_fns = [], [], {}, {}
+        red, blue, dim, dim_blue, dim_green = (_color(code) if colored else _plain for code in
+                                               ("31", "34", "2", "2m\033[34", "2m\033[32"))
         return_annotation = [""]
 
         def add_global(name_hint, obj):
@@ -165,7 +176,7 @@ class CodeGen:
                 return "[" + ", ".join(get_repr(a) for a in arg) + "]"
             if isinstance(arg, slice):
                 return f"slice({get_repr(arg.start)}, {get_repr(arg.stop)}, {get_repr(arg.step)})"
-            return repr(arg)
+            return blue(repr(arg))
 
         def format_args(args, kwargs):
             return ", ".join([get_repr(a) for a in args] + [f"{k} = {get_repr(v)}" for k, v in kwargs.items()])
@@ -199,14 +210,14 @@ class CodeGen:
             to_delete = list(last_uses.get(user, []))
             if not user.users:
                 to_delete.append(user)
-            body.append(f";  {' = '.join([repr(n) for n in to_delete] + ['None'])}\n" if to_delete else "\n")
+            body.append(f";  {dim(' = '.join([repr(n) for n in to_delete] + ['None']))}\n" if to_delete else "\n")
 
         summary = [None]
 
         def append_stacktrace_summary(node):
             if node.op not in ("placeholder", "output"):
                 parsed = _parse_stack_trace(node.meta.get("stack_trace"))
-                text = f"\n# {parsed or 'No stacktrace found for following nodes'}\n"
+                text = f"\n{dim('# ' + (parsed or 'No stacktrace found for following nodes'))}\n"
                 if text != summary[0]:
                     summary[0] = text
                     body.append(text)
@@ -216,11 +227,13 @@ class CodeGen:
             meta = node.meta.get("val", node.meta.get("tensor_meta", node.meta.get("example_value")))
             if verbose and hasattr(meta, "dtype") and hasattr(meta, "shape"):
                 abbr = _DTYPE_ABBRS.get(str(meta.dtype).split(".")[-1], "")
-                annotation = f'{abbr}[{", ".join(map(str, meta.shape))}]'
+                shape = f'[{", ".join(map(str, meta.shape))}]'
                 if isinstance(meta, Tensor):   # a value (meta["val"]), not ShapeProp's TensorMetadata
-                    annotation += f'[{", ".join(map(str, meta.stride()))}]' if include_stride else ""
-                    annotation += str(meta.device) if include_device else ""
-                annotation = f': "{annotation}"'
+                    stride = f'[{", ".join(map(str, meta.stride()))}]' if include_stride else ""
+                    device = str(meta.device) if include_device else ""
+                    annotation = f': "{red(abbr)}{blue(shape)}{dim_blue(stride)}{dim_green(device)}"'
+                else:
+                    annotation = f': "{abbr}{shape}"'
             if node.op == "placeholder":
                 default = "" if not node.args else f" = {get_repr(node.args[0])}"
                 free_vars.append(f"{node.target}{annotation}{default}")

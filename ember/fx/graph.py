@@ -306,16 +306,17 @@ class Graph:
         """A call's result from the graph's output, as the code generator defines it."""
         return self._codegen.process_outputs(out)
 
-    def python_code(self, root_module, *, verbose=False, include_stride=False, include_device=False):
+    def python_code(self, root_module, *, verbose=False, include_stride=False, include_device=False, colored=False):
         """The Python source of this graph as a ``forward`` method (``root_module``: the name of ``self``) and the
         globals it needs, as a ``PythonCode``; ``verbose`` adds stack-trace comments and shape annotations (with
-        strides and devices where asked, for nodes whose ``meta["val"]`` holds a tensor)."""
+        strides and devices where asked, for nodes whose ``meta["val"]`` holds a tensor), ``colored`` ANSI colors."""
         namespace = _Namespace()
         for node in self.nodes:
             namespace.associate_name_with_obj(node.name, node)
             namespace._used_names.add(node.name)
         return self._codegen._gen_python_code(list(self.nodes), root_module, namespace, verbose=verbose,
-                                              include_stride=include_stride, include_device=include_device)
+                                              include_stride=include_stride, include_device=include_device,
+                                              colored=colored)
 
     def __str__(self):
         lines = ["graph():"]

@@ -6,9 +6,8 @@ import linecache
 import warnings
 from pathlib import Path
 
-from .. import _alias
+from .. import Tensor, _alias
 from ..nn import Module, Parameter
-from .. import Tensor
 from ._codegen import _PyTreeCodeGen
 from .graph import Graph
 
@@ -137,17 +136,18 @@ class GraphModule(Module):
         type(self).forward = _forward_from_src(self._code, python_code.globals)
         return python_code
 
-    def print_readable(self, print_output=True, include_stride=False, include_device=False):
+    def print_readable(self, print_output=True, include_stride=False, include_device=False, colored=False):
         """The generated code as a class definition (``class Name(torch.nn.Module): def forward...``), printed
         too unless ``print_output`` is False; ``include_stride``/``include_device`` annotate tensor values kept
-        in ``node.meta["val"]`` with their strides and devices."""
-        return self._print_readable(self._get_name(), print_output, include_stride, include_device)
+        in ``node.meta["val"]`` with their strides and devices; ``colored`` adds ANSI colors."""
+        return self._print_readable(self._get_name(), print_output, include_stride, include_device, colored)
 
-    def _print_readable(self, module_name, print_output, include_stride=False, include_device=False):
+    def _print_readable(self, module_name, print_output, include_stride=False, include_device=False,
+                        colored=False):
         code = self._graph.python_code("self", verbose=True, include_stride=include_stride,
-                                       include_device=include_device).src
+                                       include_device=include_device, colored=colored).src
         code = _addindent(f"class {module_name}({_alias.package()}.nn.Module):\n" + code.lstrip("\n"), 4)
-        sub = [""] + [m._print_readable(name, False, include_stride, include_device) for name, m in self.named_children()
+        sub = [""] + [m._print_readable(name, False, include_stride, include_device, colored) for name, m in self.named_children()
                       if isinstance(m, GraphModule)]
         output = code + _addindent("\n".join(sub), 4)
         if print_output:

@@ -129,16 +129,16 @@ def test_shape_prop_records_return_types_as_plain_tuples():
     assert e_rows == t_rows and t_rows[1][1] == "tuple"
 
 
-def test_print_readable_strides_and_devices():
+def test_print_readable_strides_devices_and_colors():
     def make(lib):
         gm = lib.fx.symbolic_trace(lambda x: x.t().relu())
         for node in gm.graph.nodes:
             if node.op != "output":
                 node.meta["val"] = lib.ones(2, 3) if node.op == "placeholder" else lib.ones(2, 3).t()
         return [gm.print_readable(False, *flags).replace("ember.", "torch.")
-                for flags in [(), (True,), (False, True), (True, True)]]
+                for flags in [(), (True,), (False, True), (True, True), (True, True, True), (False, False, True)]]
     t_texts, e_texts = both(make)
-    assert e_texts == t_texts and "[1, 3]cpu" in t_texts[3]
+    assert e_texts == t_texts and "[1, 3]cpu" in t_texts[3] and "\033[" in t_texts[4]
 
 
 @pytest.mark.parametrize("how", ["deepcopy", "copy", "pickle"])
