@@ -1,8 +1,8 @@
 """Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay and the AMSGrad variant."""
 from .._tensor import Tensor
-from ._kernels import add_scaled, addcdiv_, addcmul_, lerp_
+from ._kernels import add_scaled, addcdiv_, addcmul_, fma_into, lerp_
 from .optimizer import (Optimizer, ParamsT, _check_betas, _check_fused, _check_lr, _check_non_negative, _decay_factor,
-                        _recorded_gradient, _state_tensor, _step_tensor)
+                        _fused_kernel_tail, _recorded_gradient, _state_tensor, _step_tensor)
 
 
 class Adam(Optimizer):
@@ -82,8 +82,14 @@ class Adam(Optimizer):
         # the temporaries in kept scratch arrays (fresh ones per step are returned to the OS and faulted in again)
         work = self._scratch(param, 0)
         lerp_(exp_avg, grad, 1 - beta1, work)
+        tail = _fused_kernel_tail(group, exp_avg_sq)
+        if tail:   # before the vector part overwrites it
+            old = exp_avg_sq.reshape(-1)[-tail:].copy()
         exp_avg_sq *= beta2
         addcmul_(exp_avg_sq, grad, grad, 1 - beta2, work)
+        if tail:   # the fused kernel's scalar loop: exp_avg_sq * beta2 fused with the rounded (1 - beta2) * grad * grad
+            last = xp.broadcast_to(grad, exp_avg_sq.shape).reshape(-1)[-tail:]
+            fma_into(exp_avg_sq.reshape(-1)[-tail:], old, beta2, last * (1 - beta2) * last)
         step = float(state["step"]._data)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5

@@ -4,7 +4,7 @@ from ..ops._parallel import ufunc
 from .._tensor import Tensor
 from ._kernels import add_scaled, axpy, fma_into
 from .optimizer import (Optimizer, ParamsT, required, _add_sparse_, _check_fused, _check_lr, _check_non_negative,
-                        _state_tensor)
+                        _fused_kernel_tail, _state_tensor)
 
 
 class SGD(Optimizer):
@@ -101,12 +101,3 @@ class SGD(Optimizer):
                     fma_into(data.reshape(-1)[-tail:], old, momentum, scaled)
             grad = add_scaled(grad, momentum, buffer._data) if group["nesterov"] else buffer._data
         axpy(param, -lr, grad)
-
-
-def _fused_kernel_tail(group, array):
-    """How many trailing elements of ``array`` PyTorch's fused CPU SGD kernel (``fused=True``) leaves to its scalar
-    loop, which fuses the momentum update differently from its vector loop (float32 and float64 only): those past the
-    last full 256-bit vector (the kernel's vectors are 8 float32 or 4 float64 lanes on an AVX512 CPU too: measured)."""
-    if not group["fused"] or array.dtype.char not in "fd" or not array.flags.c_contiguous:
-        return 0
-    return array.size % (32 // array.itemsize)

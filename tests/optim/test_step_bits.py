@@ -1,10 +1,12 @@
 """Optimizer steps with PyTorch's raw bits: params and state after 20 steps, float32 and float64, per-parameter and
-foreach paths (PyTorch's multi-tensor NAdam and RAdam order their ops differently from the single-tensor ones).
+foreach paths (PyTorch's multi-tensor NAdam and RAdam order their ops differently from the single-tensor ones), and
+the fused kernels of SGD, Adam, AdamW and Adagrad (whose scalar tails fuse some steps differently).
 
 PyTorch's CPU ``sqrt`` is MKL's vsSqrt, which is not correctly rounded (about 16% of float32 results, 1.3% of
 float64 ones, one ulp off); ember's is NumPy's, correctly rounded. Optimizers that take a square root are compared
 with torch's sqrt replaced by a correctly rounded one, which checks every other op of the step, each fused
-multiply-add included; those without one (SGD, Adamax) are compared with torch as it is.
+multiply-add included; those without one (SGD, Adamax) and the fused kernels (their own, correctly rounded sqrt)
+are compared with torch as it is.
 """
 import numpy
 import pytest
@@ -34,6 +36,7 @@ CASES = [
     ("Adadelta", {"lr": 0.5, "weight_decay": 1e-2, "rho": 0.8}),
 ]
 WITHOUT_SQRT = ("SGD", "Adamax")
+FUSED = ("SGD", "Adam", "AdamW", "Adagrad")   # their fused CPU kernels take a correctly rounded sqrt
 
 
 @pytest.fixture
@@ -50,12 +53,14 @@ def exact_torch_sqrt(monkeypatch):
     monkeypatch.setattr(torch, "_foreach_sqrt_", lambda tensors: [sqrt_(t) for t in tensors])
 
 
-def _run(lib, name, options, dtype, foreach, steps=20):
-    """The params and state tensors (as arrays) after ``steps`` steps on seeded parameters and gradients."""
+def _run(lib, name, options, dtype, mode, steps=20):
+    """The params and state tensors (as arrays) after ``steps`` steps on seeded parameters and gradients; ``mode``
+    is the value of ``foreach``, or "fused"."""
     rng = numpy.random.default_rng(0)
     params = [lib.from_numpy(numpy.asarray(rng.standard_normal(shape), dtype=dtype)).requires_grad_()
               for shape in SHAPES]
-    optimizer = getattr(lib.optim, name)(params, **options, foreach=foreach)
+    optimizer = getattr(lib.optim, name)(params, **options,
+                                         **({"fused": True} if mode == "fused" else {"foreach": mode}))
     for _ in range(steps):
         for p in params:
             p.grad = lib.from_numpy(numpy.asarray(rng.standard_normal(p.shape), dtype=dtype))
@@ -78,9 +83,11 @@ def _assert_same_bits(ember_arrays, torch_arrays):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("foreach", [False, True])
+@pytest.mark.parametrize("mode", [False, True, "fused"])
 @pytest.mark.parametrize("name,options", CASES)
-def test_step_bits_match_torch(name, options, foreach, dtype, request):
-    if name not in WITHOUT_SQRT:
+def test_step_bits_match_torch(name, options, mode, dtype, request):
+    if mode == "fused" and name not in FUSED:
+        pytest.skip(f"PyTorch has no fused {name}")
+    if name not in WITHOUT_SQRT and mode != "fused":
         request.getfixturevalue("exact_torch_sqrt")
-    _assert_same_bits(_run(ember, name, options, dtype, foreach), _run(torch, name, options, dtype, foreach))
+    _assert_same_bits(_run(ember, name, options, dtype, mode), _run(torch, name, options, dtype, mode))
