@@ -174,3 +174,20 @@ def test_float32_variance_without_degrees_of_freedom():
         assert_bits(ember.from_numpy(x).var(1), torch.from_numpy(x).var(1))   # 0 / 0: NaN
     with pytest.warns(UserWarning, match="degrees of freedom"):
         assert_bits(ember.from_numpy(x).std(0, correction=5), torch.from_numpy(x).std(0, correction=5))
+
+
+@pytest.mark.parametrize("source,shape,dims", [((3, 1), (3, 40), (1,)), ((1, 40), (30, 40), (0,)),
+                                               ((5, 1, 7), (5, 20, 7), (0, 2)), ((200, 1), (200, 300), (0, 1))])
+def test_expanded_inputs(source, shape, dims):
+    """Broadcast (stride 0) dims are ordered and coalesced as TensorIterator does."""
+    x = _data(source, numpy.float32, 15)
+    for keepdim in (False, True):
+        assert_bits(ember.from_numpy(x).expand(*shape).sum(dims, keepdim=keepdim),
+                    torch.from_numpy(x).expand(*shape).sum(dims, keepdim=keepdim))
+
+
+@pytest.mark.parametrize("dims", [(0, 2, 3), (1,), (2, 3), (0,)])
+def test_channels_last(dims):
+    x = _data((8, 16, 10, 10), numpy.float32, 16)
+    assert_bits(ember.from_numpy(x).to(memory_format=ember.channels_last).sum(dims),
+                torch.from_numpy(x).to(memory_format=torch.channels_last).sum(dims))
