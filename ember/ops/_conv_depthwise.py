@@ -93,12 +93,13 @@ class _Plan:
         self.blocks, self.Rb, self.m = self.Ho // self.B, (self.B - 1) * self.sh + R, m
         self._cache = {}
 
-    def band(self, xp, w, G, dtype, width=None, pad=0, across=False):
+    def band(self, xp, w, G, dtype, width=None, pad=0, across=False, kept=True):
         """The taps of w (G * m, 1, kh, kw) as bands T (G, m * B * Wo, Rb * width): T[g, (j, b, wo), (r, c)] is the
         tap of output channel g * m + j at input row r and column c for output position (b, wo) of a block, the
         columns those of rows ``pad`` zeros short on each side of the padded ones (taps on the zeros are left out).
         ``across``: T's transpose (G, Rb * width, m * B * Wo) laid out C-contiguous instead, the forward's right
-        operand (OpenBLAS's small products with a transposed right operand run 1.1-3.4x slower)."""
+        operand (OpenBLAS's small products with a transposed right operand run 1.1-3.4x slower). Kept for later
+        calls with the same weight bits (``_kept``) unless ``kept`` is false."""
         width = self.Wp if width is None else width
 
         def build(w):
@@ -117,6 +118,8 @@ class _Plan:
             return band.reshape(G, self.Rb * width, self.m * columns)
         # an evaluation's weights are the same every call: their band is kept (building it took 30-230 us a layer,
         # about a tenth of MobileNetV2's evaluation on one thread)
+        if not kept:   # a weight about to change (training) or a view made for this call: nothing to keep
+            return build(w)
         return _kept.derived(("depthwise band", self, width, pad, numpy.dtype(dtype).str, G, across), w, build)
 
     def _places(self, width, pad):
@@ -170,12 +173,13 @@ def _cached_plan(shape, stride, dilation, out, padded, batch, G, call_cost):
                  call_cost)
 
 
-def forward(xp, x, w, stride, dilation, out, padding=None, epilogue=None):
+def forward(xp, x, w, stride, dilation, out, padding=None, epilogue=None, kept=True):
     """Depthwise convolution of x (N, G, *s) zero-padded by ``padding`` (default none) -> a new y (N, G * m, *out).
     The banded form reads x where it lies: the band leaves out the taps on padding columns, and the blocks whose
     rows reach into the padding rows take a band cut to the rows inside. ``epilogue(y, first, last)``, given, is
     called on y's channels first:last as soon as they are done (in the same part of the channels on the intra-op
-    threads) and must change only those; y is then returned as it leaves."""
+    threads) and must change only those; y is then returned as it leaves. ``kept`` false: the band is not kept for
+    later calls (a weight a training step will change: keeping its copy cost more than comparing saved)."""
     N, G = x.shape[:2]
     padding = tuple(padding or (0,) * (x.ndim - 2))
     spatial = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
@@ -185,7 +189,7 @@ def forward(xp, x, w, stride, dilation, out, padding=None, epilogue=None):
     (H, W), (ph, pw) = _two(x.shape[2:]), _two(padding, 0)
     source = x
     x = xp.ascontiguousarray(x).reshape(N, G, H, W)
-    band = plan.band(xp, w, G, x.dtype, W, pw, across=True).reshape(G, plan.Rb, W, -1)
+    band = plan.band(xp, w, G, x.dtype, W, pw, across=True, kept=kept).reshape(G, plan.Rb, W, -1)
     m, B, Wo = plan.m, plan.B, plan.Wo
     y = _buffers.empty(xp, (N, G, m, plan.blocks, B * Wo), x.dtype)
     products = y[:, :, 0].transpose(1, 2, 0, 3) if m == 1 else _buffers.empty(xp, (G, plan.blocks, N, m * B * Wo),
@@ -264,7 +268,7 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
         # reach less the padding, with the kernel flipped (a forward pass, with no spread rows to add up; it checks
         # its own products for infinities and NaNs in g)
         flipped = xp.flip(w, axis=tuple(range(2, w.ndim)))
-        return forward(xp, g, flipped, stride, dilation, input_shape[2:], reach)
+        return forward(xp, g, flipped, stride, dilation, input_shape[2:], reach, kept=False)
     spatial = tuple(s + 2 * p for s, p in zip(input_shape[2:], padding))
     if not _banded(spatial) or not _finite(xp, g):
         return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)

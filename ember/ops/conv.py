@@ -282,7 +282,7 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
         size, stride = x.shape[2:], (1,) * len(stride)
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(len(size))]
     if _depthwise(w, groups):   # reads x unpadded (the weight gradient pads it)
-        y = _biased(xp, _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding), bias)
+        y = _biased(xp, _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding, kept=not keep), bias)
         return (y, None, None) if keep else y
     if _conv_pointwise.applies(w, stride, padding, size, groups):
         y = _biased(xp, _conv_pointwise.forward(xp, x, w, groups), bias)

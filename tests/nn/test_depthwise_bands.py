@@ -129,3 +129,21 @@ def test_the_forward_band_is_the_band_transposed_and_laid_out_row_major(multipli
     got = ember.nn.functional.conv2d(ember.from_numpy(x), ember.from_numpy(w), padding=1, groups=5)
     expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1, groups=5)
     numpy.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_training_keeps_no_band(monkeypatch):
+    """A forward whose weight gradient follows (training: the weight changes every step) and the stride-1 input
+    gradient (a flipped view of the weight made per call) build their bands without keeping them; an evaluation keeps
+    its one."""
+    monkeypatch.setattr(_kept, "_KEPT", {})
+    x, w = _pair()
+    wt = ember.tensor(w, requires_grad=True)
+    xt = ember.tensor(x, requires_grad=True)
+    y = ember.nn.functional.conv2d(xt, wt, padding=1, groups=6)
+    y.backward(ember.ones_like(y))
+    assert not _kept._KEPT
+    expected = torch.nn.functional.conv2d(torch.tensor(x, requires_grad=True), torch.tensor(w), padding=1, groups=6)
+    numpy.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5)
+    with ember.no_grad():
+        ember.nn.functional.conv2d(ember.tensor(x), wt, padding=1, groups=6)
+    assert len(_kept._KEPT) == 1
