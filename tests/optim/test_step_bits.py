@@ -91,3 +91,12 @@ def test_step_bits_match_torch(name, options, mode, dtype, request):
     if name not in WITHOUT_SQRT and mode != "fused":
         request.getfixturevalue("exact_torch_sqrt")
     _assert_same_bits(_run(ember, name, options, dtype, mode), _run(torch, name, options, dtype, mode))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_step_bits_without_blas_axpy(monkeypatch, dtype):
+    """The NumPy fused multiply-add that stands in where BLAS's axpy does not round once gives the same bits."""
+    from ember.optim import _kernels
+    monkeypatch.setattr(_kernels, "_blas_axpy", lambda char: None)
+    options = {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 1e-2}
+    _assert_same_bits(_run(ember, "SGD", options, dtype, False), _run(torch, "SGD", options, dtype, False))
