@@ -1,1 +1,1 @@
-"""Passes over fx graphs (``shape_prop``)."""
+"""Passes over fx graphs (``shape_prop``, ``split_module``, ``utils.matcher_utils``)."""
