@@ -191,3 +191,12 @@ def test_channels_last(dims):
     x = _data((8, 16, 10, 10), numpy.float32, 16)
     assert_bits(ember.from_numpy(x).to(memory_format=ember.channels_last).sum(dims),
                 torch.from_numpy(x).to(memory_format=torch.channels_last).sum(dims))
+
+
+@pytest.mark.parametrize("shape,dims", [((100, 10), (1,)), ((64, 784), (0,)), ((5000,), (0,)), ((32, 16, 64), (0, 2))])
+def test_nansum_and_nanmean(shape, dims):
+    """PyTorch's nansum is cascade_sum loading NaNs as zeros: Sum of the zeroed input."""
+    x = _data(shape, numpy.float32, 17)
+    x[numpy.random.default_rng(18).random(shape) < 0.1] = numpy.nan
+    for name in ("nansum", "nanmean"):
+        assert_bits(getattr(ember, name)(ember.from_numpy(x), dims), getattr(torch, name)(torch.from_numpy(x), dims))
