@@ -1,8 +1,9 @@
 """ASGD: stochastic gradient descent with a decaying step and Polyak averaging of the iterates."""
 from .._backend import xp_of
 from .._tensor import Tensor
-from .optimizer import (Optimizer, ParamsT, _check_lr, _check_non_negative, _recorded_gradient, _step_tensor,
-                        _zeros_state)
+from ._kernels import add_scaled, addcmul_, axpy
+from .optimizer import (Optimizer, ParamsT, _check_lr, _check_non_negative, _multi_tensor_form, _recorded_gradient,
+                        _step_tensor, _zeros_state)
 
 
 class ASGD(Optimizer):
@@ -42,20 +43,30 @@ class ASGD(Optimizer):
         mu.fill_(1 / max(1, step - group["t0"]))
 
     def _update(self, group, param, grad, state):
+        # PyTorch's op sequence (_single_tensor_asgd, or _multi_tensor_asgd for its foreach form), with its fused
+        # multiply-adds (``_kernels``)
         lr, lambd = float(group["lr"]), group["lambd"]
         if group["maximize"]:
             grad = -grad
         state["step"]._data += 1
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
-        eta = float(state["eta"]._data)
-        param *= 1 - lambd * eta
-        param -= eta * grad
-        ax, mu = state["ax"]._data, state["mu"]._data
-        if float(mu) != 1:
-            ax += (param - ax) * mu
+            grad = add_scaled(grad, group["weight_decay"], param)
+        ax, mu, eta = state["ax"]._data, state["mu"]._data, state["eta"]._data
+        if _multi_tensor_form(group, param):
+            # the decay folded into the step: p - eta * (g + lambd * p), eta (a 0-d tensor) in its own type
+            addcmul_(param, add_scaled(grad, lambd, param), eta.astype(param.dtype), -1)
+            addcmul_(ax, param - ax, mu.astype(param.dtype), 1)
         else:
-            xp_of(ax).copyto(ax, param)
+            param *= 1 - lambd * float(eta)
+            axpy(param, -float(eta), grad)
+            if float(mu) != 1:
+                ax += (param - ax) * mu
+            else:
+                xp_of(ax).copyto(ax, param)
         step = float(state["step"]._data)
-        state["eta"]._data[...] = lr / (1 + lambd * lr * step) ** group["alpha"]
+        if _multi_tensor_form(group, param):
+            # there eta is computed from the step tensor: in its type, the quotient as reciprocal times lr
+            state["eta"]._data[...] = 1 / (state["step"]._data * (lambd * lr) + 1) ** group["alpha"] * lr
+        else:
+            state["eta"]._data[...] = lr / (1 + lambd * lr * step) ** group["alpha"]
         state["mu"]._data[...] = 1 / max(1, step - group["t0"])

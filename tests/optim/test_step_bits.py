@@ -5,7 +5,7 @@ the fused kernels of SGD, Adam, AdamW and Adagrad (whose scalar tails fuse some 
 PyTorch's CPU ``sqrt`` is MKL's vsSqrt, which is not correctly rounded (about 16% of float32 results, 1.3% of
 float64 ones, one ulp off); ember's is NumPy's, correctly rounded. Optimizers that take a square root are compared
 with torch's sqrt replaced by a correctly rounded one, which checks every other op of the step, each fused
-multiply-add included; those without one (SGD, Adamax) and the fused kernels (their own, correctly rounded sqrt)
+multiply-add included; those without one (SGD, Adamax, ASGD, Rprop) and the fused kernels (their own, correctly rounded sqrt)
 are compared with torch as it is.
 """
 import numpy
@@ -34,8 +34,11 @@ CASES = [
     ("RAdam", {"lr": 1e-2, "weight_decay": 1e-2}),
     ("RAdam", {"lr": 1e-2, "weight_decay": 1e-2, "decoupled_weight_decay": True}),
     ("Adadelta", {"lr": 0.5, "weight_decay": 1e-2, "rho": 0.8}),
+    ("ASGD", {"lr": 1e-2}),
+    ("ASGD", {"lr": 1e-2, "weight_decay": 1e-2, "t0": 5, "maximize": True}),
+    ("Rprop", {"lr": 1e-2, "maximize": True}),
 ]
-WITHOUT_SQRT = ("SGD", "Adamax")
+WITHOUT_SQRT = ("SGD", "Adamax", "ASGD", "Rprop")
 FUSED = ("SGD", "Adam", "AdamW", "Adagrad")   # their fused CPU kernels take a correctly rounded sqrt
 
 
