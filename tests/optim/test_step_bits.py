@@ -5,8 +5,8 @@ the fused kernels of SGD, Adam, AdamW and Adagrad (whose scalar tails fuse some 
 PyTorch's CPU ``sqrt`` is MKL's vsSqrt, which is not correctly rounded (about 16% of float32 results, 1.3% of
 float64 ones, one ulp off); ember's is NumPy's, correctly rounded. Optimizers that take a square root are compared
 with torch's sqrt replaced by a correctly rounded one, which checks every other op of the step, each fused
-multiply-add included; those without one (SGD, Adamax, ASGD, Rprop) and the fused kernels (their own, correctly rounded sqrt)
-are compared with torch as it is.
+multiply-add included; those without one (SGD, Adamax, ASGD, Rprop) and the fused kernels (their own, correctly
+rounded sqrt) are compared with torch as it is.
 """
 import numpy
 import pytest
