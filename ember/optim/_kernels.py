@@ -9,14 +9,13 @@ exact split (``fma64``). ``axpy``, the step of SGD, calls BLAS's ``?axpy`` inste
 result (checked once on a probe): one pass over the arrays, faster than NumPy's product and sum. float16 and bfloat16
 arrays go through ember's own ``add``, ``addcmul`` and ``lerp``, which compute as PyTorch's 16-bit kernels do.
 """
-import ctypes
-import functools
 import threading
 
 import numpy
 
 from .._backend import xp_of
 from .._tensor import _make
+from ..ops._blas import fused_axpy as _blas_axpy
 from ..ops._samplers import fma64
 from ..ops.pointwise.arithmetic import add, addcmul, lerp
 
@@ -130,31 +129,3 @@ def _sixteen_bit(y, op, *operands, **options):
 def _times(array, value, scratch):
     """``array * value``, into ``scratch`` where given."""
     return array * value if scratch is None else xp_of(scratch).multiply(array, value, out=scratch)
-
-
-@functools.cache
-def _blas_axpy(char):
-    """NumPy's OpenBLAS ``cblas_saxpy`` (``char`` "f") or ``cblas_daxpy`` ("d") as a ctypes function where it rounds
-    once (its kernels for CPUs with FMA; checked on a probe with tails against ``fma_into``), else None."""
-    from .._runtime import _openblas
-    found = _openblas()
-    if found is None:
-        return None
-    library, prefix, suffix = found
-    function = getattr(library, f"{prefix.replace('openblas', '')}cblas_{'s' if char == 'f' else 'd'}axpy{suffix}",
-                       None)
-    if function is None:
-        return None
-    size = ctypes.c_int64 if suffix.startswith("64") else ctypes.c_int
-    function.argtypes = [size, ctypes.c_float if char == "f" else ctypes.c_double, ctypes.c_void_p, size,
-                         ctypes.c_void_p, size]
-    function.restype = None
-    rng = numpy.random.default_rng(0)
-    for n in (*range(1, 40), 1000):
-        x, y = (rng.standard_normal(n).astype(char) for _ in range(2))
-        alpha = float(numpy.dtype(char).type(rng.standard_normal()))
-        expected = fma_into(numpy.empty_like(y), x, alpha, y)
-        function(n, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
-        if not numpy.array_equal(y.view(f"u{y.itemsize}"), expected.view(f"u{y.itemsize}")):
-            return None
-    return function

