@@ -76,7 +76,10 @@ then take bands of one output row instead of two (one thread, thread CPU, batch 
 2.15 ms and 2.71 -> 2.35, its input gradient 3.85 -> 3.36; stride 2 0.70 -> 0.57); no other of its layers changes.
 Whole steps, one process alternating: evaluation 53.4 -> 52.8 and 55.8 -> 55.4 ms, training 275.5 -> 270.8 (all the
 adjoints on these bands: 279 -> 282). Fitted to those layers, a call costs ~7000 multiply-adds, but small output
-rows (4x4 maps) run the products slower, which the larger ``CALL_COST`` stands for."""
+rows (4x4 maps) run the products slower, which the larger ``CALL_COST`` stands for. The strided input gradient's
+bands take it too since their operands are row-major as the forward's (one thread, batch 32, stride 2: 144 channels
+on 16x16 take one output row a band, 2.98 -> 2.37 ms; 96 on 32x32, 192 on 8x8 and 576 on 4x4 even or 1-3 % less);
+the weight gradient's keep ``CALL_COST`` (576 on 4x4 at stride 1: 1.01 against 1.10 ms)."""
 
 
 class _Plan:
@@ -272,7 +275,7 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
     spatial = tuple(s + 2 * p for s, p in zip(input_shape[2:], padding))
     if not _banded(spatial) or not _finite(xp, g):
         return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
-    plan = _plan(w.shape, stride, dilation, g.shape[2:], spatial, N, G)
+    plan = _plan(w.shape, stride, dilation, g.shape[2:], spatial, N, G, FORWARD_CALL_COST)
     (H, W), (ph, pw) = _two(input_shape[2:]), _two(padding, 0)
     step, blocks = plan.B * plan.sh, plan.blocks
     # block k's band row r goes to padded input row k * step + r: the band's rows in chunks of ``step`` (the last

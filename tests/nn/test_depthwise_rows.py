@@ -60,3 +60,19 @@ def test_matches_the_per_offset_form(stride, threads, monkeypatch):
                                                groups=12).numpy()]
     assert_fast_path_matches(run, threads, calls, {})
     assert calls == {"_forward_offsets": 1}
+
+
+def test_the_strided_input_gradient_takes_the_forwards_rows(monkeypatch):
+    """The strided input gradient's bands are priced as the forward's (``FORWARD_CALL_COST``): one output row a band
+    for MobileNetV2's 144-channel 16x16 layer at stride 2, with PyTorch's input gradient."""
+    rows = []
+    plan = _conv_depthwise._plan
+    monkeypatch.setattr(_conv_depthwise, "_plan", lambda *a: rows.append(plan(*a).B) or plan(*a))
+    x, w = sample((32, 144, 16, 16), F32, seed=5), sample((144, 1, 3, 3), F32, seed=6)
+    grads = []
+    for lib in (ember, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        lib.nn.functional.conv2d(xt, lib.tensor(w), stride=2, padding=1, groups=144).sum().backward()
+        grads.append(xt.grad.numpy())
+    assert rows[-1] == 1
+    numpy.testing.assert_allclose(*grads, rtol=1e-4, atol=1e-4)
