@@ -12,20 +12,31 @@ class ScriptModule(Module):
         self.original_name = original_name
         self._graphs = {}
         self._interpreters = {}
+        self._variants = {}   # method name -> jit.script's choice of graph for a call (``_script.Variants``)
 
-    def _define(self, name, graph):
-        """Installs ``graph`` as method ``name`` (``forward`` or an exported method)."""
+    def _define(self, name, graph, variants=None):
+        """Installs ``graph`` as method ``name`` (``forward`` or an exported method); ``variants``, where given,
+        picks the graph for each call."""
         self._graphs[name] = graph
         self._interpreters[name] = Interpreter(graph)
+        if variants is not None:
+            self._variants[name] = variants
         if name != "forward":
-            self.__dict__[name] = lambda *args, **kwargs: self._interpreters[name](self, args, kwargs)
+            self.__dict__[name] = lambda *args, **kwargs: self._run(name, args, kwargs)
+
+    def _run(self, name, args, kwargs):
+        variants = self._variants.get(name)
+        if variants is None:
+            return self._interpreters[name](self, args, kwargs)
+        interpreter, args, kwargs = variants(self._interpreters[name], args, kwargs)
+        return interpreter(self, args, kwargs)
 
     def forward(self, *args, **kwargs):
         """Runs the forward graph on ``args`` and ``kwargs`` (named by the graph's inputs)."""
         if "forward" not in self._interpreters:
             raise RuntimeError(f"Method 'forward' is not defined on the traced submodule {self.original_name}; "
                                "call the top-level module")
-        return self._interpreters["forward"](self, args, kwargs)
+        return self._run("forward", args, kwargs)
 
     @property
     def graph(self):
@@ -85,9 +96,13 @@ class ScriptFunction:
         self.name, self.graph = name, graph
         self._interpreter = Interpreter(graph)
         self._function = None   # the Python function jit.script compiled, if it was scripted
+        self._variants = None   # jit.script's choice of graph for a call (``_script.Variants``)
 
     def __call__(self, *args, **kwargs):
-        return self._interpreter(None, args, kwargs)
+        if self._variants is None:
+            return self._interpreter(None, args, kwargs)
+        interpreter, args, kwargs = self._variants(self._interpreter, args, kwargs)
+        return interpreter(None, args, kwargs)
 
     @property
     def code(self):

@@ -23,6 +23,7 @@ from .._tensor import Tensor
 from ..nn.modules.module import Module
 from ..overrides import unwrapped
 from . import _language, _loop_exits, _recurrent
+from ._call_checks import CallChecks
 from ._ir import Block, Graph, Value
 from ._module import ScriptFunction, ScriptModule, mirror
 from ._torchscript import _BINARY, _COMPARE, _Compiler, _ModuleRef
@@ -109,17 +110,80 @@ def _compiled(obj):
         names = ["forward"] + [n for n, f in inspect.getmembers(type(obj), inspect.isfunction)
                                if getattr(f, "_ember_jit", None) == "export" and n != "forward"]
         for name in names:
-            compiled._define(name, compiler.compile_method(name))
+            graph = compiler.compile_method(name)
+            parameters = list(inspect.signature(getattr(type(obj), name)).parameters.values())[1:]
+            compiled._define(name, graph, Variants(name, parameters, graph, functools.partial(
+                lambda method, values: _ScriptCompiler(obj).compile_method(method, values), name), method=True))
         return compiled
     if isinstance(obj, types.FunctionType):
-        compiled = ScriptFunction(obj.__name__, _ScriptCompiler(None).compile_function(obj))
+        graph = _ScriptCompiler(None).compile_function(obj)
+        compiled = ScriptFunction(obj.__name__, graph)
         compiled._function = obj   # scripted code calling it compiles the source in place
+        compiled._variants = Variants(obj.__name__, list(inspect.signature(obj).parameters.values()), graph,
+                                      lambda values: _ScriptCompiler(None).compile_function(obj, values))
         return compiled
     if inspect.isclass(obj):
         return _script_class(obj)
     if type(obj).__module__ == "builtins" and not isinstance(obj, (list, dict)):   # PyTorch reads its source
         raise TypeError(f"{type(obj)!r} is a built-in class")
     raise RuntimeError(f"ember.jit.script: cannot script an object of type {type(obj).__name__}")
+
+
+class Variants:
+    """Which graph runs a call of a scripted function or method. The main graph holds parameters with defaults as
+    constants (their defaults); a call giving such a parameter another value runs a graph compiled for that value
+    (once per distinct set of values), so ``f(x, scale=3.0)`` computes with 3.0 where TorchScript passes the
+    value to its graph's input."""
+
+    def __init__(self, name, parameters, graph, compile, method=False):
+        self.signature, self.method = inspect.Signature(parameters), int(method)   # method: ``self`` counts
+        self.inputs = [value.name for value in graph.inputs]
+        self.folded = [p.name for p in parameters if p.name not in self.inputs]
+        self.compile, self.graphs = compile, {}
+        self.check = CallChecks(name, parameters, self.method)
+
+    def __call__(self, main, args, kwargs):
+        """(interpreter, args, kwargs) for the call ``(*args, **kwargs)``, its arguments checked against their
+        types: ``main``'s own when it passes only the main graph's inputs."""
+        self.check(args, kwargs)
+        if len(args) <= len(self.inputs) and (not kwargs or all(name in self.inputs for name in kwargs)):
+            return main, args, kwargs   # (which also gives the errors of missing or repeated arguments)
+        bound = self.bind(args, kwargs)
+        values = {name: bound[name] for name in self.folded if name in bound}
+        key = tuple((name, "Tensor" if isinstance(v, Tensor) else (type(v), _hashable(v))) for name, v in
+                    values.items())
+        interpreter = self.graphs.get(key)
+        if interpreter is None:
+            from ._interpreter import Interpreter
+            with _language.scripting():
+                interpreter = self.graphs[key] = Interpreter(self.compile(values))
+        return interpreter, (), {name: bound[name] for name in interpreter.names if name in bound}
+
+    def bind(self, args, kwargs):
+        """The call's arguments by parameter name; TorchScript's errors for too many or unknown ones."""
+        parameters, name = self.signature.parameters, self.check.name
+        if len(args) + len(kwargs) > len(parameters):
+            raise RuntimeError(f"{name}() expected at most {len(parameters) + self.method} argument(s) but "
+                               f"received {len(args) + len(kwargs) + self.method} argument(s)")
+        given = set(list(parameters)[:len(args)]) | set(kwargs)
+        for parameter in parameters.values():
+            if parameter.default is inspect.Parameter.empty and parameter.name not in given and \
+                    not _optional(parameter.annotation):
+                raise RuntimeError(f"{name}() is missing value for argument '{parameter.name}'")
+        for keyword in kwargs:
+            if keyword not in parameters:
+                raise RuntimeError(f"Unknown keyword argument '{keyword}' for operator '{name}'")
+            if keyword in list(parameters)[:len(args)]:
+                raise RuntimeError(f"{name}() got multiple values for argument '{keyword}'")
+        return self.signature.bind(*args, **kwargs).arguments
+
+
+def _hashable(value):
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return repr(value)
 
 
 def _script_class(cls):
@@ -187,27 +251,33 @@ class _ScriptCompiler(_Compiler):
         self.exits = 0   # loops lowered for break/continue so far (numbers their flags)
         self.paths = {id(m): name for name, m in root.named_modules()} if root is not None else {}
 
-    def compile_method(self, name):
+    def compile_method(self, name, values=None):
+        """The graph of the root module's method ``name``; ``values`` gives parameters with defaults other values
+        (folded as the defaults are)."""
         self.graph = Graph()
         self.nodes = self.graph.nodes
         function = getattr(type(self.root), name)
-        inputs = self.inputs(list(inspect.signature(function).parameters.values())[1:])
+        inputs = self.inputs(list(inspect.signature(function).parameters.values())[1:], values)
         if name == "forward" and _recurrent.kind_of(self.root) is not None:   # its node takes hx=None at run time
             inputs[1] = self.graph.add_input("Optional[Tensor]", "hx")
         self.graph.output = self.value(self.inline(_ModuleRef(self.root, ""), name, inputs), None)
         return self.graph
 
-    def inputs(self, parameters):
+    def inputs(self, parameters, values=None):
         """Graph inputs for the parameters without defaults and those annotated ``Optional`` (left out of a call,
-        they are None, tested at run time); the others keep their defaults as constants."""
+        they are None, tested at run time); the others keep their defaults, or their ``values``, as constants (a
+        tensor value is an input)."""
+        values = values or {}
         return [self.graph.add_input("Optional[Tensor]", p.name) if _optional(p.annotation) else
                 self.graph.add_input("Tensor", p.name) if p.default is inspect.Parameter.empty
-                else self.literal(p.default) for p in parameters]
+                or isinstance(values.get(p.name), Tensor) else self.literal(values.get(p.name, p.default))
+                for p in parameters]
 
-    def compile_function(self, function):
+    def compile_function(self, function, values=None):
+        """The graph of ``function``; ``values`` gives parameters with defaults other values."""
         self.graph = Graph()
         self.nodes = self.graph.nodes
-        inputs = self.inputs(list(inspect.signature(function).parameters.values()))
+        inputs = self.inputs(list(inspect.signature(function).parameters.values()), values)
         self.graph.output = self.value(self.inline_function(function, inputs, None), None)
         return self.graph
 

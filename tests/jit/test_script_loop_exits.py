@@ -108,4 +108,6 @@ def test_module_with_break_saves_and_loads():
 
 def _with_ember(function):
     """``function`` with its module's ``torch`` standing for ember."""
-    return types.FunctionType(function.__code__, {**function.__globals__, "torch": ember}, function.__name__)
+    copy = types.FunctionType(function.__code__, {**function.__globals__, "torch": ember}, function.__name__)
+    copy.__annotations__ = function.__annotations__
+    return copy
