@@ -125,6 +125,8 @@ def _inner_vectorized(x):
     added one after another from zero, then each lane of the vectors' sum in order."""
     n, lanes = x.shape[-1], _lanes(x.itemsize)
     whole = n - n % lanes
+    if whole < _SHORT * lanes:
+        return _few_vectors(x, whole, lanes)
     if x.size // n < _MANY_ROWS or whole < 4 * lanes:
         vector = _row_sum(_split(x[..., :whole] if whole < n else x, -1, lanes), -2)
         return _sequential(numpy.concatenate([x[..., whole:], vector], -1) if whole < n else vector, -1)
@@ -142,6 +144,45 @@ def _inner_vectorized(x):
             vector = vector + partial[..., k * lanes + lane]
         total = vector if total is None else total + vector
     return total
+
+
+_SHORT = 4 * 256
+"""Vectors a row may hold for its four interleaved cascades to take at most two levels (runs of 16, then the runs'
+sums; each cascade sums under 256 vectors)."""
+
+
+def _few_vectors(x, whole, lanes):
+    """``_inner_vectorized`` of rows of fewer than ``_SHORT`` whole vectors, in a few NumPy calls: the four
+    interleaved cascades of the vectors as cascades of groups of four (where the row holds a group), the 0-3
+    leftover vectors added to the first, the four added in order; then the leftover elements and the lanes."""
+    rows, count = x.shape[:-1], whole // lanes
+    vectors = x[..., :whole].reshape(rows + (count, lanes))
+    grouped = count - count % 4
+    if grouped:
+        groups = vectors[..., :grouped, :].reshape(rows + (grouped // 4, 4 * lanes))
+        partial = _short_cascade(groups).reshape(rows + (4, lanes))
+        total = partial[..., 0, :]
+        for k in range(grouped, count):
+            total = total + vectors[..., k, :]
+        for k in range(1, 4):
+            total = total + partial[..., k, :]
+    else:
+        total = _sequential(vectors, -2)
+    if whole < x.shape[-1]:
+        total = numpy.concatenate([x[..., whole:], total], -1)
+    return _sequential(total, -1)
+
+
+def _short_cascade(x):
+    """``_cascade`` along the second-last axis of fewer than 256 elements (runs of 16: two levels at most)."""
+    count = x.shape[-2]
+    runs = count - count % 16
+    leftover = _sequential(x[..., runs:, :], -2) if runs < count else None
+    if not runs:
+        return leftover
+    run_sums = _sequential(x[..., :runs, :].reshape(x.shape[:-2] + (runs // 16, 16, x.shape[-1])), -2)
+    total = _sequential(run_sums, -2)
+    return total if leftover is None else leftover + total
 
 
 _SUMS = {"inner": _inner_vectorized, "cascade": lambda x: _cascade(x, -1), "rows": lambda x: _row_sum(x, -1)}
