@@ -558,7 +558,8 @@ class Convolution(Primitive):
                                              source[0]._data if source else None, grouped))
         if len(needs) < 7 or not needs[6]:
             return grad_x, grad_w
-        # the same sum as the gradient of ``y + bias`` reduced by the engine (same bits); a tensor op under
+        # NumPy's sum (PyTorch's comes from oneDNN, not from its sum kernel, so neither order is its bits; the
+        # engine's reduction of ``y + bias``'s gradient takes Sum's, ~3x slower here); a tensor op under
         # create_graph, so that it can be differentiated again
         dims = (0,) + tuple(range(2, grad.ndim))
         grad_b = grad.sum(dims) if is_grad_enabled() else _make(grad._data.sum(axis=dims))

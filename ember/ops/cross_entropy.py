@@ -9,6 +9,7 @@ from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, dispatch_hooks, shown_node
 from .._tensor import _make
 from . import _buffers, _parallel
+from ._summation import sum_array
 from ._util import name_node, quiet
 
 __all__ = []
@@ -50,7 +51,7 @@ class CrossEntropyRows(Primitive):
             ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction
         if reduction == "none":
             return losses
-        losses = xp.asarray(losses.sum(axis=(0,)))
+        losses = xp.asarray(sum_array(losses, (0,)))   # Sum's order of adds, as the general path's loss.sum()
         return losses if reduction == "sum" else xp.true_divide(losses, float(target.shape[0]))
 
     @staticmethod
