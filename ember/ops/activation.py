@@ -10,7 +10,7 @@ from .. import _dtype
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
-from . import _buffers, _gelu_float32, _parallel, _quantized
+from . import _buffers, _gelu_float32, _parallel, _quantized, _softmax_bits
 from ._log_sigmoid import LogSigmoid
 from .creation import empty_like, zeros_like
 from ._unary import in_float32, is_reduced
@@ -49,7 +49,10 @@ class Softmax(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, dim):
-        result = in_float32(ctx.xp, _softmax, a, dim) if is_reduced(a) else _softmax(ctx.xp, a, dim)
+        if _softmax_bits.applies(a, dim):
+            result = _softmax_bits.softmax_lastdim(a)
+        else:
+            result = in_float32(ctx.xp, _softmax, a, dim) if is_reduced(a) else _softmax(ctx.xp, a, dim)
         ctx.dim = dim
         ctx.save_for_backward(result)
         return result
@@ -92,7 +95,10 @@ class LogSoftmax(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, dim):
-        result = in_float32(ctx.xp, _log_softmax, a, dim) if is_reduced(a) else _log_softmax(ctx.xp, a, dim)
+        if _softmax_bits.applies(a, dim):
+            result = _softmax_bits.log_softmax_lastdim(a)
+        else:
+            result = in_float32(ctx.xp, _log_softmax, a, dim) if is_reduced(a) else _log_softmax(ctx.xp, a, dim)
         ctx.dim = dim
         ctx.save_for_backward(result)
         return result

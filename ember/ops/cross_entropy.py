@@ -8,7 +8,7 @@ from ..autograd import grad_mode
 from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, dispatch_hooks, shown_node
 from .._tensor import _make
-from . import _buffers, _parallel
+from . import _buffers, _parallel, _softmax_bits
 from ._summation import sum_array
 from ._util import name_node, quiet
 
@@ -31,13 +31,18 @@ class CrossEntropyRows(Primitive):
         # logits' size, pooled when kept for backward (a fresh one was faulted in again every step)
         exp = _buffers.empty(xp, a.shape, a.dtype) if keep and a.flags.c_contiguous else xp.empty_like(a)
         picked, total = xp.empty(a.shape[:1], exp.dtype), xp.empty(a.shape[:1] + (1,), exp.dtype)
+        exact = _softmax_bits.applies(a, 1)   # float32 with PyTorch's exp and sum, as log_softmax's
 
         def part(start, stop):   # rows start:stop, each computed from its own row alone: any cut gives the same bits
             block = exp[start:stop]
             xp.subtract(a[start:stop], a[start:stop].max(axis=1, keepdims=True), out=block)
             picked[start:stop] = block[xp.arange(stop - start), target[start:stop]]
-            xp.exp(block, out=block)
-            block.sum(axis=1, keepdims=True, out=total[start:stop])   # the method: xp.sum's call, two frames fewer
+            if exact:
+                block[...] = _softmax_bits.exp_sleef(block)
+                total[start:stop, 0] = _softmax_bits.lane_sum(block)
+            else:
+                xp.exp(block, out=block)
+                block.sum(axis=1, keepdims=True, out=total[start:stop])   # the method: xp.sum's call, two frames fewer
             if keep:
                 block /= total[start:stop]
         if a.size < 2 * _parallel.MIN_ELEMENTS or type(a) is not numpy.ndarray:   # parts' one-call test, inline
@@ -45,7 +50,7 @@ class CrossEntropyRows(Primitive):
         else:
             _parallel.parts(a.shape[0], a.size, part)
         # the same float steps as log_softmax followed by a gather, so the values equal the general path's
-        losses = -(picked - xp.log(total)[:, 0])
+        losses = -(picked - (_softmax_bits.log_of_sums(total) if exact else xp.log(total))[:, 0])
         if keep:
             ctx.save_for_backward(a)
             ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction

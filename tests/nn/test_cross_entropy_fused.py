@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import ember
+from ember.ops import _softmax_bits
 from ember.ops import loss as loss_ops
 from ember.ops.cross_entropy import CrossEntropyRows
 
@@ -80,10 +81,10 @@ def test_pooled_arrays_keep_the_bits_and_are_not_reused_while_held(reduction, or
     monkeypatch.setattr(_buffers, "_pool", type(_buffers._pool)())
     x, y = _inputs((33, 17), "float32", seed=3)
     x = numpy.asarray(x, order=order)
-    shifted = x - x.max(axis=1, keepdims=True)   # the primitive's float steps, written out
-    exp = numpy.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    losses = -(shifted[numpy.arange(33), y] - numpy.log(total)[:, 0])
+    shifted = x - x.max(axis=1, keepdims=True)   # the primitive's float steps (PyTorch's for float32), written out
+    exp = _softmax_bits.exp_sleef(shifted)
+    total = _softmax_bits.lane_sum(exp)[:, None]
+    losses = -(shifted[numpy.arange(33), y] - _softmax_bits.log_of_sums(total)[:, 0])
     probabilities = exp / total
     weights = numpy.linspace(0.5, 2, 33).astype(numpy.float32)
     held = []

@@ -1,0 +1,66 @@
+"""Float32 softmax and log_softmax over the last dim with PyTorch's bits (ops/_softmax_bits.py: SLEEF's expf, the
+16-lane vector sum and the reciprocal of ATen's lastdim kernel): raw bits for row lengths below, at and above a vector
+and its multiples, several leading dims, transposed input, -inf, large and tiny logits, one and two threads."""
+import numpy
+import pytest
+import torch
+
+import ember
+from ember.ops import _softmax_bits
+from tests.ops.test_sum_bits import _bits, assert_bits, threads
+
+SHAPES = [(5, 1), (7, 3), (64, 10), (100, 10), (40, 15), (40, 16), (40, 17), (30, 33), (20, 64), (9, 100),
+          (4, 1000), (2, 3, 4, 40), (8192,)]
+
+
+def _logits(shape, scale, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=generator) * scale
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_softmax_bits(shape, count):
+    for scale in (1.0, 4.0, 30.0):
+        x = _logits(shape, scale, len(shape) * 100 + shape[-1])
+        with threads(count):
+            assert_bits(ember.softmax(ember.tensor(x.numpy()), -1), torch.softmax(x, -1))
+
+
+def test_softmax_bits_layouts_and_specials():
+    x = _logits((16, 24), 3.0, 7)
+    x[0, :5] = float("-inf")
+    x[1, 3] = 80.0
+    x[2] = x[2] * 1e-6
+    x[3, :] = float("-inf")
+    x[3, 0] = 0.0
+    assert_bits(ember.softmax(ember.tensor(x.numpy()), 1), torch.softmax(x, 1))
+    transposed = x.t()
+    assert_bits(ember.softmax(ember.tensor(x.numpy()).t(), 1), torch.softmax(transposed, 1))
+    assert_bits(ember.nn.functional.softmax(ember.tensor(x.numpy()), dim=-1, dtype=ember.float32),
+                torch.nn.functional.softmax(x, dim=-1, dtype=torch.float32))
+
+
+def test_exp_sleef_matches_the_kernel():
+    """Rows [v, 0] with v <= 0: the kernel's max is 0, so its sum is 1 + exp(v), its first output
+    exp(v) * (1 / (1 + exp(v)))."""
+    v = -torch.rand(30000, generator=torch.Generator().manual_seed(3)) * 110
+    rows = torch.stack([v, torch.zeros_like(v)], 1)
+    assert_bits(ember.softmax(ember.tensor(rows.numpy()), 1), torch.softmax(rows, 1))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_log_softmax_bits(shape):
+    """All but a few elements bit-equal (the row's log is correctly rounded, PyTorch's SLEEF logf is not always);
+    those within one ulp."""
+    x = _logits(shape, 3.0, shape[-1])
+    mine, theirs = ember.log_softmax(ember.tensor(x.numpy()), -1).numpy(), torch.log_softmax(x, -1).numpy()
+    differ = _bits(mine) != _bits(theirs)
+    assert differ.mean() <= 0.01
+    assert numpy.array_equal(mine, theirs) or (numpy.abs(mine - theirs) <= numpy.spacing(numpy.abs(theirs))).all()
+
+
+def test_large_inputs_keep_numpy_path():
+    x = _logits((_softmax_bits.MOST // 64 + 1, 64), 1.0, 1)
+    numpy.testing.assert_allclose(ember.softmax(ember.tensor(x.numpy()), -1).numpy(), torch.softmax(x, -1).numpy(),
+                                  rtol=2e-6, atol=1e-9)
