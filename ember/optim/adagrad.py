@@ -57,7 +57,8 @@ class Adagrad(Optimizer):
         param.addcdiv_(grad, total.sqrt() + group["eps"], value=-clr)
 
     def _update(self, group, param, grad, state):
-        # PyTorch's op sequence (_single_tensor_adagrad), with its fused multiply-adds (``_kernels``)
+        # PyTorch's op sequence (_single_tensor_adagrad); its fused multiply-add (``_kernels``) where ``fused`` is
+        # set: off it, the step goes through PyTorch's MKL sqrt, whose bits are out of reach (as Adam)
         state["step"]._data += 1
         step = float(state["step"]._data)
         if group["maximize"]:
@@ -66,7 +67,10 @@ class Adagrad(Optimizer):
             grad = add_scaled(grad, group["weight_decay"], param)
         clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         total = state["sum"]._data
-        addcmul_(total, grad, grad, 1)
+        if group["fused"] or total.dtype.itemsize < 4:
+            addcmul_(total, grad, grad, 1)
+        else:
+            total += grad * grad
         std = xp_of(param).sqrt(total)
         std += group["eps"]
         addcdiv_(param, grad, std, -clr)

@@ -65,8 +65,9 @@ class Adam(Optimizer):
         param.addcdiv_(exp_avg.clone(), denominator)
 
     def _update(self, group, param, grad, state):
-        # PyTorch's op sequence (_single_tensor_adam; its foreach form computes the same), with its fused
-        # multiply-adds (``_kernels``)
+        # PyTorch's op sequence (_single_tensor_adam; its foreach form computes the same); the fused kernel's
+        # multiply-adds (``_kernels``) where ``fused`` is set: off it, PyTorch's step goes through its sqrt (MKL's,
+        # not correctly rounded), whose bits are out of reach, and fusing would cost ~70 % of the step
         lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
         beta1, beta2 = (float(beta) for beta in group["betas"])
         if group["maximize"]:
@@ -81,12 +82,16 @@ class Adam(Optimizer):
         xp = _array_module(param)
         # the temporaries in kept scratch arrays (fresh ones per step are returned to the OS and faulted in again)
         work = self._scratch(param, 0)
-        lerp_(exp_avg, grad, 1 - beta1, work)
-        tail = _fused_kernel_tail(group, exp_avg_sq)
-        if tail:   # before the vector part overwrites it
-            old = exp_avg_sq.reshape(-1)[-tail:].copy()
-        exp_avg_sq *= beta2
-        addcmul_(exp_avg_sq, grad, grad, 1 - beta2, work)
+        if not group["fused"] and exp_avg.dtype.itemsize >= 4:
+            _unfused_moments(xp, exp_avg, exp_avg_sq, grad, beta1, beta2, work)
+            tail = 0
+        else:
+            lerp_(exp_avg, grad, 1 - beta1, work)
+            tail = _fused_kernel_tail(group, exp_avg_sq)
+            if tail:   # before the vector part overwrites it
+                old = exp_avg_sq.reshape(-1)[-tail:].copy()
+            exp_avg_sq *= beta2
+            addcmul_(exp_avg_sq, grad, grad, 1 - beta2, work)
         if tail:   # the fused kernel's scalar loop: exp_avg_sq * beta2 fused with the rounded (1 - beta2) * grad * grad
             last = xp.broadcast_to(grad, exp_avg_sq.shape).reshape(-1)[-tail:]
             fma_into(exp_avg_sq.reshape(-1)[-tail:], old, beta2, last * (1 - beta2) * last)
@@ -102,6 +107,18 @@ class Adam(Optimizer):
         denominator /= bias_correction2_sqrt
         denominator += eps
         addcdiv_(param, exp_avg, denominator, -(lr / bias_correction1), work)
+
+
+def _unfused_moments(xp, exp_avg, exp_avg_sq, grad, beta1, beta2, work):
+    """exp_avg.lerp_(grad, 1 - beta1) and exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2) in
+    PyTorch's order, each product rounded before its add."""
+    xp.subtract(grad, exp_avg, out=work)
+    work *= 1 - beta1
+    exp_avg += work
+    exp_avg_sq *= beta2
+    xp.multiply(grad, 1 - beta2, out=work)
+    work *= grad
+    exp_avg_sq += work
 
 
 class AdamW(Adam):

@@ -137,15 +137,16 @@ def _fused(x, y, z):
 
 def _adam_reference(param, grads, lr, betas, eps, weight_decay, amsgrad):
     """Adam's update written as plain NumPy expressions in PyTorch's op order (the form before the scratch arrays):
-    grad.add(param, alpha=wd), exp_avg.lerp_(grad, 1 - beta1), exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
-    and param.addcdiv_(exp_avg, denom, -step_size), each add with a factor one fused multiply-add."""
+    grad.add(param, alpha=wd) (one fused multiply-add), exp_avg.lerp_(grad, 1 - beta1),
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2) and param.addcdiv_(exp_avg, denom, -step_size), those
+    unfused (off the fused kernel ember leaves the fusing out: PyTorch's MKL sqrt puts its bits out of reach)."""
     beta1, beta2 = betas
     exp_avg, exp_avg_sq, maximum = (numpy.zeros_like(param) for _ in range(3))
     for step, grad in enumerate(grads, 1):
         grad = _fused(param, weight_decay, grad)
-        exp_avg = _fused(grad - exp_avg, param.dtype.type(1 - beta1), exp_avg)   # a weight below 0.5
+        exp_avg += (grad - exp_avg) * (1 - beta1)
         exp_avg_sq *= beta2
-        exp_avg_sq = _fused(grad * (1 - beta2), grad, exp_avg_sq)
+        exp_avg_sq += grad * (1 - beta2) * grad
         second = numpy.maximum(maximum, exp_avg_sq, out=maximum) if amsgrad else exp_avg_sq
         denominator = numpy.sqrt(second) / ((1 - beta2 ** step) ** 0.5) + eps
         param += exp_avg * -(lr / (1 - beta1 ** step)) / denominator
