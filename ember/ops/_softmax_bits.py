@@ -13,45 +13,73 @@ _f64 = numpy.float64
 LANES = 16   # float32 lanes of the AVX-512 vectors the kernel runs on (torch.backends.cpu.get_cpu_capability())
 
 _INV_LN2 = _f32(1.442695040888963407359924681001892137426645954152985934135449406931)
-_LN2_HIGH, _LN2_LOW = _f32(0.693145751953125), _f32(1.428606765330187045e-06)   # ln 2 split in two floats
+_MINUS_LN2_HIGH, _MINUS_LN2_LOW = _f32(-0.693145751953125), _f32(-1.428606765330187045e-06)   # -ln 2 in two parts
 _POLYNOMIAL = tuple(_f32(c) for c in (0.000198527617612853646278381, 0.00139304355252534151077271,
                                       0.00833336077630519866943359, 0.0416664853692054748535156,
                                       0.166666671633720397949219, 0.5))
 _UNDERFLOW = _f32(-104.0)   # SLEEF's expf is 0 below this
-# The emulated exp costs ~40 times NumPy's (1.3 us an element at one thread): softmax of (64, 10) 9.5 -> 54 us,
-# (2048, 128) 0.45 -> 3.1 ms, (8192, 64) 1.2 -> 14 ms. Classifier-sized inputs take it; larger ones (attention)
-# keep NumPy's exp and sum (their bits differ from PyTorch's in ~50 % of elements, by an ulp or two).
+_BLOCK = 32768   # elements exp_sleef computes at a time
+# The emulated exp costs ~15 times NumPy's (~8 ns an element at one thread): softmax of (64, 10) 9.7 -> 51 us (NumPy
+# calls), (2048, 128) 0.46 -> 2.5 ms, (8192, 64) 1.2 -> 5.2 ms. Classifier-sized inputs take it; larger ones
+# (attention) keep NumPy's exp and sum (their bits differ from PyTorch's in ~50 % of elements, by an ulp or two).
 MOST = 1 << 16
 
 
-def _fused(a, b, c, out):
-    """a * b + c rounded once to float32 into ``out`` (the product of two float32 is exact in float64)."""
-    wide = numpy.multiply(a, b, dtype=_f64)
-    wide += c
-    numpy.copyto(out, wide, casting="same_kind")
+def _round(wide, narrow):
+    """``wide`` (float64) rounded to float32 into ``narrow``, and back: the one rounding of a fused multiply-add whose
+    product of two float32 is exact in float64."""
+    numpy.copyto(narrow, wide, casting="same_kind")
+    numpy.copyto(wide, narrow)
 
 
 def exp_sleef(d):
     """SLEEF's float32 expf (u10) of ``d`` (at most 0 here, so overflow is never met): exp(r) * 2**q where
-    q = round(d / ln 2) and r = d - q ln 2 (ln 2 in two parts), exp(r) by its degree-7 polynomial."""
-    q = numpy.rint(d * _INV_LN2)
-    s = numpy.empty_like(d)
-    _fused(q, -_LN2_HIGH, d, s)
-    _fused(q, -_LN2_LOW, s, s)
-    u = numpy.full_like(d, _POLYNOMIAL[0])
+    q = round(d / ln 2) and r = d - q ln 2 (ln 2 in two parts), exp(r) by its degree-7 polynomial. Computed in
+    blocks whose scratch stays in cache (twice as fast as whole arrays at attention's sizes)."""
+    d = numpy.ascontiguousarray(d)
+    result = numpy.empty_like(d)
+    flat, out = d.reshape(-1), result.reshape(-1)
+    size = min(_BLOCK, d.size)
+    scratch = (numpy.empty(size, _f32), numpy.empty(size, _f32), numpy.empty(size, _f64), numpy.empty(size, _f64),
+               numpy.empty(size, numpy.int32), numpy.empty(size, numpy.int32), numpy.empty(size, bool))
+    for start in range(0, d.size, _BLOCK):
+        stop = min(start + _BLOCK, d.size)
+        _exp_block(flat[start:stop], out[start:stop], *(array[:stop - start] for array in scratch))
+    return result
+
+
+def _exp_block(d, u, q, s, wide, s_wide, whole, half, under):
+    """``exp_sleef`` of the 1-d block ``d`` into ``u``, with the scratch arrays of its size (``wide`` and ``s_wide``
+    float64, ``whole`` and ``half`` int32)."""
+    numpy.multiply(d, _INV_LN2, out=q)
+    numpy.rint(q, out=q)
+    numpy.copyto(whole, q, casting="unsafe")
+    numpy.multiply(q, _MINUS_LN2_HIGH, out=s_wide, dtype=_f64)
+    s_wide += d
+    _round(s_wide, s)
+    numpy.multiply(q, _MINUS_LN2_LOW, out=wide, dtype=_f64)
+    s_wide += wide
+    _round(s_wide, s)
+    wide.fill(_POLYNOMIAL[0])
     for coefficient in _POLYNOMIAL[1:]:
-        _fused(u, s, coefficient, u)
-    _fused(s * s, u, s, u)
+        wide *= s_wide
+        wide += coefficient
+        _round(wide, u)
+    numpy.multiply(s, s, out=q)   # s * s rounded to float32, then the last fused step (s * s) * u + s
+    wide *= q
+    wide += s_wide
+    numpy.copyto(u, wide, casting="same_kind")
     u += _f32(1)
-    whole = q.astype(numpy.int32)   # u * 2**q as two powers of two, each a float32 built from its exponent bits
-    half = whole >> 1
+    numpy.right_shift(whole, 1, out=half)   # u * 2**q as two powers of two, float32s built from exponent bits
     whole -= half
     half += 127
     whole += 127
-    u *= (half.view(numpy.uint32) << 23).view(_f32)
-    u *= (whole.view(numpy.uint32) << 23).view(_f32)
-    u[d < _UNDERFLOW] = 0
-    return u
+    numpy.left_shift(half, 23, out=half)
+    numpy.left_shift(whole, 23, out=whole)
+    u *= half.view(_f32)
+    u *= whole.view(_f32)
+    numpy.less(d, _UNDERFLOW, out=under)
+    numpy.copyto(u, 0, where=under)
 
 
 def lane_sum(rows):
@@ -65,7 +93,12 @@ def lane_sum(rows):
             total += rows[:, k]
         return total
     whole = count - count % LANES
-    lanes = numpy.add.reduce(rows[:, :whole].reshape(rows.shape[0], whole // LANES, LANES), axis=1)
+    if whole <= 64 * LANES:   # adds of whole slices: NumPy's reduce over a middle axis costs several times more
+        lanes = rows[:, :LANES] + rows[:, LANES:2 * LANES] if whole > LANES else rows[:, :LANES].copy()
+        for start in range(2 * LANES, whole, LANES):
+            lanes += rows[:, start:start + LANES]
+    else:
+        lanes = numpy.add.reduce(rows[:, :whole].reshape(rows.shape[0], whole // LANES, LANES), axis=1)
     if whole < count:   # NumPy adds along a non-inner axis one slice after another: the kernel's order
         lanes[:, :count - whole] += rows[:, whole:]
     width = LANES

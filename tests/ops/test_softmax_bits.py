@@ -9,7 +9,7 @@ import ember
 from ember.ops import _softmax_bits
 from tests.ops.test_sum_bits import _bits, assert_bits, threads
 
-SHAPES = [(5, 1), (7, 3), (64, 10), (100, 10), (40, 15), (40, 16), (40, 17), (30, 33), (20, 64), (9, 100),
+SHAPES = [(5, 1), (7, 3), (64, 10), (100, 10), (40, 15), (40, 16), (40, 17), (30, 33), (20, 64), (9, 100), (3, 1500),
           (4, 1000), (2, 3, 4, 40), (8192,)]
 
 
