@@ -527,12 +527,15 @@ class Hardtanh(Primitive):
     @staticmethod
     def forward(ctx, a, low, high, into):
         xp = ctx.xp
+        mask = None
+        if into and ctx.needs_input_grad[0]:   # taken from the input before the write (16-bit results clamped to
+            mask = _parallel.map_chunks(lambda out, r: _inside(xp, r, low, high, out),   # rounded limits may lie
+                                        _buffers.empty(xp, a.shape, bool), a)            # inside the float ones)
         result = _parallel.map_chunks(lambda out, part: xp.clip(part, low, high, out=out),
                                       a if into else _buffers.empty_like(xp, a), a)
-        if into and ctx.needs_input_grad[0]:
+        if mask is not None:
             ctx.bounds = None, None
-            ctx.save_for_backward(_parallel.map_chunks(lambda out, r: _inside(xp, r, low, high, out),
-                                                       _buffers.empty(xp, result.shape, bool), result))
+            ctx.save_for_backward(mask)
         else:
             ctx.bounds = low, high
             ctx.save_for_backward(a)   # the same test as on the result

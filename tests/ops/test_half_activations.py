@@ -108,3 +108,20 @@ def test_logsigmoid_node_names():
     y = ember.nn.functional.logsigmoid(x)
     g, = ember.autograd.grad(y.sum(), x, create_graph=True)
     assert (y.grad_fn.name(), g.grad_fn.name()) == ("LogSigmoidBackward0", "LogSigmoidBackwardBackward0")
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_hardtanh_gradient_takes_float_limits(dtype, inplace):
+    """PyTorch's hardtanh_backward compares 16-bit values with the limits as floats: bfloat16 -0.69921875 lies
+    inside -0.7 (the forward clamps to the limit rounded to 16 bits, -0.69921875 itself); ember compared in 16 bits.
+    In place the test reads the input before the write, as PyTorch's kept copy of it."""
+    values = [-0.7, -0.69921875, 0.69921875, 0.7, 0.703125, -0.703125, 0.5, -1.0, 0.25]
+
+    def run(L):
+        x = L.tensor(values * 3, dtype=getattr(L, dtype), requires_grad=True)
+        y = L.nn.functional.hardtanh(x * 1, -0.7, 0.7, inplace=inplace)
+        y.backward(L.ones_like(y))
+        return [y, x.grad]
+    for a, b in zip(outcome(ember, run), outcome(torch, run)):
+        numpy.testing.assert_array_equal(a, b)
