@@ -582,7 +582,10 @@ def _hardtanh_grad(xp, grad, result, low, high):
 
 
 def _inside(xp, result, low, high, out=None):
-    """Where low < result < high (not at NaN)."""
+    """Where low < result < high (not at NaN); 16-bit floats compared in float32, as PyTorch's hardtanh_backward
+    takes its limits as floats (the forward clamps to them rounded to 16 bits)."""
+    if is_reduced(result):
+        result = result.astype(numpy.float32)
     inside = xp.greater(result, low, out=out)
     inside &= xp.less(result, high)
     return inside
