@@ -47,11 +47,14 @@ class Adadelta(Optimizer):
         if group["weight_decay"] != 0:
             grad = add_scaled(grad, group["weight_decay"], param)
         square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+        # the temporaries in kept arrays (``Optimizer._scratch``)
+        work, std, delta = (self._scratch(param, index) for index in range(3))
         square_avg *= rho
-        addcmul_(square_avg, grad, grad, 1 - rho)
-        std = xp.sqrt(square_avg + eps)
-        delta = xp.sqrt(acc_delta + eps) / std
+        addcmul_(square_avg, grad, grad, 1 - rho, work)
+        xp.sqrt(xp.add(square_avg, eps, out=std), out=std)
+        xp.sqrt(xp.add(acc_delta, eps, out=delta), out=delta)
+        delta /= std
         delta *= grad
         acc_delta *= rho
-        addcmul_(acc_delta, delta, delta, 1 - rho)
+        addcmul_(acc_delta, delta, delta, 1 - rho, work)
         axpy(param, -float(group["lr"]), delta)

@@ -45,9 +45,10 @@ class Adamax(Optimizer):
         if group["weight_decay"] != 0:
             grad = add_scaled(grad, group["weight_decay"], param)
         exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
-        lerp_(exp_avg, grad, 1 - beta1)
+        work = self._scratch(param, 0)   # the temporaries in kept arrays (``Optimizer._scratch``)
+        lerp_(exp_avg, grad, 1 - beta1, work)
         exp_inf *= beta2
-        bound = xp.abs(grad)
+        bound = xp.abs(grad, out=work)
         bound += group["eps"]
         xp.maximum(exp_inf, bound, out=exp_inf)
-        addcdiv_(param, exp_avg, exp_inf, -(float(group["lr"]) / (1 - beta1 ** step)))
+        addcdiv_(param, exp_avg, exp_inf, -(float(group["lr"]) / (1 - beta1 ** step)), work)

@@ -68,14 +68,15 @@ class NAdam(Optimizer):
         state["mu_product"]._data *= mu
         mu_product = float(state["mu_product"]._data)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        lerp_(exp_avg, grad, 1 - beta1)
+        work, denominator = self._scratch(param, 0), self._scratch(param, 1)   # kept temporaries (``_scratch``)
+        lerp_(exp_avg, grad, 1 - beta1, work)
         exp_avg_sq *= beta2
-        addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2, work)
         if _multi_tensor_form(group, param):   # PyTorch's foreach form divides the square root instead
-            denominator = xp.sqrt(exp_avg_sq)
+            xp.sqrt(exp_avg_sq, out=denominator)
             denominator /= bias_correction2 ** 0.5
         else:
-            denominator = xp.sqrt(exp_avg_sq / bias_correction2)
+            xp.sqrt(xp.divide(exp_avg_sq, bias_correction2, out=denominator), out=denominator)
         denominator += group["eps"]
-        addcdiv_(param, grad, denominator, -lr * (1.0 - mu) / (1.0 - mu_product))
-        addcdiv_(param, exp_avg, denominator, (-lr * mu_next) / (1.0 - mu_product * mu_next))
+        addcdiv_(param, grad, denominator, -lr * (1.0 - mu) / (1.0 - mu_product), work)
+        addcdiv_(param, exp_avg, denominator, (-lr * mu_next) / (1.0 - mu_product * mu_next), work)

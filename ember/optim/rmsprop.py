@@ -59,19 +59,22 @@ class RMSprop(Optimizer):
         if group["weight_decay"] != 0:
             grad = add_scaled(grad, group["weight_decay"], param)
         square_avg = state["square_avg"]._data
+        work, avg = self._scratch(param, 0), self._scratch(param, 1)   # kept temporaries (``Optimizer._scratch``)
         square_avg *= alpha
-        addcmul_(square_avg, grad, grad, 1 - alpha)
+        addcmul_(square_avg, grad, grad, 1 - alpha, work)
         if group["centered"]:
             grad_avg = state["grad_avg"]._data
-            lerp_(grad_avg, grad, 1 - alpha)
-            avg = xp.sqrt(addcmul_(square_avg.copy(), grad_avg, grad_avg, -1))
+            lerp_(grad_avg, grad, 1 - alpha, work)
+            xp.copyto(avg, square_avg)
+            addcmul_(avg, grad_avg, grad_avg, -1, work)
+            xp.sqrt(avg, out=avg)
         else:
-            avg = xp.sqrt(square_avg)
+            xp.sqrt(square_avg, out=avg)
         avg += group["eps"]
         if group["momentum"] > 0:
             buffer = state["momentum_buffer"]._data
             buffer *= group["momentum"]
-            addcdiv_(buffer, grad, avg, 1)
+            addcdiv_(buffer, grad, avg, 1, work)
             axpy(param, -lr, buffer)
         else:
-            addcdiv_(param, grad, avg, -lr)
+            addcdiv_(param, grad, avg, -lr, work)
