@@ -340,10 +340,10 @@ class Module:
         """Yields (dotted name, module) for this module and every descendant, depth first."""
         if memo is None:
             memo = set()
-        if id(self) in memo:
+        if self in memo:
             return
         if remove_duplicate:
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
             if module is None:
@@ -378,9 +378,12 @@ class Module:
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """An OrderedDict of every parameter and persistent buffer, keyed by dotted name."""
         if args:
-            destination = args[0] if len(args) > 0 else destination
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                          " for details.", FutureWarning, stacklevel=2)
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
@@ -480,7 +483,7 @@ class Module:
             for hook in module._load_state_dict_post_hooks.values():
                 if hook(module, incompatible) is not None:
                     raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
-                                         "expected to return new values, if incompatible_keys need to be modified,"
+                                         "expected to return new values, if incompatible_keys need to be modified, "
                                          "it should be done inplace.")
 
         load(self)
@@ -595,6 +598,12 @@ class Module:
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
+        if dtype is not None and dtype.is_complex:
+            warnings.warn("Complex modules are a new feature under active development whose design may change, and "
+                          "some modules might not work as expected when using complex tensors as parameters or "
+                          "buffers. Please file an issue at "
+                          "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml if a complex module "
+                          "does not work as expected.", stacklevel=2)
 
         def convert(t):
             target = dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) else None
@@ -658,8 +667,19 @@ class Module:
             self._forward_hooks_always_called.add(handle.id)
         return handle
 
+    _is_full_backward_hook = None
+    """Whether this module's backward hooks are full ones (True), legacy ones (False) or none yet (None)."""
+
+    def _set_backward_hook_kind(self, full):
+        """Records which kind of backward hook is registered; PyTorch refuses both kinds on one module."""
+        if self._is_full_backward_hook is (not full):
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self._is_full_backward_hook = full
+
     def register_full_backward_hook(self, hook, prepend=False):
         """Calls ``hook(module, grad_input, grad_output)`` when gradients w.r.t. the module inputs are computed."""
+        self._set_backward_hook_kind(True)
         return add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
@@ -667,8 +687,9 @@ class Module:
         return add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
-        """Legacy name; behaves like ``register_full_backward_hook``."""
-        return self.register_full_backward_hook(hook)
+        """Legacy name; behaves like ``register_full_backward_hook`` (it cannot be mixed with full hooks)."""
+        self._set_backward_hook_kind(False)
+        return add_hook(self._backward_hooks, hook, False)
 
     _compiled_call_impl = None
 
@@ -692,6 +713,9 @@ class Module:
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result}.")
                     args, kwargs = result
             else:
                 result = hook(self, args)
