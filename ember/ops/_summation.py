@@ -154,35 +154,40 @@ sums; each cascade sums under 256 vectors)."""
 def _few_vectors(x, whole, lanes):
     """``_inner_vectorized`` of rows of fewer than ``_SHORT`` whole vectors, in a few NumPy calls: the four
     interleaved cascades of the vectors as cascades of groups of four (where the row holds a group), the 0-3
-    leftover vectors added to the first, the four added in order; then the leftover elements and the lanes."""
+    leftover vectors added to the first, the four added in order; then the leftover elements and the lanes. A single
+    row's runs of adds along an axis that is not the innermost are each one NumPy reduce (one slice after another)."""
     rows, count = x.shape[:-1], whole // lanes
-    vectors = x[..., :whole].reshape(rows + (count, lanes))
+    one_row = len(rows) == 1 and rows[0] == 1
+    down = _add_reduce if one_row else _sequential   # (a reduce adds many short rows slowly)
     grouped = count - count % 4
     if grouped:
-        groups = vectors[..., :grouped, :].reshape(rows + (grouped // 4, 4 * lanes))
-        partial = _short_cascade(groups).reshape(rows + (4, lanes))
-        total = partial[..., 0, :]
-        for k in range(grouped, count):
-            total = total + vectors[..., k, :]
-        for k in range(1, 4):
-            total = total + partial[..., k, :]
+        groups = x[..., :grouped * lanes].reshape(rows + (grouped // 4, 4 * lanes))
+        partial = _short_cascade(groups, down).reshape(rows + (4, lanes))
+        if grouped < count:   # p0, then the leftover vectors, then p1, p2, p3
+            extra = x[..., grouped * lanes:whole].reshape(rows + (count - grouped, lanes))
+            partial = numpy.concatenate([partial[..., :1, :], extra, partial[..., 1:, :]], -2)
+        total = down(partial, -2)
     else:
-        total = _sequential(vectors, -2)
+        total = down(x[..., :whole].reshape(rows + (count, lanes)), -2)
     if whole < x.shape[-1]:
         total = numpy.concatenate([x[..., whole:], total], -1)
+    if one_row:   # a running sum of its few elements
+        return _accumulate(total, -1)[:, -1]
     return _sequential(total, -1)
 
 
-def _short_cascade(x):
-    """``_cascade`` along the second-last axis of fewer than 256 elements (runs of 16: two levels at most)."""
+def _short_cascade(x, down):
+    """``_cascade`` along the second-last axis of fewer than 256 elements (runs of 16: two levels at most), each run
+    of adds by ``down`` (``_sequential`` or, for one row, NumPy's reduce)."""
     count = x.shape[-2]
     runs = count - count % 16
-    leftover = _sequential(x[..., runs:, :], -2) if runs < count else None
     if not runs:
-        return leftover
-    run_sums = _sequential(x[..., :runs, :].reshape(x.shape[:-2] + (runs // 16, 16, x.shape[-1])), -2)
-    total = _sequential(run_sums, -2)
-    return total if leftover is None else leftover + total
+        return down(x, -2)
+    if runs == 16:
+        total = down(x[..., :16, :], -2)
+    else:
+        total = down(down(x[..., :runs, :].reshape(x.shape[:-2] + (runs // 16, 16, x.shape[-1])), -2), -2)
+    return total if runs == count else down(x[..., runs:, :], -2) + total
 
 
 _SUMS = {"inner": _inner_vectorized, "cascade": lambda x: _cascade(x, -1), "rows": lambda x: _row_sum(x, -1)}
