@@ -80,3 +80,56 @@ def test_backward_hook_kinds_do_not_mix(first, second):
         getattr(module, second)(lambda *args: None)
         return module._is_full_backward_hook
     same_listing(register)
+
+
+def layers(lib, kind="Sequential"):
+    lib.manual_seed(0)
+    return getattr(lib.nn, kind)([lib.nn.ReLU(), lib.nn.Tanh()] if kind == "ModuleList"
+                                 else {"a": lib.nn.ReLU(), "b": lib.nn.Tanh()} if kind == "ModuleDict"
+                                 else lib.nn.Linear(1, 1))
+
+
+def modules_of(container):
+    return [(name, type(module).__name__) for name, module in container.named_children()]
+
+
+@pytest.mark.parametrize("other", ["Sequential", 3, []])
+def test_sequential_in_place_add(other):
+    """``seq += other`` appends another Sequential's modules in place (ember had no __iadd__: a new Sequential)."""
+    def add(lib):
+        seq = layers(lib)
+        result = seq.__iadd__(layers(lib, other) if other == "Sequential" else other)
+        return result is seq, modules_of(seq)
+    same_listing(add)
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+def test_pop_needs_a_key(kind):
+    """PyTorch's Sequential.pop and ModuleList.pop take a key (ember's ModuleList popped the last by default)."""
+    same_listing(lambda lib: layers(lib, kind).pop())
+
+
+@pytest.mark.parametrize("kind", ["ModuleDict", "ParameterDict"])
+@pytest.mark.parametrize("values", [3, [3], [("c", 1, 2)], [["c"]]])
+def test_dict_update_refusals(kind, values):
+    same_listing(lambda lib: getattr(lib.nn, kind)().update(values))
+
+
+def test_module_dict_constructed_from_a_non_iterable():
+    same_listing(lambda lib: lib.nn.ModuleDict(3))
+
+
+@pytest.mark.parametrize("kind", ["ModuleDict", "ParameterDict"])
+def test_dict_update_keeps_the_order_of_pairs(kind):
+    """A ModuleDict keeps a plain dict's order, a ParameterDict sorts it; pairs and OrderedDicts keep theirs."""
+    def update(lib):
+        value = (lambda: lib.nn.ReLU()) if kind == "ModuleDict" else (lambda: lib.ones(1))
+        container = getattr(lib.nn, kind)()
+        container.update({"b": value(), "a": value()})
+        container.update([("d", value()), ("c", value())])
+        return list(container.keys())
+    same_listing(update)
+
+
+def test_parameter_dict_popitem_of_an_empty_dict():
+    same_listing(lambda lib: lib.nn.ParameterDict().popitem())

@@ -102,10 +102,18 @@ class Sequential(_NumberedModules):
         key = list(self._modules.keys())[self._index(index)]
         setattr(self, key, module)
 
-    def __add__(self, other):
+    @staticmethod
+    def _added(other):
+        """``other``'s modules, for ``+`` and ``+=``, which take only a Sequential (with PyTorch's ValueError)."""
         if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
-        return Sequential(*self, *other)
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")  # noqa: TRY004
+        return list(other)
+
+    def __add__(self, other):
+        return Sequential(*self, *self._added(other))
+
+    def __iadd__(self, other):
+        return self.extend(self._added(other))
 
     def _factor(self, other):
         if not isinstance(other, int):
@@ -134,9 +142,10 @@ class Sequential(_NumberedModules):
         super().insert(index, module)
         return self
 
-    def pop(self, index):
-        module = self[index]
-        del self[index]
+    def pop(self, key):
+        """Removes and returns the module (or Sequential of a slice's modules) at ``key``."""
+        module = self[key]
+        del self[key]
         return module
 
     def forward(self, input):
@@ -190,9 +199,10 @@ class ModuleList(_NumberedModules):
             raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
         return super().extend(modules)
 
-    def pop(self, index=-1):
-        module = self[index]
-        del self[index]
+    def pop(self, key):
+        """Removes and returns the module (or ModuleList of a slice's modules) at ``key``."""
+        module = self[key]
+        del self[key]
         return module
 
 
@@ -241,8 +251,7 @@ class ModuleDict(Module):
 
     def update(self, modules):
         """Adds modules from a mapping or an iterable of (name, module) pairs."""
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
+        for key, module in _update_pairs("ModuleDict", modules, sort_dicts=False):
             self[key] = module
 
 
@@ -400,6 +409,8 @@ class ParameterDict(Module):
 
     def popitem(self):
         """Removes the last entry and returns it as (key, value)."""
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
         key = next(reversed(self._keys))
         return key, self.pop(key)
 
@@ -410,28 +421,34 @@ class ParameterDict(Module):
 
     def update(self, parameters):
         """Adds entries from a mapping (a plain dict in sorted key order) or an iterable of (key, value) pairs."""
-        if not isinstance(parameters, Iterable):
-            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, but got "
-                            + type(parameters).__name__)
-        if isinstance(parameters, (OrderedDict, ParameterDict)):
-            pairs = parameters.items()
-        elif isinstance(parameters, Mapping):
-            pairs = sorted(parameters.items())
-        else:
-            pairs = []
-            for j, pair in enumerate(parameters):
-                if not isinstance(pair, Iterable):
-                    raise TypeError(f"ParameterDict update sequence element #{j} should be Iterable; is"
-                                    + type(pair).__name__)
-                if len(pair) != 2:
-                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(pair)}; "
-                                     "2 is required")
-                pairs.append(pair)
-        for key, value in pairs:
+        for key, value in _update_pairs("ParameterDict", parameters, sort_dicts=True):
             self[key] = value
 
     def extra_repr(self):
         return _entries_repr(self.items(), _tensor_type)
+
+
+def _update_pairs(kind, values, sort_dicts):
+    """The (key, value) pairs of a dict container's ``update`` argument, checked with PyTorch's errors: a mapping's
+    items (a plain one's sorted when ``sort_dicts``, as ParameterDict does) or an iterable's pairs."""
+    if not isinstance(values, Iterable):
+        update = "ParametersDict.update" if kind == "ParameterDict" else f"{kind}.update"   # PyTorch's spelling
+        raise TypeError(f"{update} should be called with an iterable of key/value pairs, but got "
+                        + type(values).__name__)
+    if sort_dicts and isinstance(values, Mapping) and not isinstance(values, OrderedDict):
+        items = sorted(values.items())
+    elif isinstance(values, (Mapping, ModuleDict, ParameterDict)):
+        items = values.items()
+    else:
+        items = values
+    pairs = []
+    for j, pair in enumerate(items):
+        if not isinstance(pair, Iterable):
+            raise TypeError(f"{kind} update sequence element #{j} should be Iterable; is" + type(pair).__name__)
+        if len(pair) != 2:
+            raise ValueError(f"{kind} update sequence element #{j} has length {len(pair)}; 2 is required")
+        pairs.append(pair)
+    return pairs
 
 
 def _as_parameter(value):
