@@ -18,6 +18,7 @@ _POLYNOMIAL = tuple(_f32(c) for c in (0.000198527617612853646278381, 0.001393043
                                       0.00833336077630519866943359, 0.0416664853692054748535156,
                                       0.166666671633720397949219, 0.5))
 _UNDERFLOW = _f32(-104.0)   # SLEEF's expf is 0 below this
+_FLOOR = _f32(-110.0)   # inputs below it computed as it (their results are 0 anyway), NaN kept
 _BLOCK = 32768   # elements exp_sleef computes at a time
 # The emulated exp costs ~15 times NumPy's (~8 ns an element at one thread): softmax of (64, 10) 9.7 -> 51 us (NumPy
 # calls), (2048, 128) 0.46 -> 2.5 ms, (8192, 64) 1.2 -> 5.2 ms. Classifier-sized inputs take it; larger ones
@@ -42,20 +43,22 @@ def exp_sleef(d):
     size = min(_BLOCK, d.size)
     scratch = (numpy.empty(size, _f32), numpy.empty(size, _f32), numpy.empty(size, _f64), numpy.empty(size, _f64),
                numpy.empty(size, numpy.int32), numpy.empty(size, numpy.int32), numpy.empty(size, bool))
-    for start in range(0, d.size, _BLOCK):
-        stop = min(start + _BLOCK, d.size)
-        _exp_block(flat[start:stop], out[start:stop], *(array[:stop - start] for array in scratch))
+    with numpy.errstate(invalid="ignore"):   # a NaN's exponent cast to int (its result stays NaN)
+        for start in range(0, d.size, _BLOCK):
+            stop = min(start + _BLOCK, d.size)
+            _exp_block(flat[start:stop], out[start:stop], *(array[:stop - start] for array in scratch))
     return result
 
 
 def _exp_block(d, u, q, s, wide, s_wide, whole, half, under):
     """``exp_sleef`` of the 1-d block ``d`` into ``u``, with the scratch arrays of its size (``wide`` and ``s_wide``
     float64, ``whole`` and ``half`` int32)."""
-    numpy.multiply(d, _INV_LN2, out=q)
+    numpy.maximum(d, _FLOOR, out=u)   # (u holds the clipped input until the polynomial): no overflow, no -inf cast
+    numpy.multiply(u, _INV_LN2, out=q)
     numpy.rint(q, out=q)
     numpy.copyto(whole, q, casting="unsafe")
     numpy.multiply(q, _MINUS_LN2_HIGH, out=s_wide, dtype=_f64)
-    s_wide += d
+    s_wide += u
     _round(s_wide, s)
     numpy.multiply(q, _MINUS_LN2_LOW, out=wide, dtype=_f64)
     s_wide += wide
@@ -82,10 +85,11 @@ def _exp_block(d, u, q, s, wide, s_wide, whole, half, under):
     numpy.copyto(u, 0, where=under)
 
 
-def lane_sum(rows):
+def lane_sum(rows, tail=None):
     """The sums of ``rows`` (2-D, summed along the last axis) in ``vec::reduce_all``'s order: 16-lane vectors added
     one after another, a partial last vector into its first lanes, then the lanes folded in halves; rows shorter
-    than a vector are summed one element after another."""
+    than a vector are summed one element after another. ``tail``: a pair (a, b) whose products a * b are that
+    partial last vector, each added to its lane with one rounding (a fused multiply-add), after ``rows``."""
     count = rows.shape[-1]
     if count < LANES:
         total = rows[:, 0].copy()
@@ -101,6 +105,9 @@ def lane_sum(rows):
         lanes = numpy.add.reduce(rows[:, :whole].reshape(rows.shape[0], whole // LANES, LANES), axis=1)
     if whole < count:   # NumPy adds along a non-inner axis one slice after another: the kernel's order
         lanes[:, :count - whole] += rows[:, whole:]
+    if tail is not None and tail[0].shape[1]:
+        part = lanes[:, :tail[0].shape[1]]
+        part[...] = (tail[0].astype(_f64) * tail[1] + part).astype(_f32)
     width = LANES
     while width > 1:
         width //= 2
@@ -135,6 +142,32 @@ def log_softmax_lastdim(a):
     shifted, _, total = _shifted_exp(a)
     shifted -= log_of_sums(total)[:, None]
     return shifted.reshape(a.shape)
+
+
+def softmax_backward_lastdim(grad, result):
+    """softmax's input gradient (grad - sum(grad * result)) * result over the last dim, with PyTorch's bits: its sum
+    multiplies and adds whole vectors, but fuses the partial last vector's multiply-add (GCC contracts it)."""
+    g, y = grad.reshape(-1, grad.shape[-1]), result.reshape(-1, result.shape[-1])
+    count = g.shape[1]
+    whole = count - count % LANES
+    if whole == 0:
+        total = lane_sum(g * y)
+    else:
+        products = g[:, :whole] * y[:, :whole]
+        total = lane_sum(products, tail=(g[:, whole:], y[:, whole:]))
+    out = g - total[:, None]
+    out *= y
+    return out.reshape(result.shape)
+
+
+def log_softmax_backward_lastdim(grad, result):
+    """log_softmax's input gradient grad - exp(result) * sum(grad) over the last dim, with PyTorch's bits: SLEEF's
+    exp, the 16-lane sum, and one fused multiply-subtract."""
+    g, y = grad.reshape(-1, grad.shape[-1]), result.reshape(-1, result.shape[-1])
+    wide = exp_sleef(y).astype(_f64)
+    wide *= -lane_sum(g).astype(_f64)[:, None]
+    wide += g
+    return wide.astype(_f32).reshape(result.shape)
 
 
 def applies(a, dim):

@@ -60,6 +60,8 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
+        if not state.enabled and _softmax_bits.applies(grad._data, ctx.dim) and result.dtype is _dtype.float32:
+            return _make(_softmax_bits.softmax_backward_lastdim(grad._data, result._data))
         if is_reduced(grad._data):   # float16/bfloat16 in float32, rounded once, as PyTorch's softmax_backward
             wide = result.float()
             return (wide * (grad.float() - (grad.float() * wide).sum(ctx.dim, keepdim=True))).to(grad.dtype)
@@ -106,6 +108,8 @@ class LogSoftmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
+        if not state.enabled and _softmax_bits.applies(grad._data, ctx.dim) and result.dtype is _dtype.float32:
+            return _make(_softmax_bits.log_softmax_backward_lastdim(grad._data, result._data))
         if is_reduced(grad._data):   # float16/bfloat16 in float32, rounded once, as PyTorch's log_softmax_backward
             wide = grad.float()
             return (wide - result.float().exp() * wide.sum(ctx.dim, keepdim=True)).to(grad.dtype)

@@ -64,3 +64,35 @@ def test_large_inputs_keep_numpy_path():
     x = _logits((_softmax_bits.MOST // 64 + 1, 64), 1.0, 1)
     numpy.testing.assert_allclose(ember.softmax(ember.tensor(x.numpy()), -1).numpy(), torch.softmax(x, -1).numpy(),
                                   rtol=2e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(64, 10), (40, 7), (40, 16), (40, 17), (30, 33), (9, 100), (3, 1500), (2, 3, 40)])
+def test_backward_bits(shape):
+    """softmax's gradient bit for bit (its sum fuses the partial last vector's multiply-add); log_softmax's where its
+    forward was (SLEEF's exp of the output, one fused multiply-subtract)."""
+    x, grad = _logits(shape, 3.0, 11), _logits(shape, 1.0, 12)
+    for name in ("softmax", "log_softmax"):
+        theirs = x.clone().requires_grad_()
+        output = getattr(torch, name)(theirs, -1)
+        output.backward(grad)
+        mine = ember.tensor(x.numpy(), requires_grad=True)
+        getattr(ember, name)(mine, -1).backward(ember.tensor(grad.numpy()))
+        if name == "softmax":
+            assert_bits(mine.grad, theirs.grad)
+        else:   # where the forwards agree, the gradients' rows do
+            agree = (_bits(getattr(ember, name)(ember.tensor(x.numpy()), -1).numpy()) ==
+                     _bits(output.detach().numpy())).reshape(-1, shape[-1]).all(1)
+            assert agree.mean() > 0.9
+            assert numpy.array_equal(_bits(mine.grad.numpy()).reshape(-1, shape[-1])[agree],
+                                     _bits(theirs.grad.numpy()).reshape(-1, shape[-1])[agree])
+
+
+def test_backward_with_create_graph_keeps_the_differentiable_path():
+    x = _logits((6, 5), 2.0, 13)
+    mine = ember.tensor(x.numpy(), requires_grad=True)
+    first, = ember.autograd.grad(ember.softmax(mine, -1)[:, 0].sum(), mine, create_graph=True)
+    second, = ember.autograd.grad(first.pow(2).sum(), mine)
+    theirs = x.clone().requires_grad_()
+    first_t, = torch.autograd.grad(torch.softmax(theirs, -1)[:, 0].sum(), theirs, create_graph=True)
+    second_t, = torch.autograd.grad(first_t.pow(2).sum(), theirs)
+    numpy.testing.assert_allclose(second.numpy(), second_t.numpy(), rtol=1e-5, atol=1e-6)
