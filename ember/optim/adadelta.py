@@ -39,7 +39,9 @@ class Adadelta(Optimizer):
         param.add_(delta, alpha=-float(group["lr"]))
 
     def _update(self, group, param, grad, state):
-        # PyTorch's op sequence (_single_tensor_adadelta), with its fused multiply-adds (``_kernels``)
+        # PyTorch's op sequence (_single_tensor_adadelta), with its fused multiply-adds (``_kernels``) but for
+        # addcmul_'s: the step goes through PyTorch's sqrt (MKL's), whose bits are out of reach, and fusing them
+        # doubled the step
         xp, rho, eps = xp_of(param), group["rho"], group["eps"]
         state["step"]._data += 1
         if group["maximize"]:
@@ -50,11 +52,11 @@ class Adadelta(Optimizer):
         # the temporaries in kept arrays (``Optimizer._scratch``)
         work, std, delta = (self._scratch(param, index) for index in range(3))
         square_avg *= rho
-        addcmul_(square_avg, grad, grad, 1 - rho, work)
+        addcmul_(square_avg, grad, grad, 1 - rho, work, fused=False)
         xp.sqrt(xp.add(square_avg, eps, out=std), out=std)
         xp.sqrt(xp.add(acc_delta, eps, out=delta), out=delta)
         delta /= std
         delta *= grad
         acc_delta *= rho
-        addcmul_(acc_delta, delta, delta, 1 - rho, work)
+        addcmul_(acc_delta, delta, delta, 1 - rho, work, fused=False)
         axpy(param, -float(group["lr"]), delta)

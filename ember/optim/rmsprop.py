@@ -51,7 +51,9 @@ class RMSprop(Optimizer):
             param.addcdiv_(grad, avg, value=-lr)
 
     def _update(self, group, param, grad, state):
-        # PyTorch's op sequence (_single_tensor_rmsprop), with its fused multiply-adds (``_kernels``)
+        # PyTorch's op sequence (_single_tensor_rmsprop), with its fused multiply-adds (``_kernels``) but for
+        # addcmul_'s: the step goes through PyTorch's sqrt (MKL's), whose bits are out of reach, and fusing them
+        # doubled the step
         xp, alpha, lr = xp_of(param), group["alpha"], float(group["lr"])
         state["step"]._data += 1
         if group["maximize"]:
@@ -61,12 +63,12 @@ class RMSprop(Optimizer):
         square_avg = state["square_avg"]._data
         work, avg = self._scratch(param, 0), self._scratch(param, 1)   # kept temporaries (``Optimizer._scratch``)
         square_avg *= alpha
-        addcmul_(square_avg, grad, grad, 1 - alpha, work)
+        addcmul_(square_avg, grad, grad, 1 - alpha, work, fused=False)
         if group["centered"]:
             grad_avg = state["grad_avg"]._data
             lerp_(grad_avg, grad, 1 - alpha, work)
             xp.copyto(avg, square_avg)
-            addcmul_(avg, grad_avg, grad_avg, -1, work)
+            addcmul_(avg, grad_avg, grad_avg, -1, work, fused=False)
             xp.sqrt(avg, out=avg)
         else:
             xp.sqrt(square_avg, out=avg)

@@ -7,7 +7,7 @@ float64 ones, one ulp off); ember's is NumPy's, correctly rounded. Optimizers th
 with torch's sqrt replaced by a correctly rounded one, which checks every other op of the step, each fused
 multiply-add included; those without one (SGD, Adamax, ASGD, Rprop) and the fused kernels (their own, correctly
 rounded sqrt) are compared with torch as it is. Adam, AdamW and Adagrad off their fused kernels leave out the fusing
-(``UNFUSED_OFF_KERNEL``).
+(``UNFUSED_OFF_KERNEL``); RMSprop, Adadelta and NAdam leave out addcmul_'s (``UNFUSED_ADDCMUL``).
 """
 import numpy
 import pytest
@@ -44,6 +44,9 @@ FUSED = ("SGD", "Adam", "AdamW", "Adagrad")   # their fused CPU kernels take a c
 UNFUSED_OFF_KERNEL = ("Adam", "AdamW", "Adagrad")
 """Off their fused kernels these leave out the multiply-adds' fusing (PyTorch's step goes through its MKL sqrt, whose
 bits are out of reach, and fusing cost ~70 % of ember's step): compared within a few ulps there."""
+UNFUSED_ADDCMUL = ("RMSprop", "Adadelta", "NAdam")
+"""These round addcmul_'s product before its add, for the same reason (fusing made their steps 1.6-2x slower):
+compared bit for bit with torch's addcmul_ rounding it too, which checks every other op of the step."""
 
 
 @pytest.fixture
@@ -58,6 +61,23 @@ def exact_torch_sqrt(monkeypatch):
     monkeypatch.setattr(torch.Tensor, "sqrt_", sqrt_)
     monkeypatch.setattr(torch, "_foreach_sqrt", lambda tensors: [sqrt(t) for t in tensors])
     monkeypatch.setattr(torch, "_foreach_sqrt_", lambda tensors: [sqrt_(t) for t in tensors])
+
+
+@pytest.fixture
+def unfused_torch_addcmul(monkeypatch):
+    """torch's addcmul (the Tensor methods and the foreach forms) with ``value * tensor1 * tensor2`` rounded before
+    the add."""
+    def addcmul(self, tensor1, tensor2, value=1):
+        return self + tensor1 * value * tensor2
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self.add_(tensor1 * value * tensor2)
+    monkeypatch.setattr(torch.Tensor, "addcmul", addcmul)
+    monkeypatch.setattr(torch.Tensor, "addcmul_", addcmul_)
+    monkeypatch.setattr(torch, "_foreach_addcmul",
+                        lambda selves, ones, twos, value=1: [addcmul(*ts, value) for ts in zip(selves, ones, twos)])
+    monkeypatch.setattr(torch, "_foreach_addcmul_",
+                        lambda selves, ones, twos, value=1: [addcmul_(*ts, value) for ts in zip(selves, ones, twos)])
 
 
 def _run(lib, name, options, dtype, mode, steps=20):
@@ -97,6 +117,8 @@ def test_step_bits_match_torch(name, options, mode, dtype, request):
         pytest.skip(f"PyTorch has no fused {name}")
     if name not in WITHOUT_SQRT and mode != "fused":
         request.getfixturevalue("exact_torch_sqrt")
+    if name in UNFUSED_ADDCMUL:
+        request.getfixturevalue("unfused_torch_addcmul")
     ours, theirs = _run(ember, name, options, dtype, mode), _run(torch, name, options, dtype, mode)
     if name in UNFUSED_OFF_KERNEL and mode != "fused":
         for e, t in zip(ours, theirs):
