@@ -15,6 +15,7 @@ from ._summation import CASCADED, torch_sum
 from ._util import (_as_view, argument_error, holomorphic_backward, int_arg, name_node, quiet, tensor_method, wrap_dim,
                     wrap_dims, write_out)
 from .linalg._common import _CPP_NAMES
+from .pointwise.arithmetic import Div
 from .shape import Expand
 from .tuple_out import write_tuple
 
@@ -292,7 +293,12 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     count = _count(input, dims)
     # as PyTorch's CPU kernel: a half-precision mean is a float32 sum divided in float32, rounded once at the end
     total = sum(input.float() if half else input, dims, keepdim)
-    result = total / count if count else total * float("nan")
+    if not count:
+        result = total * float("nan")
+    elif total._data.dtype.kind == "f":   # what total / count runs, without the operator's promotion steps
+        result = Div.apply(total, float(count))
+    else:
+        result = total / count
     if half:
         result = result.to(dtype or input.dtype)
     if result.grad_fn is None:
