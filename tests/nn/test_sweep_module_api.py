@@ -1,5 +1,6 @@
 """nn.Module's own API (state_dict, named_modules, to, hooks, containers) compared with PyTorch: differences found
 by the module-API sweep, each as PyTorch 2.13 behaves."""
+import importlib
 import warnings
 
 import pytest
@@ -133,3 +134,88 @@ def test_dict_update_keeps_the_order_of_pairs(kind):
 
 def test_parameter_dict_popitem_of_an_empty_dict():
     same_listing(lambda lib: lib.nn.ParameterDict().popitem())
+
+
+def module_module(lib):
+    return importlib.import_module(lib.__name__ + ".nn.modules.module")
+
+
+def with_global_hook(lib, register, hook, body):
+    """``body()`` with ``hook`` registered by ``nn.modules.module.<register>``, removed after."""
+    handle = getattr(module_module(lib), register)(hook)
+    try:
+        return body()
+    finally:
+        handle.remove()
+
+
+@pytest.mark.parametrize("kind", ["buffer", "parameter", "module"])
+def test_global_registration_hooks(kind):
+    """register_module_{buffer,parameter,module}_registration_hook see every registration, by any route (ember
+    had none of them)."""
+    def registrations(lib):
+        seen = []
+
+        def register():
+            module = linear(lib)
+            module.register_buffer("b", lib.ones(1))
+            module.b = lib.zeros(1)
+            module.register_parameter("p", None)
+            module.q = lib.nn.Parameter(lib.ones(1))
+            module.sub = lib.nn.ReLU()
+            module.sub = None
+            module.add_module("s2", lib.nn.Tanh())
+            module.register_buffer("nb", None)
+            lib.nn.Sequential(lib.nn.ReLU()).append(lib.nn.ReLU())
+            return seen
+        return with_global_hook(lib, f"register_module_{kind}_registration_hook",
+                                lambda module, name, value: seen.append((type(module).__name__, name,
+                                                                         type(value).__name__)), register)
+    same_listing(registrations)
+
+
+def test_global_registration_hook_replaces_the_value():
+    def register(lib):
+        module = linear(lib)
+        return with_global_hook(lib, "register_module_buffer_registration_hook", lambda mod, name, value: value * 5,
+                                lambda: (module.register_buffer("b", lib.ones(1)), module.b)[1])
+    same_listing(register)
+
+
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_global_full_backward_hooks(input_grad):
+    """Global full backward (pre-)hooks run for every module, before the module's own; returned gradients replace
+    the output gradients (pre-hooks) or input gradients."""
+    def backward(lib):
+        seen, net = [], lib.nn.Sequential(linear(lib), lib.nn.Tanh())
+        net[0].register_full_backward_hook(lambda *args: seen.append("own"))
+        net[0].register_full_backward_pre_hook(lambda *args: seen.append("own pre"))
+
+        def hook(module, grad_input, grad_output):
+            seen.append((type(module).__name__, [g is None for g in grad_input], len(grad_output)))
+
+        def pre_hook(module, grad_output):
+            seen.append((type(module).__name__, len(grad_output)))
+            return (grad_output[0] * 2,)
+
+        x = lib.ones(1, 2, requires_grad=input_grad)
+
+        def run():
+            net(x).sum().backward()
+            return seen, net[0].weight.grad
+        return with_global_hook(lib, "register_module_full_backward_hook", hook,
+                                lambda: with_global_hook(lib, "register_module_full_backward_pre_hook", pre_hook, run))
+    same_listing(backward)
+
+
+@pytest.mark.parametrize("first,second", [("register_module_backward_hook", "register_module_full_backward_hook"),
+                                          ("register_module_full_backward_hook", "register_module_backward_hook")])
+def test_global_backward_hook_kinds_do_not_mix(first, second):
+    def register(lib):
+        module = module_module(lib)
+        try:
+            return with_global_hook(lib, first, lambda *args: None,
+                                    lambda: with_global_hook(lib, second, lambda *args: None, lambda: None))
+        finally:
+            module._global_is_full_backward_hook = None   # the kind sticks after removal, in PyTorch too
+    same_listing(register)

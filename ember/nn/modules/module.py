@@ -68,6 +68,67 @@ _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
 _global_forward_hooks_with_kwargs = OrderedDict()   # handle id -> True: the handle removes its key
 _global_forward_hooks_always_called = OrderedDict()
+_global_backward_pre_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+_global_is_full_backward_hook = None   # as a module's _is_full_backward_hook, for the global backward hooks
+_global_buffer_registration_hooks = OrderedDict()
+_global_module_registration_hooks = OrderedDict()
+_global_parameter_registration_hooks = OrderedDict()
+
+
+def register_module_buffer_registration_hook(hook):
+    """Calls ``hook(module, name, buffer)`` whenever any module registers a buffer; a returned value is registered
+    instead. Returns a handle whose ``remove()`` unregisters it."""
+    return add_hook(_global_buffer_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook):
+    """Calls ``hook(module, name, submodule)`` whenever any module registers a submodule; a returned value is
+    registered instead. Returns a handle whose ``remove()`` unregisters it."""
+    return add_hook(_global_module_registration_hooks, hook)
+
+
+def register_module_parameter_registration_hook(hook):
+    """Calls ``hook(module, name, param)`` whenever any module registers a parameter; a returned value is registered
+    instead. Returns a handle whose ``remove()`` unregisters it."""
+    return add_hook(_global_parameter_registration_hooks, hook)
+
+
+def _registered(hooks, module, name, value):
+    """``value`` after the global registration ``hooks`` (each may replace it)."""
+    for hook in hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
+def _set_global_backward_hook_kind(full):
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is (not full):
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
+                           "Please use only one of them.")
+    _global_is_full_backward_hook = full
+
+
+def register_module_full_backward_pre_hook(hook):
+    """Calls ``hook(module, grad_output)`` before every module's own backward pre-hooks; a returned value replaces
+    the output gradients. Returns a handle whose ``remove()`` unregisters it."""
+    return add_hook(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    """Calls ``hook(module, grad_input, grad_output)`` for every module, before its own backward hooks; a returned
+    value replaces the input gradients. Returns a handle whose ``remove()`` unregisters it."""
+    _set_global_backward_hook_kind(True)
+    return add_hook(_global_backward_hooks, hook)
+
+
+def register_module_backward_hook(hook):
+    """Legacy global backward hook; behaves like ``register_module_full_backward_hook`` (it cannot be mixed with
+    full ones)."""
+    _set_global_backward_hook_kind(False)
+    return add_hook(_global_backward_hooks, hook)
 
 
 def register_module_forward_pre_hook(hook):
@@ -140,8 +201,10 @@ class Module:
                             "(torch.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be created "
-                             "explicitly. To express '{name}' as a function of another Tensor, compute the value in "
+                             f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
                              "the forward() method.")
+        if param is not None:   # PyTorch registers None without the hooks
+            param = _registered(_global_parameter_registration_hooks, self, name, param)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -155,7 +218,7 @@ class Module:
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
             tensor = tensor.detach()
-        self._buffers[name] = tensor
+        self._buffers[name] = _registered(_global_buffer_registration_hooks, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -172,7 +235,7 @@ class Module:
                            else 'module name can\'t be empty string ""')
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
-        self._modules[name] = module
+        self._modules[name] = _registered(_global_module_registration_hooks, self, name, module)
 
     register_module = add_module
 
@@ -252,12 +315,12 @@ class Module:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             _remove_from(self, name, "_parameters", "_buffers")
             d.pop(name, None)
-            d["_modules"][name] = value
+            d["_modules"][name] = _registered(_global_module_registration_hooks, self, name, value)
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
                 raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
                                 "(torch.nn.Module or None expected)")
-            d["_modules"][name] = value
+            d["_modules"][name] = _registered(_global_module_registration_hooks, self, name, value)
         elif isinstance(value, Buffer) or ("_buffers" in d and name in d["_buffers"]):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
@@ -267,7 +330,7 @@ class Module:
                 d.pop(name, None)
                 self.register_buffer(name, value)
             else:
-                d["_buffers"][name] = value
+                d["_buffers"][name] = _registered(_global_buffer_registration_hooks, self, name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -702,7 +765,8 @@ class Module:
         if self._compiled_call_impl is not None:
             return self._compiled_call_impl(*args, **kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
-                or _global_forward_pre_hooks or _global_forward_hooks):
+                or _global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -721,7 +785,8 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        backward_hooks = self._backward_hooks or self._backward_pre_hooks
+        backward_hooks = (self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks
+                          or _global_backward_pre_hooks)
         if backward_hooks:
             state = _BackwardHookState(self)
             args = state.wrap_inputs(args)
@@ -871,7 +936,7 @@ class _BackwardHookState:
         return outputs[0] if single else type(output)(outputs) if isinstance(output, tuple) else outputs
 
     def _on_output_grads(self, grads):
-        for hook in self.module._backward_pre_hooks.values():
+        for hook in [*_global_backward_pre_hooks.values(), *self.module._backward_pre_hooks.values()]:
             result = hook(self.module, grads)
             if result is not None:
                 grads = tuple(result)
@@ -881,12 +946,12 @@ class _BackwardHookState:
                           "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
                           "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
                           UserWarning, stacklevel=_outside_ember())
-            for hook in self.module._backward_hooks.values():
+            for hook in [*_global_backward_hooks.values(), *self.module._backward_hooks.values()]:
                 hook(self.module, (None,) * self.n_inputs, grads)
         return grads
 
     def _on_input_grads(self, grads):
-        for hook in self.module._backward_hooks.values():
+        for hook in [*_global_backward_hooks.values(), *self.module._backward_hooks.values()]:
             result = hook(self.module, grads, self.grad_outputs)
             if result is not None:
                 grads = tuple(result)
