@@ -427,6 +427,10 @@ class _ScriptCompiler(_Compiler):
         """Compiles a statement list; an ``if`` that returns takes the statements after it into its other branch,
         so both branches return and the ``prim::If`` yields the function's result."""
         for i, statement in enumerate(body):
+            if isinstance(statement, (ast.For, ast.While)) and _loop_exits.exits(statement):
+                self.exits += 1   # lowered here, so that a return after the loop takes the statements after it
+                self.statements(_loop_exits.lower(statement, self.exits) + body[i + 1:], env)
+                return
             if isinstance(statement, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(statement)):
                 test = self.expression(statement.test, env)
                 known, condition = self.known(test)

@@ -172,11 +172,9 @@ def test_early_return_in_a_data_dependent_branch(sign):
     numpy.testing.assert_allclose(scripted(x).numpy(), early_return(x).numpy())
 
 
-def return_in_loop(x, n: int):
-    for _ in range(n):
-        if bool(x.sum() > 100):
-            return x
-        x = x * 2
+def uses_del(x):
+    y = x + 1
+    del y
     return x
 
 
@@ -193,7 +191,7 @@ def calls_print(x):
     return x
 
 
-@pytest.mark.parametrize("function, construct", [(return_in_loop, "a return inside a branch or loop"),
+@pytest.mark.parametrize("function, construct", [(uses_del, "the statement Delete"),
                                                  (uses_try, "the statement Try"),
                                                  (calls_print, "a call of 'print'")])
 def test_unsupported_constructs_name_file_and_line(function, construct):

@@ -1,6 +1,7 @@
-"""``break`` and ``continue`` in scripted loops, beside torch.jit.script: range loops that stop at a run-time
-condition, while loops left by ``break`` (``while True`` too), nested loops whose exits belong to the inner one, and
-``continue`` skipping the rest of an iteration (ember refused both statements)."""
+"""``break``, ``continue`` and ``return`` in scripted loops, beside torch.jit.script: range loops that stop at a
+run-time condition, while loops left by ``break`` (``while True`` too), nested loops whose exits belong to the inner
+one, ``continue`` skipping the rest of an iteration, and returns from inside (nested) loops (ember refused all
+three)."""
 import io
 import types
 import warnings
@@ -63,7 +64,36 @@ def _break_on_values(x, n: int):
     return x
 
 
-FUNCTIONS = [_range_break_continue, _while_true, _nested, _tensor_condition, _break_on_values]
+def _return_in_range(x, n: int):
+    for i in range(n):
+        if bool(x[i % 2] > 1):
+            return x * i
+        x = x + 1
+    return x.sum()
+
+
+def _return_in_while(x, n: int):
+    i = 0
+    while i < n:
+        x = x * 2
+        if bool(x.sum() > 30):
+            return x - 1
+        i += 1
+    return x
+
+
+def _return_in_nested(x, n: int):
+    total = x
+    for i in range(n):
+        for j in range(n):
+            if i * j == 2:
+                return total * 100
+            total = total + j
+    return total
+
+
+FUNCTIONS = [_range_break_continue, _while_true, _nested, _tensor_condition, _break_on_values, _return_in_range,
+             _return_in_while, _return_in_nested]
 
 
 @pytest.mark.parametrize("n", [0, 2, 6])
