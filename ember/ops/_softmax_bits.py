@@ -1,7 +1,8 @@
 """Float32 softmax and log_softmax over the last dim with PyTorch's bits: ATen's CPU lastdim kernels
 (SoftMaxKernel.cpp, AVX-512 build) in NumPy. Per row they take the max, exp(x - max) by SLEEF's expf (u10, not the
 libm or MKL exp of torch.exp), the sum of those with ``vec::reduce_all`` (16-lane vectors added one after another,
-the lanes then folded in halves), and multiply by the sum's reciprocal; log_softmax gives (x - max) - log(sum).
+the lanes then folded in halves), and multiply by the sum's reciprocal; log_softmax gives (x - max) - log(sum), the
+log by SLEEF's logf.
 
 Fused multiply-adds are computed in float64 and rounded once to float32; that differs from the fused result only
 where the float64 rounding lands on a float32 tie (not met in the tests' millions of elements).
@@ -115,10 +116,47 @@ def lane_sum(rows, tail=None):
     return lanes[:, 0]
 
 
-def log_of_sums(total):
-    """log of the rows' sums, correctly rounded (PyTorch takes SLEEF's logf: they differ in ~0.3 % of rows, by one
-    ulp)."""
-    return numpy.log(total.astype(_f64)).astype(_f32)
+def _fma(a, b, c):
+    """a * b + c of float32 values, rounded once to float32 (through float64, as ``exp_sleef``'s steps)."""
+    return (numpy.multiply(a, b, dtype=_f64) + c).astype(_f32)
+
+
+def _two_sum(x, y):
+    """x + y as a float32 pair (sum, error): SLEEF's dfadd2 of two floats."""
+    total = x + y
+    v = total - x
+    return total, (x - (total - v)) + (y - v)
+
+
+def log_sleef(d):
+    """SLEEF's float32 logf (u10, its AVX-512 build) of positive finite ``d``: d = m 2**e with m in [0.75, 1.5), then
+    2 atanh((m - 1) / (m + 1)) + e ln 2 in pairs of floats (the quotient by one division and fused corrections)
+    with a degree-3 polynomial in its square; NaN stays NaN. One value a row, so its cost does not matter."""
+    d = numpy.asarray(d, _f32)
+    with numpy.errstate(all="ignore"):
+        e = (numpy.frexp(d * _f32(1 / 0.75))[1] - 1).astype(_f32)   # getexp: floor(log2(d * 4/3))
+        m = (numpy.frexp(d)[0] * 2).astype(_f32)   # getmant into [0.75, 1.5)
+        m = numpy.where(m >= 1.5, m * _f32(0.5), m)
+        one = numpy.ones_like(m)
+        top, top_error = _two_sum(-one, m)
+        bottom, bottom_error = _two_sum(one, m)
+        reciprocal = one / bottom
+        x = top * reciprocal   # the quotient (x, x_error) by dfdiv
+        correction = _fma(-bottom_error, reciprocal, _fma(-bottom, reciprocal, one))
+        x_error = _fma(x, correction, _fma(top_error, reciprocal, _fma(reciprocal, top, -x)))
+        x2 = x * x
+        t = _fma(_fma(numpy.full_like(x2, _LOG_POLYNOMIAL[0]), x2, _LOG_POLYNOMIAL[1]), x2, _LOG_POLYNOMIAL[2])
+        high = _LN2_PAIR[0] * e   # e ln 2 as a pair, plus 2 x, plus x**3 t
+        low = _fma(_LN2_PAIR[1], e, _fma(_LN2_PAIR[0], e, -high))
+        total = high + 2 * x
+        error = (((high - total) + 2 * x) + low) + 2 * x_error
+        w = (x2 * x) * t
+        final = total + w
+        return final + (((total - final) + w) + error)
+
+
+_LOG_POLYNOMIAL = (_f32(0.3027294874), _f32(0.3996108174), _f32(0.6666694880))
+_LN2_PAIR = (_f32(0.69314718246459960938), _f32(-1.904654323148236017e-09))
 
 
 def _shifted_exp(a):
@@ -137,10 +175,10 @@ def softmax_lastdim(a):
 
 
 def log_softmax_lastdim(a):
-    """log_softmax of float32 ``a`` (non-empty, at least 1-d) over its last dim: PyTorch's steps, the log of each
-    row's sum by ``log_of_sums``."""
+    """log_softmax of float32 ``a`` (non-empty, at least 1-d) over its last dim, with PyTorch's bits: (a - max) - log
+    of the row's sum by SLEEF's logf."""
     shifted, _, total = _shifted_exp(a)
-    shifted -= log_of_sums(total)[:, None]
+    shifted -= log_sleef(total)[:, None]
     return shifted.reshape(a.shape)
 
 

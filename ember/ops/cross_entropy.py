@@ -50,7 +50,7 @@ class CrossEntropyRows(Primitive):
         else:
             _parallel.parts(a.shape[0], a.size, part)
         # the same float steps as log_softmax followed by a gather, so the values equal the general path's
-        losses = -(picked - (_softmax_bits.log_of_sums(total) if exact else xp.log(total))[:, 0])
+        losses = -(picked - (_softmax_bits.log_sleef(total) if exact else xp.log(total))[:, 0])
         if keep:
             ctx.save_for_backward(a)
             ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction
