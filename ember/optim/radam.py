@@ -47,7 +47,9 @@ class RAdam(Optimizer):
             param.add_(corrected * lr, alpha=-1.0)
 
     def _update(self, group, param, grad, state):
-        # PyTorch's op sequence (_single_tensor_radam), with its fused multiply-adds (``_kernels``)
+        # PyTorch's op sequence (_single_tensor_radam), with its fused multiply-adds (``_kernels``) but for
+        # addcmul_'s: the step goes through PyTorch's sqrt (MKL's), whose bits are out of reach, and fusing them
+        # made the step 1.6-2x slower; the temporaries in kept arrays (``Optimizer._scratch``)
         xp, lr, (beta1, beta2), weight_decay = xp_of(param), float(group["lr"]), group["betas"], group["weight_decay"]
         if group["maximize"]:
             grad = -grad
@@ -59,22 +61,25 @@ class RAdam(Optimizer):
             else:
                 grad = add_scaled(grad, weight_decay, param)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        lerp_(exp_avg, grad, 1 - beta1)
+        work, update = self._scratch(param, 0), self._scratch(param, 1)
+        lerp_(exp_avg, grad, 1 - beta1, work)
         exp_avg_sq *= beta2
-        addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2, work, fused=False)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         if _multi_tensor_form(group, param):
             self._multi_tensor_step(group, param, step, exp_avg, exp_avg_sq, bias_correction1, bias_correction2)
             return
-        update = exp_avg / bias_correction1
+        xp.divide(exp_avg, bias_correction1, out=update)
         update *= lr
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
         if rho_t > 5.0:
             rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
             # a number over a tensor is the tensor's reciprocal times the number in PyTorch (Tensor.__rtruediv__)
-            adaptive_lr = 1 / (xp.sqrt(exp_avg_sq) + group["eps"])
+            adaptive_lr = xp.sqrt(exp_avg_sq, out=work)
+            adaptive_lr += group["eps"]
+            xp.divide(1, adaptive_lr, out=adaptive_lr)
             adaptive_lr *= bias_correction2 ** 0.5
             update *= adaptive_lr
             update *= rect
@@ -90,10 +95,11 @@ class RAdam(Optimizer):
             if rho_t > 5 else 0
         unrect_step_size = (lr * (0 if rect > 0 else 1.0) / bias_correction1) * -1
         scale = (bias_correction2 ** 0.5) * (lr * rect / bias_correction1) * -1
-        factor = xp.sqrt(exp_avg_sq)
+        factor = xp.sqrt(exp_avg_sq, out=self._scratch(param, 0))
         factor += group["eps"]
         # unrectified: over -0.0, to -inf, whose reciprocal is -0.0 (and 0 / -0.0 NaN where eps vanishes, as there)
         with numpy.errstate(divide="ignore", invalid="ignore"):
-            factor = 1 / (factor / scale)
+            factor /= scale
+            xp.divide(1, factor, out=factor)
         factor += unrect_step_size
-        addcmul_(param, exp_avg, factor, 1)
+        addcmul_(param, exp_avg, factor, 1, self._scratch(param, 1), fused=False)

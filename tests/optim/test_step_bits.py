@@ -7,7 +7,7 @@ float64 ones, one ulp off); ember's is NumPy's, correctly rounded. Optimizers th
 with torch's sqrt replaced by a correctly rounded one, which checks every other op of the step, each fused
 multiply-add included; those without one (SGD, Adamax, ASGD, Rprop) and the fused kernels (their own, correctly
 rounded sqrt) are compared with torch as it is. Adam, AdamW and Adagrad off their fused kernels leave out the fusing
-(``UNFUSED_OFF_KERNEL``); RMSprop, Adadelta and NAdam leave out addcmul_'s (``UNFUSED_ADDCMUL``).
+(``UNFUSED_OFF_KERNEL``); RMSprop, Adadelta, NAdam and RAdam leave out addcmul_'s (``UNFUSED_ADDCMUL``).
 """
 import numpy
 import pytest
@@ -44,7 +44,7 @@ FUSED = ("SGD", "Adam", "AdamW", "Adagrad")   # their fused CPU kernels take a c
 UNFUSED_OFF_KERNEL = ("Adam", "AdamW", "Adagrad")
 """Off their fused kernels these leave out the multiply-adds' fusing (PyTorch's step goes through its MKL sqrt, whose
 bits are out of reach, and fusing cost ~70 % of ember's step): compared within a few ulps there."""
-UNFUSED_ADDCMUL = ("RMSprop", "Adadelta", "NAdam")
+UNFUSED_ADDCMUL = ("RMSprop", "Adadelta", "NAdam", "RAdam")
 """These round addcmul_'s product before its add, for the same reason (fusing made their steps 1.6-2x slower):
 compared bit for bit with torch's addcmul_ rounding it too, which checks every other op of the step."""
 
