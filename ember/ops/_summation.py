@@ -154,31 +154,45 @@ sums; each cascade sums under 256 vectors)."""
 def _few_vectors(x, whole, lanes):
     """``_inner_vectorized`` of rows of fewer than ``_SHORT`` whole vectors, in a few NumPy calls: the four
     interleaved cascades of the vectors as cascades of groups of four (where the row holds a group), the 0-3
-    leftover vectors added to the first, the four added in order; then the leftover elements and the lanes. A single
-    row's runs of adds along an axis that is not the innermost are each one NumPy reduce (one slice after another)."""
+    leftover vectors added to the first, the four added in order; then the leftover elements and the lanes."""
     rows, count = x.shape[:-1], whole // lanes
-    one_row = len(rows) == 1 and rows[0] == 1
-    down = _add_reduce if one_row else _sequential   # (a reduce adds many short rows slowly)
+    if len(rows) == 1 and rows[0] == 1:
+        return _one_row(x[0], whole, lanes)
     grouped = count - count % 4
     if grouped:
         groups = x[..., :grouped * lanes].reshape(rows + (grouped // 4, 4 * lanes))
-        partial = _short_cascade(groups, down).reshape(rows + (4, lanes))
+        partial = _short_cascade(groups, _sequential).reshape(rows + (4, lanes))
         if grouped < count:   # p0, then the leftover vectors, then p1, p2, p3
             extra = x[..., grouped * lanes:whole].reshape(rows + (count - grouped, lanes))
             partial = numpy.concatenate([partial[..., :1, :], extra, partial[..., 1:, :]], -2)
-        total = down(partial, -2)
+        total = _sequential(partial, -2)
     else:
-        total = down(x[..., :whole].reshape(rows + (count, lanes)), -2)
+        total = _sequential(x[..., :whole].reshape(rows + (count, lanes)), -2)
     if whole < x.shape[-1]:
         total = numpy.concatenate([x[..., whole:], total], -1)
-    if one_row:   # a running sum of its few elements
-        return _accumulate(total, -1)[:, -1]
     return _sequential(total, -1)
+
+
+def _one_row(row, whole, lanes):
+    """``_few_vectors`` of one row (1-d, contiguous), as a 1-element array: each run of adds along the vectors is one
+    NumPy reduce over a non-inner axis (one vector after another), the last few elements a running sum."""
+    count = whole // lanes
+    grouped = count - count % 4
+    if grouped:
+        partial = _short_cascade(row[:grouped * lanes].reshape(grouped // 4, 4 * lanes), _add_reduce).reshape(4, lanes)
+        if grouped < count:
+            partial = numpy.concatenate([partial[:1], row[grouped * lanes:whole].reshape(-1, lanes), partial[1:]])
+        total = _add_reduce(partial, 0)
+    else:
+        total = _add_reduce(row[:whole].reshape(count, lanes), 0)
+    if whole < row.shape[0]:
+        total = numpy.concatenate([row[whole:], total])
+    return _accumulate(total)[-1:]
 
 
 def _short_cascade(x, down):
     """``_cascade`` along the second-last axis of fewer than 256 elements (runs of 16: two levels at most), each run
-    of adds by ``down`` (``_sequential`` or, for one row, NumPy's reduce)."""
+    of adds by ``down`` (``_sequential``, or NumPy's reduce where it is known to add in order)."""
     count = x.shape[-2]
     runs = count - count % 16
     if not runs:
@@ -373,9 +387,14 @@ def _threads():
 def torch_sum(a, dims, keepdim, threads=None):
     """The sum of a float32/float64 array over ``dims`` (a tuple of dims in range) with the bits of PyTorch's CPU
     sum on ``threads`` threads (ember's thread count when None)."""
+    size, lanes = a.size, _lanes(a.itemsize)
+    if lanes <= size < _SHORT * lanes and len(dims) == a.ndim and a.flags.c_contiguous and len(set(dims)) == a.ndim:
+        # a full sum of a contiguous array of fewer than _SHORT vectors: the iterator's one dim, one row
+        whole = size - size % lanes
+        return numpy.add(_one_row(a.reshape(-1), whole, lanes), a.dtype.type(0)).reshape((1,) * a.ndim if keepdim else ())
     if a.strides and min(a.strides) < 0:
         a = numpy.ascontiguousarray(a)
-    if a.size < GRAIN:
+    if size < GRAIN:
         threads = 1
     elif threads is None:
         threads = _threads()

@@ -78,6 +78,20 @@ def test_one_dim_sizes(dtype):
         assert_bits(ember.from_numpy(x)[1::3].sum(), torch.from_numpy(x)[1::3].sum())
 
 
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+def test_full_sums_of_contiguous_arrays(dtype):
+    """Full sums of contiguous arrays of several shapes (with and without keepdim), sizes around a vector's lanes
+    and the 1,024 vectors up to which one row's cascade takes at most two levels."""
+    lanes = 32 // numpy.dtype(dtype).itemsize
+    for n in (lanes - 1, lanes, 4 * lanes + 3, 64 * lanes + 5, 1024 * lanes - 1, 1024 * lanes, 1024 * lanes + 1):
+        x = _data(n, dtype, n)
+        for shape in [(n,), (1, n), (n, 1), (1, 1, n)] + [(k, n // k) for k in (3, 5) if n % k == 0]:
+            for keepdim in (False, True):
+                mine = ember.from_numpy(x.reshape(shape)).sum(tuple(range(len(shape))), keepdim=keepdim)
+                assert_bits(mine, torch.from_numpy(x.reshape(shape)).sum(tuple(range(len(shape))), keepdim=keepdim))
+            assert_bits(ember.from_numpy(x.reshape(shape)).mean(), torch.from_numpy(x.reshape(shape)).mean())
+
+
 SHAPES = [((100, 10), (1,)), ((100, 10), (0,)), ((3, 40), (1,)), ((3, 40), (0,)), ((3, 40), (0, 1)),
           ((32, 128, 64), (0,)), ((32, 128, 64), (1,)), ((32, 128, 64), (2,)), ((32, 128, 64), (0, 2)),
           ((64, 784), (0,)), ((64, 784), (1,)), ((7, 5, 3), (1,)), ((7, 5, 3), (0, 2)), ((2, 3, 4, 5), (1, 3)),
