@@ -351,7 +351,10 @@ class Tensor(TensorBase):
 
     def __array__(self, dtype=None, copy=None):
         """The data as a NumPy array (NumPy's protocol): shared with a CPU tensor unless ``copy`` is True (as
-        ``numpy.array`` asks) or ``dtype`` needs a conversion, which ``copy=False`` refuses."""
+        ``numpy.array`` asks) or ``dtype`` needs a conversion, which ``copy=False`` refuses. Refused for a tensor
+        that requires grad while grad mode is on, as ``numpy()``."""
+        if self.requires_grad and grad_state.enabled:
+            self.numpy()   # PyTorch's RuntimeError: use detach() first
         if type(self._data) is _backend.MetaArray:
             self.numpy()   # PyTorch's TypeError: a meta tensor has no data to hand NumPy
         data = _backend.move(self._data, _backend.CPU)

@@ -44,6 +44,21 @@ def test_numpy_of_a_tensor_requiring_grad_is_refused_only_where_grad_mode_is_on(
     assert seen[0] == seen[1] == [[5.0, 2.0]] * 3
 
 
+@pytest.mark.parametrize("convert", [numpy.asarray, numpy.array, lambda a: numpy.array(a, dtype=numpy.float64)])
+def test_numpy_protocol_refuses_a_tensor_requiring_grad_as_numpy_does(convert):
+    """numpy.asarray/array of a tensor that requires grad raise numpy()'s error while grad mode is on (ember handed
+    over the data); under no_grad they convert."""
+    for lib in (torch, ember):
+        parameter = lib.nn.Parameter(lib.tensor([1.0, 2.0]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # PyTorch's __array__ takes no copy keyword
+            with pytest.raises(RuntimeError, match="^Can't call numpy\\(\\) on Tensor that requires grad"):
+                convert(parameter)
+            with lib.no_grad():
+                assert convert(parameter).tolist() == [1.0, 2.0]
+            assert convert(parameter.detach()).tolist() == [1.0, 2.0]
+
+
 @pytest.mark.parametrize("convert", [numpy.array, lambda a: numpy.array(a, dtype=numpy.float64),
                                      lambda a: numpy.asarray(a, copy=True), numpy.asarray])
 def test_numpy_array_copies_unless_asked_not_to(convert):
