@@ -190,6 +190,12 @@ def _one_row(row, whole, lanes):
     return _accumulate(total)[-1:]
 
 
+_SHORT_ROW_ORDERS = [numpy.array([0] + list(range(4, n)) + [1, 2, 3] if n >= 4 else range(n), numpy.intp)
+                     for n in range(8)]
+"""The order ``_row_sum`` adds a row of n < 8 elements in: the first of its four interleaved sums, the elements
+after the last group of four, then the other three (n < 4: one after another)."""
+
+
 def _short_cascade(x, down):
     """``_cascade`` along the second-last axis of fewer than 256 elements (runs of 16: two levels at most), each run
     of adds by ``down`` (``_sequential``, or NumPy's reduce where it is known to add in order)."""
@@ -388,10 +394,14 @@ def torch_sum(a, dims, keepdim, threads=None):
     """The sum of a float32/float64 array over ``dims`` (a tuple of dims in range) with the bits of PyTorch's CPU
     sum on ``threads`` threads (ember's thread count when None)."""
     size, lanes = a.size, _lanes(a.itemsize)
-    if lanes <= size < _SHORT * lanes and len(dims) == a.ndim and a.flags.c_contiguous and len(set(dims)) == a.ndim:
+    if 1 < size < _SHORT * lanes and len(dims) == a.ndim and a.flags.c_contiguous and len(set(dims)) == a.ndim:
         # a full sum of a contiguous array of fewer than _SHORT vectors: the iterator's one dim, one row
-        whole = size - size % lanes
-        return numpy.add(_one_row(a.reshape(-1), whole, lanes), a.dtype.type(0)).reshape((1,) * a.ndim if keepdim else ())
+        row = a.reshape(-1)
+        if size < lanes:   # row_sum's order for a row shorter than a vector
+            total = _accumulate(row[_SHORT_ROW_ORDERS[size]])[-1:]
+        else:
+            total = _one_row(row, size - size % lanes, lanes)
+        return numpy.add(total, a.dtype.type(0)).reshape((1,) * a.ndim if keepdim else ())
     if a.strides and min(a.strides) < 0:
         a = numpy.ascontiguousarray(a)
     if size < GRAIN:
