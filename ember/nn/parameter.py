@@ -20,6 +20,8 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         if data is None:
             from ..ops.creation import empty
             data = empty(0)
+        if requires_grad and not (data.dtype.is_floating_point or data.dtype.is_complex):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         if getattr(type(data), "_takes_over_calls", False):   # a DTensor stays one, marked _is_param
             parameter = data.detach()
             parameter.requires_grad = requires_grad

@@ -219,3 +219,37 @@ def test_global_backward_hook_kinds_do_not_mix(first, second):
         finally:
             module._global_is_full_backward_hook = None   # the kind sticks after removal, in PyTorch too
     same_listing(register)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool", "uint8"])
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_parameter_of_an_integer_tensor(dtype, requires_grad):
+    """A Parameter that requires grad must be floating point or complex (ember made integer ones)."""
+    same_listing(lambda lib: lib.nn.Parameter(lib.ones(2, dtype=getattr(lib, dtype)), requires_grad=requires_grad))
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_module_type_to_an_integer_dtype(frozen):
+    """Module.type(int) sets each parameter's data: refused for a parameter that requires grad."""
+    def convert(lib):
+        module = linear(lib).requires_grad_(not frozen)
+        return [str(v.dtype).split(".")[1] for v in module.type(lib.int32).state_dict().values()]
+    same_listing(convert)
+
+
+@pytest.mark.parametrize("assign", [False, True])
+def test_load_state_dict_reports_a_failed_copy(assign):
+    """A copy or assignment that raises is reported among load_state_dict's errors, with the shapes."""
+    same_listing(lambda lib: linear(lib).load_state_dict({"weight": lib.ones(2, 2, device="meta"),
+                                                          "bias": lib.ones(2, dtype=lib.int64)}, assign=assign))
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_load_state_dict_assign_keeps_requires_grad(frozen):
+    """assign=True gives the module's requires_grad to the loaded Parameter (a Parameter given too)."""
+    def load(lib):
+        module = linear(lib).requires_grad_(not frozen)
+        weight = lib.nn.Parameter(lib.ones(2, 2))
+        module.load_state_dict({"weight": weight, "bias": lib.ones(2)}, assign=True)
+        return module.weight is weight, module.weight.requires_grad, module.bias.requires_grad
+    same_listing(load)

@@ -500,15 +500,21 @@ class Module:
                               "items in the state dictionary to their corresponding key in the module instead of "
                               "copying them in place?)")
             from ...autograd.grad_mode import no_grad
-            with no_grad():
-                if assign:
-                    if isinstance(param, Parameter):
-                        value = value if isinstance(value, Parameter) else Parameter(value, param.requires_grad)
-                        self._parameters[name] = value
+            try:
+                with no_grad():
+                    if assign:
+                        if not isinstance(param, Parameter):
+                            self._buffers[name] = value
+                        elif isinstance(value, Parameter):
+                            self._parameters[name] = value.requires_grad_(param.requires_grad)
+                        else:
+                            self._parameters[name] = Parameter(value, param.requires_grad)
                     else:
-                        self._buffers[name] = value
-                else:
-                    param.copy_(value)
+                        param.copy_(value)
+            except Exception as error:   # noqa: BLE001 (PyTorch reports any failure among the load's errors)
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
+                                  f"{_size(param.shape)} and whose dimensions in the checkpoint are "
+                                  f"{_size(value.shape)}, an exception occurred : {error.args}.")
         extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if type(self).set_extra_state is not Module.set_extra_state:
             if extra_state_key in state_dict:
@@ -637,7 +643,7 @@ class Module:
             for param in self._parameters.values():
                 if param is None:
                     continue
-                param._data = fn(param)._data
+                param.data = fn(param)   # refused for an integer result of a parameter that requires grad
                 if param.grad is not None:
                     param.grad = fn(param.grad)
             for name, buffer in self._buffers.items():
