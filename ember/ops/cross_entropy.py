@@ -8,7 +8,7 @@ from ..autograd import grad_mode
 from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, dispatch_hooks, shown_node
 from .._tensor import _make
-from . import _buffers, _parallel, _softmax_bits
+from . import _buffers, _nll_cascade, _parallel, _softmax_bits
 from ._summation import sum_array
 from ._util import name_node, quiet
 
@@ -56,7 +56,8 @@ class CrossEntropyRows(Primitive):
             ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction
         if reduction == "none":
             return losses
-        losses = xp.asarray(sum_array(losses, (0,)))   # Sum's order of adds, as the general path's loss.sum()
+        # the general path's order of adds: nll_loss's cascade
+        losses = _nll_cascade.nll_sum(losses) if _nll_cascade.applies(losses) else xp.asarray(sum_array(losses, (0,)))
         return losses if reduction == "sum" else xp.true_divide(losses, float(target.shape[0]))
 
     @staticmethod

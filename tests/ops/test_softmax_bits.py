@@ -104,3 +104,25 @@ def test_backward_with_create_graph_keeps_the_differentiable_path():
     first_t, = torch.autograd.grad(torch.softmax(theirs, -1)[:, 0].sum(), theirs, create_graph=True)
     second_t, = torch.autograd.grad(first_t.pow(2).sum(), theirs)
     numpy.testing.assert_allclose(second.numpy(), second_t.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("rows", [1, 17, 64, 257, 5000])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_reductions_bits(rows, weighted):
+    """nll_loss's 'sum' and 'mean' add the rows in its own cascade (ops/_nll_cascade.py), through cross_entropy's fused
+    path and nll_loss of PyTorch's own log-probabilities, float32 and float64."""
+    generator = torch.Generator().manual_seed(rows)
+    target = torch.randint(0, 10, (rows,), generator=generator)
+    for dtype in (torch.float32, torch.float64):
+        x = torch.randn(rows, 10, generator=generator, dtype=dtype) * 3
+        weight = torch.rand(10, generator=generator, dtype=dtype) if weighted else None
+        mine_weight = None if weight is None else ember.tensor(weight.numpy())
+        log_probs = torch.log_softmax(x, 1)
+        for reduction in ("sum", "mean"):
+            mine = ember.nn.functional.nll_loss(ember.tensor(log_probs.numpy()), ember.tensor(target.numpy()),
+                                                mine_weight, reduction=reduction)
+            assert_bits(mine, torch.nn.functional.nll_loss(log_probs, target, weight, reduction=reduction))
+            if dtype == torch.float32:
+                mine = ember.nn.functional.cross_entropy(ember.tensor(x.numpy()), ember.tensor(target.numpy()),
+                                                         mine_weight, reduction=reduction)
+                assert_bits(mine, torch.nn.functional.cross_entropy(x, target, weight, reduction=reduction))
