@@ -169,20 +169,27 @@ sums each element over the whole inner dimension in registers (one K block: its 
 and adds that sum to the bias once, where NumPy's product adds it to zero and the bias is added after."""
 
 
-@functools.cache
-def _gemm(char):
-    """NumPy's OpenBLAS ``cblas_sgemm`` (``char`` "f") or ``cblas_dgemm`` ("d") as a ctypes function, or None."""
+def _cblas(name, char):
+    """NumPy's OpenBLAS ``cblas_s<name>`` (``char`` "f") or ``cblas_d<name>`` ("d") as an untyped ctypes function
+    and the ctypes type of its integer arguments, or (None, None)."""
     import ctypes
     from .._runtime import _openblas
     found = _openblas()
     if found is None:
-        return None
+        return None, None
     library, prefix, suffix = found
-    function = getattr(library, f"{prefix.replace('openblas', '')}cblas_{'s' if char == 'f' else 'd'}gemm{suffix}",
+    function = getattr(library, f"{prefix.replace('openblas', '')}cblas_{'s' if char == 'f' else 'd'}{name}{suffix}",
                        None)
+    return function, ctypes.c_int64 if suffix.startswith("64") else ctypes.c_int
+
+
+@functools.cache
+def _gemm(char):
+    """NumPy's OpenBLAS ``cblas_sgemm`` (``char`` "f") or ``cblas_dgemm`` ("d") as a ctypes function, or None."""
+    import ctypes
+    function, size = _cblas("gemm", char)
     if function is None:
         return None
-    size = ctypes.c_int64 if suffix.startswith("64") else ctypes.c_int
     scalar = ctypes.c_float if char == "f" else ctypes.c_double
     function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, size, size, size, scalar, ctypes.c_void_p, size,
                          ctypes.c_void_p, size, scalar, ctypes.c_void_p, size]
@@ -293,18 +300,11 @@ def fused_axpy(char):
     once on a probe with tails against an exact fused multiply-add), else None. It skips ``alpha == 0``, where
     ``0 * inf`` must still give NaN: callers pass other alphas only."""
     import ctypes
-    from .._runtime import _openblas
     from ._cephes import fma
     from ._samplers import fma64
-    found = _openblas()
-    if found is None:
-        return None
-    library, prefix, suffix = found
-    function = getattr(library, f"{prefix.replace('openblas', '')}cblas_{'s' if char == 'f' else 'd'}axpy{suffix}",
-                       None)
+    function, size = _cblas("axpy", char)
     if function is None:
         return None
-    size = ctypes.c_int64 if suffix.startswith("64") else ctypes.c_int
     function.argtypes = [size, ctypes.c_float if char == "f" else ctypes.c_double, ctypes.c_void_p, size,
                          ctypes.c_void_p, size]
     function.restype = None

@@ -12,6 +12,8 @@ import functools
 
 import numpy
 
+from .dim_order import reordered
+
 _add_reduce = numpy.add.reduce
 _accumulate = numpy.add.accumulate
 
@@ -248,16 +250,7 @@ def _iterator(shape, strides, reduced, itemsize):
         if d not in reduced:
             out_strides[d], running = running, running * shape[d]
     operands = (out_strides, strides)
-    perm = list(reversed(range(ndim)))
-    for i in range(1, ndim):   # reorder_dimensions' insertion sort, which tolerates undecided pairs
-        moving = i
-        for before in range(i - 1, -1, -1):
-            comparison = _should_swap(shape, operands, perm[before], perm[moving])
-            if comparison > 0:
-                perm[before], perm[moving] = perm[moving], perm[before]
-                moving = before
-            elif comparison < 0:
-                break
+    perm = reordered(ndim, lambda a, b: _should_swap(shape, operands, a, b))
     groups = []   # [size, input stride, output stride, source dims]
     for d in perm:
         last = groups[-1] if groups else None

@@ -57,6 +57,23 @@ def _compare(shape, strides, a, b):
     return 0
 
 
+def reordered(ndim, compare):
+    """TensorIterator's reorder_dimensions: the dims innermost first, by an insertion sort from the last dim that
+    leaves undecided pairs as they stand; ``compare(a, b)`` is 1 where dim ``a`` goes after ``b``, -1 where before,
+    0 where undecided."""
+    perm = list(range(ndim - 1, -1, -1))
+    for i in range(1, ndim):
+        inner = i
+        for outer in range(i - 1, -1, -1):
+            order = compare(perm[outer], perm[inner])
+            if order > 0:
+                perm[outer], perm[inner] = perm[inner], perm[outer]
+                inner = outer
+            elif order < 0:
+                break
+    return perm
+
+
 def _physical_order(shape, strides, check):
     """(dims outermost first, whether a neighbouring pair's order was left undecided when ``check``): PyTorch's
     logical-to-physical permutation of an elementwise output, for one tensor."""
@@ -69,17 +86,7 @@ def _physical_order(shape, strides, check):
         return list(range(ndim)), False
     if nhwc and not contiguous:
         return [0, *range(2, ndim), 1], False
-    # insertion sort, innermost dim first, that leaves undecided pairs as they stand (starting from the last dim)
-    perm = list(range(ndim - 1, -1, -1))
-    for i in range(1, ndim):
-        inner = i
-        for outer in range(i - 1, -1, -1):
-            order = _compare(shape, strides, perm[outer], perm[inner])
-            if order > 0:
-                perm[outer], perm[inner] = perm[inner], perm[outer]
-                inner = outer
-            elif order < 0:
-                break
+    perm = reordered(ndim, lambda a, b: _compare(shape, strides, a, b))
     undecided = bool(check) and any(_compare(shape, strides, perm[i], perm[i + 1]) != -1 for i in range(ndim - 1))
     return perm[::-1], undecided
 
