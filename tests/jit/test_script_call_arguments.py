@@ -52,35 +52,24 @@ def _script_from_source(lib, function, source):
     return lib.jit.script(module.scaled)
 
 
-GOOD_CALLS = {
-    "defaults": lambda lib, f: f(lib.ones(2)),
-    "positional": lambda lib, f: f(lib.ones(2), 3, 2.0),
-    "keyword": lambda lib, f: f(lib.ones(2), scale=0.5),
-    "int_for_float": lambda lib, f: f(lib.ones(2), 1, 3),
-    "bool_for_int": lambda lib, f: f(lib.ones(2), True),
-    "repeated": lambda lib, f: [f(lib.ones(2), 3, 2.0), f(lib.ones(2), 3, 2.0), f(lib.ones(2), 1, 2.0)],
+GOOD_CALLS = {   # (scripted target, call)
+    ("module", "defaults"): lambda lib, f: f(lib.ones(2)),
+    ("module", "positional"): lambda lib, f: f(lib.ones(2), 3, 2.0),
+    ("module", "keyword"): lambda lib, f: f(lib.ones(2), scale=0.5),
+    ("module", "int_for_float"): lambda lib, f: f(lib.ones(2), 1, 3),
+    ("module", "bool_for_int"): lambda lib, f: f(lib.ones(2), True),
+    ("module", "repeated"): lambda lib, f: [f(lib.ones(2), 3, 2.0), f(lib.ones(2), 3, 2.0), f(lib.ones(2), 1, 2.0)],
+    ("function", "defaults"): lambda lib, f: f(lib.ones(2)),
+    ("function", "flag"): lambda lib, f: f(lib.ones(2), 3, 2.5, True),
+    ("function", "keywords"): lambda lib, f: f(lib.ones(2), flag=True, n=4),
+    ("function", "int_for_bool"): lambda lib, f: f(lib.ones(2), flag=1),
 }
 
 
-@pytest.mark.parametrize("call", sorted(GOOD_CALLS))
-def test_defaulted_parameters_take_given_values(call):
-    got = GOOD_CALLS[call](ember, _scripted(ember, "module"))
-    expected = GOOD_CALLS[call](torch, _scripted(torch, "module"))
-    assert_same(got, expected)
-
-
-FUNCTION_CALLS = {
-    "defaults": lambda lib, f: f(lib.ones(2)),
-    "flag": lambda lib, f: f(lib.ones(2), 3, 2.5, True),
-    "keywords": lambda lib, f: f(lib.ones(2), flag=True, n=4),
-    "int_for_bool": lambda lib, f: f(lib.ones(2), flag=1),
-}
-
-
-@pytest.mark.parametrize("call", sorted(FUNCTION_CALLS))
-def test_function_defaults_take_given_values(call):
-    got = FUNCTION_CALLS[call](ember, _scripted(ember, "function"))
-    expected = FUNCTION_CALLS[call](torch, _scripted(torch, "function"))
+@pytest.mark.parametrize("which, call", sorted(GOOD_CALLS))
+def test_defaulted_parameters_take_given_values(which, call):
+    got = GOOD_CALLS[which, call](ember, _scripted(ember, which))
+    expected = GOOD_CALLS[which, call](torch, _scripted(torch, which))
     assert_same(got, expected)
 
 
