@@ -67,10 +67,8 @@ class Adagrad(Optimizer):
             grad = add_scaled(grad, group["weight_decay"], param)
         clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         total = state["sum"]._data
-        if group["fused"] or total.dtype.itemsize < 4:
-            addcmul_(total, grad, grad, 1)
-        else:
-            total += grad * grad
-        std = xp_of(param).sqrt(total)
+        work, std = self._scratch(param, 0), self._scratch(param, 1)   # kept temporaries (``Optimizer._scratch``)
+        addcmul_(total, grad, grad, 1, work, fused=bool(group["fused"]))
+        xp_of(param).sqrt(total, out=std)
         std += group["eps"]
-        addcdiv_(param, grad, std, -clr)
+        addcdiv_(param, grad, std, -clr, work)
