@@ -53,7 +53,7 @@ class CrossEntropyRows(Primitive):
         losses = -(picked - (_softmax_bits.log_sleef(total) if exact else xp.log(total))[:, 0])
         if keep:
             ctx.save_for_backward(a)
-            ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction
+            ctx.probabilities, ctx.target, ctx.reduction, ctx.exact = exp, target, reduction, exact
         if reduction == "none":
             return losses
         # the general path's order of adds: nll_loss's cascade
@@ -82,7 +82,11 @@ class CrossEntropyRows(Primitive):
         # (p - onehot) * grad in one pass: the product everywhere, then the targets' entries again from p - 1
         gradient = _buffers.empty(ctx.xp, probabilities.shape, probabilities.dtype)
         ctx.xp.multiply(probabilities, grad[:, None] if ctx.reduction == "none" else grad, out=gradient)
-        gradient[rows, target] = (probabilities[rows, target] - 1) * grad
+        picked = probabilities[rows, target]
+        if ctx.exact:   # p * grad - grad fused, as PyTorch's log_softmax_backward rounds it
+            gradient[rows, target] = picked.astype(numpy.float64) * grad - grad
+        else:
+            gradient[rows, target] = (picked - 1) * grad
         return gradient, None, None
 
 

@@ -126,3 +126,19 @@ def test_nll_loss_reductions_bits(rows, weighted):
                 mine = ember.nn.functional.cross_entropy(ember.tensor(x.numpy()), ember.tensor(target.numpy()),
                                                          mine_weight, reduction=reduction)
                 assert_bits(mine, torch.nn.functional.cross_entropy(x, target, weight, reduction=reduction))
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_cross_entropy_gradient_bits(reduction):
+    """The fused path's gradient: exp of log_softmax's output by SLEEF times the incoming gradient, the target's entry
+    p * g - g rounded once, as nll_loss_backward then log_softmax_backward give it."""
+    x = _logits((300, 10), 3.0, 31)
+    target = torch.randint(0, 10, (300,), generator=torch.Generator().manual_seed(32))
+    theirs = x.clone().requires_grad_()
+    output = torch.nn.functional.cross_entropy(theirs, target, reduction=reduction)
+    grad = torch.rand(output.shape, generator=torch.Generator().manual_seed(33)) + 0.5
+    output.backward(grad)
+    mine = ember.tensor(x.numpy(), requires_grad=True)
+    ember.nn.functional.cross_entropy(mine, ember.tensor(target.numpy()), reduction=reduction).backward(
+        ember.tensor(grad.numpy()))
+    assert_bits(mine.grad, theirs.grad)
