@@ -38,13 +38,15 @@ class CrossEntropyRows(Primitive):
             xp.subtract(a[start:stop], a[start:stop].max(axis=1, keepdims=True), out=block)
             picked[start:stop] = block[xp.arange(stop - start), target[start:stop]]
             if exact:
-                block[...] = _softmax_bits.exp_sleef(block)
-                total[start:stop, 0] = _softmax_bits.lane_sum(block)
+                total[start:stop, 0] = _softmax_bits.lane_sum(_softmax_bits.exp_sleef(block))
+                if keep:   # the exponentials of log_softmax's output, which PyTorch's backward takes
+                    block -= _softmax_bits.log_sleef(total[start:stop, 0])[:, None]
+                    block[...] = _softmax_bits.exp_sleef(block)
             else:
                 xp.exp(block, out=block)
                 block.sum(axis=1, keepdims=True, out=total[start:stop])   # the method: xp.sum's call, two frames fewer
-            if keep:
-                block /= total[start:stop]
+                if keep:
+                    block /= total[start:stop]
         if a.size < 2 * _parallel.MIN_ELEMENTS or type(a) is not numpy.ndarray:   # parts' one-call test, inline
             part(0, a.shape[0])
         else:
