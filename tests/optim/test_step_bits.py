@@ -6,9 +6,9 @@ PyTorch's CPU ``sqrt`` is MKL's vsSqrt, which is not correctly rounded (about 16
 float64 ones, one ulp off); ember's is NumPy's, correctly rounded. Optimizers that take a square root are compared
 with torch's sqrt replaced by a correctly rounded one, which checks every other op of the step, each fused
 multiply-add included; those without one (SGD, Adamax, ASGD, Rprop) and the fused kernels (their own, correctly
-rounded sqrt) are compared with torch as it is. Adam and AdamW off their fused kernels leave out the fusing
-(``UNFUSED_OFF_KERNEL``); RMSprop, Adadelta, NAdam, RAdam and Adagrad off its fused kernel leave out addcmul_'s
-(``UNFUSED_ADDCMUL``).
+rounded sqrt) are compared with torch as it is. Adam and AdamW off their fused kernels leave out the fusing of
+lerp_ and addcmul_ (``UNFUSED_OFF_KERNEL``); RMSprop, Adadelta, NAdam, RAdam and Adagrad off its fused kernel leave
+out addcmul_'s (``UNFUSED_ADDCMUL``): they are compared with torch's ops patched to round likewise.
 """
 import numpy
 import pytest
@@ -44,8 +44,9 @@ WITHOUT_SQRT = ("SGD", "Adamax", "ASGD", "Rprop")
 FUSED = ("SGD", "Adam", "AdamW", "Adagrad")   # their fused CPU kernels take a correctly rounded sqrt
 UNFUSED_OFF_KERNEL = ("Adam", "AdamW")
 """Off their fused kernels these leave out the multiply-adds' fusing (PyTorch's step goes through its MKL sqrt, whose
-bits are out of reach, and fusing cost ~70 % of ember's step): compared within a few ulps there."""
-UNFUSED_ADDCMUL = ("RMSprop", "Adadelta", "NAdam", "RAdam", "Adagrad")
+bits are out of reach, and fusing cost ~70 % of ember's step): compared with torch's lerp and addcmul rounding the
+product before the add."""
+UNFUSED_ADDCMUL = ("RMSprop", "Adadelta", "NAdam", "RAdam", "Adagrad") + UNFUSED_OFF_KERNEL
 """These round addcmul_'s product before its add, for the same reason (fusing made their steps 1.6-2x slower):
 compared bit for bit with torch's addcmul_ rounding it too, which checks every other op of the step."""
 
@@ -79,6 +80,18 @@ def unfused_torch_addcmul(monkeypatch):
                         lambda selves, ones, twos, value=1: [addcmul(*ts, value) for ts in zip(selves, ones, twos)])
     monkeypatch.setattr(torch, "_foreach_addcmul_",
                         lambda selves, ones, twos, value=1: [addcmul_(*ts, value) for ts in zip(selves, ones, twos)])
+
+
+@pytest.fixture
+def unfused_torch_lerp(monkeypatch):
+    """torch's lerp_ (the Tensor method and the foreach form) for weights below 0.5 as ``start + (end - start) *
+    weight``, the product rounded before the add."""
+    def lerp_(self, end, weight):
+        assert abs(weight) < 0.5
+        return self.add_((end - self) * weight)
+    monkeypatch.setattr(torch.Tensor, "lerp_", lerp_)
+    monkeypatch.setattr(torch, "_foreach_lerp_",
+                        lambda selves, ends, weight: [lerp_(s, e, weight) for s, e in zip(selves, ends)])
 
 
 def _run(lib, name, options, dtype, mode, steps=20):
@@ -120,11 +133,9 @@ def test_step_bits_match_torch(name, options, mode, dtype, request):
         request.getfixturevalue("exact_torch_sqrt")
     if name in UNFUSED_ADDCMUL and mode != "fused":
         request.getfixturevalue("unfused_torch_addcmul")
-    ours, theirs = _run(ember, name, options, dtype, mode), _run(torch, name, options, dtype, mode)
     if name in UNFUSED_OFF_KERNEL and mode != "fused":
-        for e, t in zip(ours, theirs):
-            numpy.testing.assert_allclose(e, t, rtol=1e-5 if dtype == "float32" else 1e-13, atol=1e-7)
-        return
+        request.getfixturevalue("unfused_torch_lerp")
+    ours, theirs = _run(ember, name, options, dtype, mode), _run(torch, name, options, dtype, mode)
     _assert_same_bits(ours, theirs)
 
 
