@@ -253,3 +253,59 @@ def test_load_state_dict_assign_keeps_requires_grad(frozen):
         module.load_state_dict({"weight": weight, "bias": lib.ones(2)}, assign=True)
         return module.weight is weight, module.weight.requires_grad, module.bias.requires_grad
     same_listing(load)
+
+
+def backward_hook_log(lib, module, args, use):
+    """What a module's full backward pre-hook and hook receive and the gradients of ``args`` after
+    ``use(module(*args)).backward()``: each gradient's shape and absolute sum, or None."""
+    seen = []
+
+    def shapes(grads):
+        return [None if g is None else (tuple(g.shape), round(float(g.abs().sum()), 4)) for g in grads]
+    module.register_full_backward_pre_hook(lambda mod, grad_output: seen.append(("pre", shapes(grad_output))))
+    module.register_full_backward_hook(lambda mod, grad_input, grad_output: seen.append(
+        ("hook", shapes(grad_input), shapes(grad_output))))
+    use(module(*args)).backward()
+    return seen, [None if not isinstance(a, lib.Tensor) or a.grad is None else shapes([a.grad]) for a in args]
+
+
+@pytest.mark.parametrize("case", ["bilinear, one input needs grad", "gru, h_n unused", "gru with h0",
+                                  "non-tensor output"])
+def test_full_backward_hook_gradients_per_argument(case):
+    """grad_input has an entry per argument (zeros for a tensor that needs no grad, as PyTorch's), grad_output one
+    per output (None for an output the loss does not use); ember passed only the inputs that need grad and zeros
+    for unused outputs."""
+    def run(lib):
+        lib.manual_seed(0)
+        x = lib.ones(1, 3, 2, requires_grad=True)
+        if case.startswith("bilinear"):
+            return backward_hook_log(lib, lib.nn.Bilinear(2, 3, 4), [lib.ones(1, 2, requires_grad=True),
+                                                                     lib.ones(1, 3)], lambda out: out.sum())
+        if case.startswith("gru"):
+            args = [x] if case == "gru, h_n unused" else [x, lib.zeros(1, 1, 2)]
+            return backward_hook_log(lib, lib.nn.GRU(2, 2, batch_first=True), args, lambda out: out[0].sum())
+        module = type("Pair", (lib.nn.Module,), {"forward": lambda self, t: (t * 2, 3)})()
+        return backward_hook_log(lib, module, [x], lambda out: out[0].sum())
+    same_listing(run)
+
+
+@pytest.mark.parametrize("kind", ["hook", "pre_hook"])
+def test_full_backward_hook_returning_the_wrong_number_of_gradients(kind):
+    def run(lib):
+        module = linear(lib)
+        if kind == "hook":
+            module.register_full_backward_hook(lambda mod, grad_input, grad_output: (grad_input[0], grad_input[0]))
+        else:
+            module.register_full_backward_pre_hook(lambda mod, grad_output: (grad_output[0], None))
+        module(lib.ones(1, 2, requires_grad=True)).sum().backward()
+    same_listing(run)
+
+
+def test_full_backward_hook_without_input_grads_must_return_none():
+    def run(lib):
+        module = linear(lib)
+        module.register_full_backward_hook(lambda mod, grad_input, grad_output: (lib.ones(1, 2),))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module(lib.ones(1, 2)).sum().backward()
+    same_listing(run)

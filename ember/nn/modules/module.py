@@ -1,15 +1,14 @@
 """Module: the base of every layer. Its contracts (attribute registration, ``state_dict`` keys, hooks, printed
 form) are PyTorch's, so checkpoints and code written for PyTorch work unchanged."""
 import itertools
-import os
-import sys
 import warnings
 from collections import OrderedDict, namedtuple
 
 from ..._tensor import RemovableHandle, Tensor, add_hook
-from ...autograd.function import Function
 from ...ops.tensor_utilities import typename
 from ..parameter import Buffer, Parameter, is_lazy
+from ._backward_hooks import BackwardHookState
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns: the keys the module expected but did not get, and the reverse."""
@@ -794,7 +793,8 @@ class Module:
         backward_hooks = (self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks
                           or _global_backward_pre_hooks)
         if backward_hooks:
-            state = _BackwardHookState(self)
+            state = BackwardHookState(self, [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()],
+                                      [*_global_backward_hooks.values(), *self._backward_hooks.values()])
             args = state.wrap_inputs(args)
         forward_hooks = [*_global_forward_hooks.items(), *self._forward_hooks.items()]
         try:
@@ -878,87 +878,3 @@ def _remove_from(module, name, *stores):
             del d[name]
             if store == "_buffers":
                 module._non_persistent_buffers_set.discard(name)
-
-
-class _BackwardHook(Function):
-    """Identity on a group of tensors whose backward hands their gradients to a callback."""
-
-    @staticmethod
-    def forward(ctx, callback, *tensors):
-        ctx.callback = callback
-        return tuple(t.detach() for t in tensors)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        replaced = ctx.callback(grads)
-        return (None,) + tuple(replaced if replaced is not None else grads)
-
-
-def _outside_ember():
-    """The stacklevel of the first frame outside ember (the user's ``backward()`` call, where PyTorch's warnings
-    from inside the engine point)."""
-    frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
-
-
-class _BackwardHookState:
-    """Connects a module's full backward hooks: gradients of its outputs, then of its inputs."""
-
-    def __init__(self, module):
-        self.module = module
-        self.grad_outputs = None
-        self.input_positions = []
-        self.n_inputs = 1
-
-    def wrap_inputs(self, args):
-        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        self.input_positions, self.n_inputs = positions, len(args)
-        if not positions:
-            return args
-        wrapped = _BackwardHook.apply(self._on_input_grads, *(args[i] for i in positions))
-        args = list(args)
-        for i, w in zip(positions, wrapped if isinstance(wrapped, tuple) else (wrapped,)):
-            args[i] = w
-        return tuple(args)
-
-    def wrap_outputs(self, output):
-        single = isinstance(output, Tensor)
-        outputs = (output,) if single else tuple(output) if isinstance(output, (tuple, list)) else None
-        if outputs is None:
-            return output
-        positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
-        if not positions:
-            return output
-        wrapped = _BackwardHook.apply(self._on_output_grads, *(outputs[i] for i in positions))
-        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
-        outputs = list(outputs)
-        for i, w in zip(positions, wrapped):
-            outputs[i] = w
-        return outputs[0] if single else type(output)(outputs) if isinstance(output, tuple) else outputs
-
-    def _on_output_grads(self, grads):
-        for hook in [*_global_backward_pre_hooks.values(), *self.module._backward_pre_hooks.values()]:
-            result = hook(self.module, grads)
-            if result is not None:
-                grads = tuple(result)
-        self.grad_outputs = grads
-        if not self.input_positions:
-            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
-                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
-                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
-                          UserWarning, stacklevel=_outside_ember())
-            for hook in [*_global_backward_hooks.values(), *self.module._backward_hooks.values()]:
-                hook(self.module, (None,) * self.n_inputs, grads)
-        return grads
-
-    def _on_input_grads(self, grads):
-        for hook in [*_global_backward_hooks.values(), *self.module._backward_hooks.values()]:
-            result = hook(self.module, grads, self.grad_outputs)
-            if result is not None:
-                grads = tuple(result)
-        return grads
