@@ -164,12 +164,19 @@ def _few_vectors(x, whole, lanes):
     if grouped:
         groups = x[..., :grouped * lanes].reshape(rows + (grouped // 4, 4 * lanes))
         partial = _short_cascade(groups, _sequential).reshape(rows + (4, lanes))
-        if grouped < count:   # p0, then the leftover vectors, then p1, p2, p3
-            extra = x[..., grouped * lanes:whole].reshape(rows + (count - grouped, lanes))
-            partial = numpy.concatenate([partial[..., :1, :], extra, partial[..., 1:, :]], -2)
-        total = _sequential(partial, -2)
+        total = partial[..., 0, :]   # (adds of slices: a reduce adds many rows of a few lanes slowly)
+        for k in range(grouped, count):
+            total = total + x[..., k * lanes:(k + 1) * lanes]
+        for k in range(1, 4):
+            total = total + partial[..., k, :]
     else:
         total = _sequential(x[..., :whole].reshape(rows + (count, lanes)), -2)
+    if len(rows) == 1:   # the leftover elements, then the lanes, as the rows of a copy: one reduce adds them in order
+        tail = x.shape[-1] - whole
+        stacked = numpy.empty((tail + lanes, rows[0]), x.dtype)
+        stacked[:tail] = x[:, whole:].T
+        stacked[tail:] = total.T
+        return _add_reduce(stacked, 0)
     if whole < x.shape[-1]:
         total = numpy.concatenate([x[..., whole:], total], -1)
     return _sequential(total, -1)
