@@ -1,5 +1,6 @@
 """nn.Module's own API (state_dict, named_modules, to, hooks, containers) compared with PyTorch: differences found
 by the module-API sweep, each as PyTorch 2.13 behaves."""
+import collections
 import importlib
 import warnings
 
@@ -308,4 +309,22 @@ def test_full_backward_hook_without_input_grads_must_return_none():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             module(lib.ones(1, 2)).sum().backward()
+    same_listing(run)
+
+
+@pytest.mark.parametrize("kind", ["list", "dict", "tuple", "namedtuple"])
+def test_full_backward_hook_of_a_module_returning_a_container(kind):
+    """Only a tensor or a tuple (a namedtuple kept as one) output is hooked; PyTorch warns about others (a list
+    too) and their backward hooks do not fire (ember hooked lists and broke namedtuples)."""
+    def run(lib):
+        pair = collections.namedtuple("Pair", "a b")
+
+        def forward(self, x):
+            return {"list": [x * 2], "dict": {0: x * 2}, "tuple": (x * 2, 1), "namedtuple": pair(x * 2, x * 3)}[kind]
+        module = type("Out", (lib.nn.Module,), {"forward": forward})()
+        seen = []
+        module.register_full_backward_hook(lambda mod, grad_input, grad_output: seen.append(len(grad_output)))
+        output, caught = warned(lib, lambda lib: module(lib.ones(2, requires_grad=True)))
+        output[0].sum().backward()
+        return type(output).__name__, seen, caught
     same_listing(run)

@@ -47,12 +47,14 @@ class BackwardHookState:
         return tuple(args)
 
     def wrap_outputs(self, output):
-        """``output`` (a tensor, or a tuple or list of values) with its tensors that require grad passed through the
-        hook's identity."""
+        """``output`` (a tensor or a tuple of values) with its tensors that require grad passed through the hook's
+        identity; PyTorch leaves other outputs (a list too) alone, with a warning."""
         single = isinstance(output, Tensor)
-        outputs = (output,) if single else tuple(output) if isinstance(output, (tuple, list)) else None
-        if outputs is None:
+        if not (single or isinstance(output, tuple)):
+            warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                          f"but received {type(output)}", stacklevel=_outside_ember())
             return output
+        outputs = (output,) if single else output
         positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
         if not positions:
             return output
@@ -62,7 +64,9 @@ class BackwardHookState:
         outputs = list(outputs)
         for i, w in zip(positions, wrapped):
             outputs[i] = w
-        return outputs[0] if single else type(output)(outputs) if isinstance(output, tuple) else outputs
+        if single:
+            return outputs[0]
+        return tuple(outputs) if type(output) is tuple else type(output)(*outputs)   # a namedtuple, as PyTorch
 
     def _on_output_grads(self, grads):
         given = dict(zip(self.output_positions, grads))
@@ -84,12 +88,14 @@ class BackwardHookState:
         return tuple(packed[i] for i in self.output_positions)
 
     def _on_input_grads(self, grads):
+        if self.grad_outputs is None:   # the gradient reached the inputs without passing through the outputs
+            return grads
         given = dict(zip(self.input_positions, grads))
         packed = tuple(given[i] if i in given else a.detach().new_zeros(a.shape) if isinstance(a, Tensor) else None
                        for i, a in enumerate(self.inputs))   # PyTorch's zeros for a tensor that needs no grad
         for hook in self.hooks:
             packed = _replaced(packed, hook(self.module, packed, self.grad_outputs), "Backward hook", "grad_input")
-        self.inputs = ()
+        self.inputs, self.grad_outputs = (), None
         return tuple(packed[i] for i in self.input_positions)
 
 
