@@ -88,6 +88,8 @@ def _cascade(x, axis):
     added one after another, runs of 2**k of those sums likewise, and so on for four levels; the last level's
     partial run, then the lower ones', are added to the leftover elements' sum, lowest first."""
     n = x.shape[axis]
+    if n < 256 and axis >= -2:   # runs of 16, then their sums: two levels at most
+        return _short_cascade(x, _sequential) if axis == -2 else _short_cascade(x[..., None], _sequential)[..., 0]
     step = 1 << max(4, (n - 1).bit_length() // 4)
     terms, sums = [], x
     for level in range(_LEVELS):
