@@ -2,13 +2,14 @@
 helpers fill_/zero_/copy_. Each primitive's forward, backward and public function sit side by side in the module of
 its kind; this package gathers the public names."""
 from ..._tensor import Tensor
-from . import arithmetic, bitwise, rounding, transcendental
+from . import arithmetic, bitwise, filling, rounding, transcendental
 from .arithmetic import *  # noqa: F403
+from .filling import *  # noqa: F403
 from .bitwise import *  # noqa: F403
 from .rounding import *  # noqa: F403
 from .transcendental import *  # noqa: F403
 
-__all__ = arithmetic.__all__ + transcendental.__all__ + rounding.__all__ + bitwise.__all__
+__all__ = arithmetic.__all__ + filling.__all__ + transcendental.__all__ + rounding.__all__ + bitwise.__all__
 
 # --- aliases PyTorch also offers: Tensor methods for its function aliases, in-place functions on the namespace ----
 for _alias, _function in (("subtract", arithmetic.sub), ("multiply", arithmetic.mul), ("divide", arithmetic.div),
