@@ -5,7 +5,7 @@ import math
 import numpy
 
 from .._warnings import warn
-from .._tensor import _make
+from .._tensor import Tensor, _make
 from .. import _dtype
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
@@ -60,7 +60,8 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
-        if not state.enabled and _softmax_bits.applies(grad._data, ctx.dim) and result.dtype is _dtype.float32:
+        if not state.enabled and type(grad) is Tensor and _softmax_bits.applies(grad._data, ctx.dim) and \
+                result.dtype is _dtype.float32:   # (a subclass's array may stand for no data)
             return _make(_softmax_bits.softmax_backward_lastdim(grad._data, result._data))
         if is_reduced(grad._data):   # float16/bfloat16 in float32, rounded once, as PyTorch's softmax_backward
             wide = result.float()
@@ -108,7 +109,8 @@ class LogSoftmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
-        if not state.enabled and _softmax_bits.applies(grad._data, ctx.dim) and result.dtype is _dtype.float32:
+        if not state.enabled and type(grad) is Tensor and _softmax_bits.applies(grad._data, ctx.dim) and \
+                result.dtype is _dtype.float32:   # (a subclass's array may stand for no data)
             return _make(_softmax_bits.log_softmax_backward_lastdim(grad._data, result._data))
         if is_reduced(grad._data):   # float16/bfloat16 in float32, rounded once, as PyTorch's log_softmax_backward
             wide = grad.float()
@@ -177,7 +179,8 @@ class Gelu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
-        if is_reduced(a._data) and ctx.approximate == "none" and not state.enabled and ctx.xp is numpy:
+        if is_reduced(a._data) and ctx.approximate == "none" and not state.enabled and ctx.xp is numpy and \
+                type(grad) is Tensor:   # (a subclass's array may stand for no data: its ops are its handler's)
             derivative = _gelu_float32.gelu_derivative_reduced(a._data.astype(numpy.float32))
             return _make((grad._data.astype(numpy.float32) * derivative).astype(grad._data.dtype))
         if is_reduced(a._data):   # in float32, rounded once, as PyTorch's GeluBackward kernel
