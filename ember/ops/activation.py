@@ -10,7 +10,7 @@ from .. import _dtype
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
-from . import _buffers, _gelu_float32, _parallel, _quantized, _softmax_bits
+from . import _buffers, _gelu_float32, _parallel, _quantized
 from ._log_sigmoid import LogSigmoid
 from .creation import empty_like, zeros_like
 from ._unary import in_float32, is_reduced
@@ -49,10 +49,7 @@ class Softmax(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, dim):
-        if _softmax_bits.applies(a, dim):
-            result = _softmax_bits.softmax_lastdim(a)
-        else:
-            result = in_float32(ctx.xp, _softmax, a, dim) if is_reduced(a) else _softmax(ctx.xp, a, dim)
+        result = in_float32(ctx.xp, _softmax, a, dim) if is_reduced(a) else _softmax(ctx.xp, a, dim)
         ctx.dim = dim
         ctx.save_for_backward(result)
         return result
@@ -60,9 +57,6 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
-        if not state.enabled and type(grad) is Tensor and _softmax_bits.applies(grad._data, ctx.dim) and \
-                result.dtype is _dtype.float32:   # (a subclass's array may stand for no data)
-            return _make(_softmax_bits.softmax_backward_lastdim(grad._data, result._data))
         if is_reduced(grad._data):   # float16/bfloat16 in float32, rounded once, as PyTorch's softmax_backward
             wide = result.float()
             return (wide * (grad.float() - (grad.float() * wide).sum(ctx.dim, keepdim=True))).to(grad.dtype)
@@ -98,10 +92,7 @@ class LogSoftmax(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, dim):
-        if _softmax_bits.applies(a, dim):
-            result = _softmax_bits.log_softmax_lastdim(a)
-        else:
-            result = in_float32(ctx.xp, _log_softmax, a, dim) if is_reduced(a) else _log_softmax(ctx.xp, a, dim)
+        result = in_float32(ctx.xp, _log_softmax, a, dim) if is_reduced(a) else _log_softmax(ctx.xp, a, dim)
         ctx.dim = dim
         ctx.save_for_backward(result)
         return result
@@ -109,9 +100,6 @@ class LogSoftmax(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
-        if not state.enabled and type(grad) is Tensor and _softmax_bits.applies(grad._data, ctx.dim) and \
-                result.dtype is _dtype.float32:   # (a subclass's array may stand for no data)
-            return _make(_softmax_bits.log_softmax_backward_lastdim(grad._data, result._data))
         if is_reduced(grad._data):   # float16/bfloat16 in float32, rounded once, as PyTorch's log_softmax_backward
             wide = grad.float()
             return (wide - result.float().exp() * wide.sum(ctx.dim, keepdim=True)).to(grad.dtype)

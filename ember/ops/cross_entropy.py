@@ -8,7 +8,7 @@ from ..autograd import grad_mode
 from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, dispatch_hooks, shown_node
 from .._tensor import _make
-from . import _buffers, _nll_cascade, _parallel, _softmax_bits
+from . import _buffers, _parallel
 from ._summation import sum_array
 from ._util import name_node, quiet
 
@@ -31,35 +31,27 @@ class CrossEntropyRows(Primitive):
         # logits' size, pooled when kept for backward (a fresh one was faulted in again every step)
         exp = _buffers.empty(xp, a.shape, a.dtype) if keep and a.flags.c_contiguous else xp.empty_like(a)
         picked, total = xp.empty(a.shape[:1], exp.dtype), xp.empty(a.shape[:1] + (1,), exp.dtype)
-        exact = _softmax_bits.applies(a, 1)   # float32 with PyTorch's exp and sum, as log_softmax's
 
         def part(start, stop):   # rows start:stop, each computed from its own row alone: any cut gives the same bits
             block = exp[start:stop]
             xp.subtract(a[start:stop], a[start:stop].max(axis=1, keepdims=True), out=block)
             picked[start:stop] = block[xp.arange(stop - start), target[start:stop]]
-            if exact:
-                total[start:stop, 0] = _softmax_bits.lane_sum(_softmax_bits.exp_sleef(block))
-                if keep:   # the exponentials of log_softmax's output, which PyTorch's backward takes
-                    block -= _softmax_bits.log_sleef(total[start:stop, 0])[:, None]
-                    block[...] = _softmax_bits.exp_sleef(block)
-            else:
-                xp.exp(block, out=block)
-                block.sum(axis=1, keepdims=True, out=total[start:stop])   # the method: xp.sum's call, two frames fewer
-                if keep:
-                    block /= total[start:stop]
+            xp.exp(block, out=block)
+            block.sum(axis=1, keepdims=True, out=total[start:stop])   # the method: xp.sum's call, two frames fewer
+            if keep:
+                block /= total[start:stop]
         if a.size < 2 * _parallel.MIN_ELEMENTS or type(a) is not numpy.ndarray:   # parts' one-call test, inline
             part(0, a.shape[0])
         else:
             _parallel.parts(a.shape[0], a.size, part)
         # the same float steps as log_softmax followed by a gather, so the values equal the general path's
-        losses = -(picked - (_softmax_bits.log_sleef(total) if exact else xp.log(total))[:, 0])
+        losses = -(picked - xp.log(total)[:, 0])
         if keep:
             ctx.save_for_backward(a)
-            ctx.probabilities, ctx.target, ctx.reduction, ctx.exact = exp, target, reduction, exact
+            ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction
         if reduction == "none":
             return losses
-        # the general path's order of adds: nll_loss's cascade
-        losses = _nll_cascade.nll_sum(losses) if _nll_cascade.applies(losses) else xp.asarray(sum_array(losses, (0,)))
+        losses = xp.asarray(sum_array(losses, (0,)))   # Sum's order of adds, as the general path's loss.sum()
         return losses if reduction == "sum" else xp.true_divide(losses, float(target.shape[0]))
 
     @staticmethod
@@ -84,11 +76,7 @@ class CrossEntropyRows(Primitive):
         # (p - onehot) * grad in one pass: the product everywhere, then the targets' entries again from p - 1
         gradient = _buffers.empty(ctx.xp, probabilities.shape, probabilities.dtype)
         ctx.xp.multiply(probabilities, grad[:, None] if ctx.reduction == "none" else grad, out=gradient)
-        picked = probabilities[rows, target]
-        if ctx.exact:   # p * grad - grad fused, as PyTorch's log_softmax_backward rounds it
-            gradient[rows, target] = picked.astype(numpy.float64) * grad - grad
-        else:
-            gradient[rows, target] = (picked - 1) * grad
+        gradient[rows, target] = (probabilities[rows, target] - 1) * grad
         return gradient, None, None
 
 

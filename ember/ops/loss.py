@@ -12,7 +12,7 @@ from ..autograd._saved import keep_versions
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._kernel_dtypes import require_common_dtype, require_dtype
-from . import _buffers, _nll_cascade, _parallel
+from . import _buffers, _parallel
 from ._util import name_node, quiet
 from .activation import logsigmoid
 from ._log_sigmoid import log_sigmoid_array
@@ -296,15 +296,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     loss = picked if w is None else picked * w
     if reduction == "none":
         return loss
-    if reduction not in ("sum", "mean"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    if input.ndim == 2 and not has_ignored and _nll_cascade.applies(loss._data):   # PyTorch's order of adds
-        total = _nll_cascade.NllSum.apply(loss)
-        if reduction == "sum":
-            return total
-        return total / float(loss.shape[0]) if w is None else total / _nll_cascade.NllSum.apply(w)
     if reduction == "sum":
         return loss.sum()
+    if reduction != "mean":
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     if w is None:
         return loss.mean()
     return loss.sum() / w.sum()
