@@ -53,27 +53,29 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         return result
 
 
-class Buffer(Tensor):
-    """Marks a tensor to be registered as a module buffer when assigned to a Module attribute."""
+class _BufferMeta(_TensorMeta):
+    """Buffer's metaclass: a tensor that ``Buffer(...)`` marked (``_is_buffer``) is an instance, as in PyTorch."""
+
+    def __instancecheck__(cls, instance):
+        if cls is Buffer and isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False):
+            return True
+        return type.__instancecheck__(cls, instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor to be registered as a module buffer when assigned to a Module attribute: as PyTorch's, a
+    plain tensor sharing ``data``'s memory (its requires_grad kept) with ``persistent`` and ``_is_buffer`` set."""
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
             from ..ops.creation import empty
             data = empty(0)
-        buffer = _make(data._data, cls=cls)
+        buffer = data.detach().requires_grad_(data.requires_grad)
         buffer.persistent = persistent
+        buffer._is_buffer = True
         return buffer
 
-    def __init__(self, data=None, *, persistent=True):
-        pass
-
     __torch_function__ = _disabled_torch_function_impl
-
-    def __reduce_ex__(self, protocol):
-        from .. import _alias
-        if _alias.installed:   # as PyTorch's Buffer: a plain tensor marked _is_buffer
-            return _alias.torch_reduce(self)
-        return super().__reduce_ex__(protocol)
 
 
 _UNINITIALIZED_SHAPE_ERROR = (

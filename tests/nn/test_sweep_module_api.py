@@ -328,3 +328,31 @@ def test_full_backward_hook_of_a_module_returning_a_container(kind):
         output[0].sum().backward()
         return type(output).__name__, seen, caught
     same_listing(run)
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_buffer_is_a_marked_tensor(persistent, requires_grad):
+    """nn.Buffer(t) is a plain tensor sharing t's memory, marked (isinstance Buffer, persistent), requires_grad
+    kept; assigned to a module it is registered as it is, by its persistent flag (register_buffer takes its own)."""
+    def make(lib):
+        data = lib.ones(2, requires_grad=requires_grad)
+        buffer = lib.nn.Buffer(data, persistent=persistent)
+        module, other = linear(lib), linear(lib)
+        module.b = buffer
+        other.register_buffer("b", lib.nn.Buffer(data, persistent=persistent))
+        return (type(buffer).__name__, repr(buffer), buffer.requires_grad, buffer.persistent,
+                isinstance(buffer, lib.nn.Buffer), isinstance(data, lib.nn.Buffer), module.b is buffer,
+                list(module.state_dict()), list(other.state_dict()), buffer.data_ptr() == data.data_ptr())
+    same_listing(make)
+
+
+def test_module_conversion_keeps_the_gradient_object():
+    """Module.double() converts a parameter's gradient in place of its data (the same object, as in PyTorch)."""
+    def convert(lib):
+        module = linear(lib)
+        module(lib.ones(1, 2)).sum().backward()
+        grad = module.weight.grad
+        module.double()
+        return module.weight.grad is grad, str(grad.dtype).split(".")[1]
+    same_listing(convert)

@@ -214,9 +214,6 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        if isinstance(tensor, Buffer):
-            persistent = tensor.persistent
-            tensor = tensor.detach()
         self._buffers[name] = _registered(_global_buffer_registration_hooks, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -327,7 +324,7 @@ class Module:
             if isinstance(value, Buffer):
                 _remove_from(self, name, "_parameters", "_modules")
                 d.pop(name, None)
-                self.register_buffer(name, value)
+                self.register_buffer(name, value, persistent=value.persistent)
             else:
                 d["_buffers"][name] = _registered(_global_buffer_registration_hooks, self, name, value)
         else:
@@ -643,8 +640,8 @@ class Module:
                 if param is None:
                     continue
                 param.data = fn(param)   # refused for an integer result of a parameter that requires grad
-                if param.grad is not None:
-                    param.grad = fn(param.grad)
+                if param.grad is not None:   # the same gradient object, as PyTorch sets its data
+                    param.grad.data = fn(param.grad)
             for name, buffer in self._buffers.items():
                 if buffer is not None:
                     self._buffers[name] = fn(buffer)
