@@ -9,7 +9,7 @@ from .. import _dtype, _compat, _meta, return_types
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd._saved import keep_versions
-from ..autograd.function import Primitive, composite
+from ..autograd.function import Primitive, composite, dispatch_hooks
 from ._kernel_dtypes import _not_implemented, exact_out_dtype, refuse_complex
 from ._summation import CASCADED, torch_sum
 from ._util import (_as_view, argument_error, holomorphic_backward, int_arg, name_node, quiet, tensor_method, wrap_dim,
@@ -292,7 +292,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = _reduction_dims(input, dim)
     count = _count(input, dims)
     # as PyTorch's CPU kernel: a half-precision mean is a float32 sum divided in float32, rounded once at the end
-    total = sum(input.float() if half else input, dims, keepdim)
+    if half or dispatch_hooks:
+        total = sum(input.float() if half else input, dims, keepdim)
+    else:   # what sum(input, dims, keepdim) runs on dims already checked (hooks that key on op names see sum)
+        total = name_node(Sum.apply(input, dims, keepdim, _sum_dtype(input, None)), "SumBackward1")
     if not count:
         result = total * float("nan")
     elif total._data.dtype.kind == "f":   # what total / count runs, without the operator's promotion steps
