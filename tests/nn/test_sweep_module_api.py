@@ -356,3 +356,8 @@ def test_module_conversion_keeps_the_gradient_object():
         module.double()
         return module.weight.grad is grad, str(grad.dtype).split(".")[1]
     same_listing(convert)
+
+
+def test_calling_a_module_whose_init_was_not_run():
+    """The AttributeError names the first hook store PyTorch's call looks at."""
+    same_listing(lambda lib: type("NoInit", (lib.nn.Module,), {"__init__": lambda self: None})()(lib.ones(1)))
