@@ -77,6 +77,7 @@ from .sparse import (hspmm, jagged, layout, smm, sparse_bsc, sparse_bsr, sparse_
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 from .ops import accumulate  # noqa: E402,F401  (16-bit products rounded once, as PyTorch's)
 from . import amp, cpu, mps, xpu  # noqa: E402
+from . import __future__ as __future__  # opt-in conversion behaviours, as torch.__future__
 from .amp.autocast_mode import (autocast, autocast_decrement_nesting, autocast_increment_nesting,  # noqa: E402,F401
                                 clear_autocast_cache, get_autocast_cpu_dtype, get_autocast_dtype,
                                 get_autocast_gpu_dtype, is_autocast_cache_enabled, is_autocast_cpu_enabled,

@@ -3,6 +3,7 @@ by the module-API sweep, each as PyTorch 2.13 behaves."""
 import collections
 import importlib
 import warnings
+import weakref
 
 import pytest
 
@@ -361,3 +362,26 @@ def test_module_conversion_keeps_the_gradient_object():
 def test_calling_a_module_whose_init_was_not_run():
     """The AttributeError names the first hook store PyTorch's call looks at."""
     same_listing(lambda lib: type("NoInit", (lib.nn.Module,), {"__init__": lambda self: None})()(lib.ones(1)))
+
+
+@pytest.mark.parametrize("mode", ["data", "swap", "overwrite", "swap with a weakref"])
+def test_future_conversion_modes(mode):
+    """torch.__future__'s settings choose how Module conversions give parameters and gradients their new values:
+    through .data (the default), swapped into the same objects, or as new objects (ember had no __future__)."""
+    def convert(lib):
+        future = lib.__future__
+        future.set_swap_module_params_on_conversion(mode.startswith("swap"))
+        future.set_overwrite_module_params_on_conversion(mode == "overwrite")
+        try:
+            module = linear(lib)
+            module(lib.ones(1, 2)).sum().backward()
+            weight, grad = module.weight, module.weight.grad
+            ref = weakref.ref(weight) if mode == "swap with a weakref" else None
+            module.double()
+            return (module.weight is weight, module.weight.grad is grad, ref is None,
+                    [str(t.dtype).split(".")[1] for t in (module.weight, module.weight.grad, weight, grad)],
+                    type(module.weight).__name__, module.weight.requires_grad, module.weight.grad.requires_grad)
+        finally:
+            future.set_swap_module_params_on_conversion(False)
+            future.set_overwrite_module_params_on_conversion(False)
+    same_listing(convert)

@@ -630,22 +630,49 @@ class Module:
         return self
 
     def _apply(self, fn, recurse=True):
-        """Applies ``fn`` to every parameter, gradient and buffer, keeping Parameter objects (their data changes)."""
+        """Applies ``fn`` to every parameter, gradient and buffer. Parameter and gradient objects are kept (their
+        data changes), unless ``ember.__future__`` asks to swap converted values into them or to replace them."""
         if recurse:
             for module in self.children():
                 module._apply(fn)
+        from ... import __future__ as future
         from ...autograd.grad_mode import no_grad
+        swap, overwrite = (future.get_swap_module_params_on_conversion(),
+                           future.get_overwrite_module_params_on_conversion())
         with no_grad():
-            for param in self._parameters.values():
+            for key, param in self._parameters.items():
                 if param is None:
                     continue
-                param.data = fn(param)   # refused for an integer result of a parameter that requires grad
-                if param.grad is not None:   # the same gradient object, as PyTorch sets its data
-                    param.grad.data = fn(param.grad)
+                grad, applied = param.grad, fn(param)
+                if swap:
+                    param.grad = None
+                    self._swapped(param, Parameter(applied, param.requires_grad), key)
+                elif overwrite:
+                    self._parameters[key] = Parameter(applied, param.requires_grad)
+                else:
+                    param.data = applied   # refused for an integer result of a parameter that requires grad
+                if grad is None:
+                    continue
+                applied = fn(grad)
+                if swap:
+                    self._swapped(grad, applied.requires_grad_(grad.requires_grad), key + ".grad")
+                    param.grad = grad
+                elif overwrite:
+                    self._parameters[key].grad = applied.requires_grad_(grad.requires_grad)
+                else:
+                    grad.data = applied   # the same gradient object, as PyTorch sets its data
             for name, buffer in self._buffers.items():
                 if buffer is not None:
                     self._buffers[name] = fn(buffer)
         return self
+
+    def _swapped(self, tensor, value, key):
+        """Swaps ``value`` into ``tensor`` (``ember.utils.swap_tensors``), with PyTorch's error naming ``key``."""
+        from ...utils import swap_tensors
+        try:
+            swap_tensors(tensor, value)
+        except Exception as error:
+            raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}") from error
 
     def to_empty(self, *, device, recurse=True):
         """Replaces every parameter and buffer by uninitialised memory of its shape and dtype on ``device``
