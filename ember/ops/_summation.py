@@ -9,6 +9,7 @@ those orders where a reduction's axis is not the innermost in memory (it adds on
 through ``add.accumulate``; its own pairwise sums over the innermost axis are never used.
 """
 import functools
+import math
 
 import numpy
 
@@ -392,18 +393,34 @@ def _threads():
     return _runtime.get_num_threads()
 
 
+_TRAILING = tuple(tuple(tuple(range(ndim - k, ndim)) for k in range(ndim + 1)) for ndim in range(17))
+"""``_TRAILING[ndim][k]``: the last ``k`` of ``ndim`` dims, in order."""
+
+
+def _trailing_sums(a, count):
+    """The sums over the last ``count`` dims of a C-contiguous array of fewer than GRAIN elements (one thread) where
+    each row they make has fewer than ``_SHORT`` whole vectors, straight from the row cascades (the iterator's plan
+    for them: one reduced dim of contiguous rows); None for other rows (shorter than a vector among several rows, or
+    longer)."""
+    lanes, n = _lanes(a.itemsize), math.prod(a.shape[a.ndim - count:])
+    rows = a.size // n
+    if n < lanes:
+        return _accumulate(a.reshape(-1)[_SHORT_ROW_ORDERS[n]])[-1:] if rows == 1 else None
+    if n >= _SHORT * lanes:
+        return None
+    whole = n - n % lanes
+    return _one_row(a.reshape(-1), whole, lanes) if rows == 1 else _few_vectors(a.reshape(rows, n), whole, lanes)
+
+
 def torch_sum(a, dims, keepdim, threads=None):
     """The sum of a float32/float64 array over ``dims`` (a tuple of dims in range) with the bits of PyTorch's CPU
     sum on ``threads`` threads (ember's thread count when None)."""
-    size, lanes = a.size, _lanes(a.itemsize)
-    if 1 < size < _SHORT * lanes and len(dims) == a.ndim and a.flags.c_contiguous and len(set(dims)) == a.ndim:
-        # a full sum of a contiguous array of fewer than _SHORT vectors: the iterator's one dim, one row
-        row = a.reshape(-1)
-        if size < lanes:   # row_sum's order for a row shorter than a vector
-            total = _accumulate(row[_SHORT_ROW_ORDERS[size]])[-1:]
-        else:
-            total = _one_row(row, size - size % lanes, lanes)
-        return numpy.add(total, a.dtype.type(0)).reshape((1,) * a.ndim if keepdim else ())
+    size, ndim = a.size, a.ndim
+    if 1 < size < GRAIN and ndim < len(_TRAILING) and dims == _TRAILING[ndim][len(dims)] and a.flags.c_contiguous:
+        sums = _trailing_sums(a, len(dims))
+        if sums is not None:
+            kept = a.shape[:ndim - len(dims)]
+            return numpy.add(sums, a.dtype.type(0)).reshape(kept + (1,) * len(dims) if keepdim else kept)
     if a.strides and min(a.strides) < 0:
         a = numpy.ascontiguousarray(a)
     if size < GRAIN:

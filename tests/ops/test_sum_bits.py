@@ -79,9 +79,9 @@ def test_one_dim_sizes(dtype):
 
 
 @pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-def test_full_sums_of_contiguous_arrays(dtype):
-    """Full sums of contiguous arrays of several shapes (with and without keepdim), sizes around a vector's lanes
-    and the 1,024 vectors up to which one row's cascade takes at most two levels."""
+def test_sums_over_trailing_dims_of_contiguous_arrays(dtype):
+    """Full sums of contiguous arrays of several shapes and sums over their last dims (with and without keepdim),
+    sizes around a vector's lanes and the 1,024 vectors up to which a row's cascade takes at most two levels."""
     lanes = 32 // numpy.dtype(dtype).itemsize
     for n in (lanes - 1, lanes, 4 * lanes + 3, 64 * lanes + 5, 1024 * lanes - 1, 1024 * lanes, 1024 * lanes + 1):
         x = _data(n, dtype, n)
@@ -90,6 +90,11 @@ def test_full_sums_of_contiguous_arrays(dtype):
                 mine = ember.from_numpy(x.reshape(shape)).sum(tuple(range(len(shape))), keepdim=keepdim)
                 assert_bits(mine, torch.from_numpy(x.reshape(shape)).sum(tuple(range(len(shape))), keepdim=keepdim))
             assert_bits(ember.from_numpy(x.reshape(shape)).mean(), torch.from_numpy(x.reshape(shape)).mean())
+        rows = _data((3, 2, n), dtype, n + 1)   # sums over the trailing dims of several rows
+        for dims in [(2,), (1, 2)]:
+            for keepdim in (False, True):
+                assert_bits(ember.from_numpy(rows).sum(dims, keepdim=keepdim),
+                            torch.from_numpy(rows).sum(dims, keepdim=keepdim))
 
 
 SHAPES = [((100, 10), (1,)), ((100, 10), (0,)), ((3, 40), (1,)), ((3, 40), (0,)), ((3, 40), (0, 1)),
