@@ -147,8 +147,8 @@ class GraphModule(Module):
         code = self._graph.python_code("self", verbose=True, include_stride=include_stride,
                                        include_device=include_device, colored=colored).src
         code = _addindent(f"class {module_name}({_alias.package()}.nn.Module):\n" + code.lstrip("\n"), 4)
-        sub = [""] + [m._print_readable(name, False, include_stride, include_device, colored) for name, m in self.named_children()
-                      if isinstance(m, GraphModule)]
+        sub = [""] + [m._print_readable(name, False, include_stride, include_device, colored)
+                      for name, m in self.named_children() if isinstance(m, GraphModule)]
         output = code + _addindent("\n".join(sub), 4)
         if print_output:
             print(output)

@@ -160,7 +160,8 @@ def test_python_tensor_methods_table_is_torchs():
     import types
 
     from ember.fx._torch_names import TORCH_PYTHON_TENSOR_METHODS
-    assert TORCH_PYTHON_TENSOR_METHODS == {n for n, v in vars(torch.Tensor).items() if isinstance(v, types.FunctionType)}
+    assert TORCH_PYTHON_TENSOR_METHODS == {n for n, v in vars(torch.Tensor).items()
+                                           if isinstance(v, types.FunctionType)}
 
 
 def test_to_folder_writes_an_importable_module(tmp_path):
@@ -219,7 +220,8 @@ def test_boolean_dispatch_table_is_torchs():
     found = {}
     for name in dir(torch.nn.functional):
         fn = getattr(torch.nn.functional, name)
-        cells = dict(zip(getattr(getattr(fn, "__code__", None), "co_freevars", ()), getattr(fn, "__closure__", None) or ()))
+        cells = dict(zip(getattr(getattr(fn, "__code__", None), "co_freevars", ()),
+                         getattr(fn, "__closure__", None) or ()))
         if {"arg_name", "arg_index", "default", "if_true"} <= cells.keys():
             value = {k: c.cell_contents for k, c in cells.items()}
             found[f"torch.nn.functional.{name}"] = (value["arg_name"], value["arg_index"], value["default"],

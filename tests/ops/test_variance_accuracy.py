@@ -8,8 +8,8 @@ import torch
 import ember
 
 
-@pytest.mark.parametrize("shape, dim", [((4, 50000), 1), ((50000, 4), 0), ((200000,), None), ((8, 3, 64, 64), (0, 2, 3)),
-                                        ((3, 1000, 5), (0, 1))])
+@pytest.mark.parametrize("shape, dim", [((4, 50000), 1), ((50000, 4), 0), ((200000,), None),
+                                        ((8, 3, 64, 64), (0, 2, 3)), ((3, 1000, 5), (0, 1))])
 @pytest.mark.parametrize("name", ["var", "std", "var_mean"])
 def test_float32_far_from_zero(shape, dim, name):
     data = (numpy.random.default_rng(0).standard_normal(shape) + 1e6).astype(numpy.float32)
