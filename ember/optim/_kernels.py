@@ -121,16 +121,25 @@ def addcdiv_(y, tensor1, tensor2, value, scratch=None):
     return y
 
 
-def lerp_(start, end, weight, scratch=None):
+def lerp_(start, end, weight, scratch=None, fused=True):
     """``start`` moved toward ``end`` by the number ``weight`` in place, as PyTorch's ``lerp_``: ``start + weight *
     (end - start)`` for weights below 0.5 in magnitude, ``end - (1 - weight) * (end - start)`` otherwise, each one
-    fused multiply-add; the difference in ``scratch`` if given."""
+    fused multiply-add; the difference in ``scratch`` if given. ``fused=False`` rounds the product before the add
+    (as ``addcmul_``'s)."""
     if start.dtype not in _FUSED:
         return _sixteen_bit(start, lerp, end, float(weight))
-    difference = end - start if scratch is None else xp_of(start).subtract(end, start, out=scratch)
+    xp = xp_of(start)
+    difference = end - start if scratch is None else xp.subtract(end, start, out=scratch)
     weight = start.dtype.type(weight)   # PyTorch casts it to the tensor's type, and takes 1 - weight there
     if abs(weight) < 0.5:
+        if not fused:
+            difference *= weight
+            start += difference
+            return start
         return axpy(start, float(weight), difference)
+    if not fused:
+        difference *= 1 - weight
+        return xp.subtract(end, difference, out=start)
     start[...] = end
     return axpy(start, -float(1 - weight), difference)
 

@@ -81,17 +81,13 @@ class Adam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         xp = _array_module(param)
         # the temporaries in kept scratch arrays (fresh ones per step are returned to the OS and faulted in again)
-        work = self._scratch(param, 0)
-        if not group["fused"] and exp_avg.dtype.itemsize >= 4:
-            _unfused_moments(xp, exp_avg, exp_avg_sq, grad, beta1, beta2, work)
-            tail = 0
-        else:
-            lerp_(exp_avg, grad, 1 - beta1, work)
-            tail = _fused_kernel_tail(group, exp_avg_sq)
-            if tail:   # before the vector part overwrites it
-                old = exp_avg_sq.reshape(-1)[-tail:].copy()
-            exp_avg_sq *= beta2
-            addcmul_(exp_avg_sq, grad, grad, 1 - beta2, work)
+        work, fused = self._scratch(param, 0), bool(group["fused"])
+        lerp_(exp_avg, grad, 1 - beta1, work, fused)
+        tail = _fused_kernel_tail(group, exp_avg_sq)
+        if tail:   # before the vector part overwrites it
+            old = exp_avg_sq.reshape(-1)[-tail:].copy()
+        exp_avg_sq *= beta2
+        addcmul_(exp_avg_sq, grad, grad, 1 - beta2, work, fused)
         if tail:   # the fused kernel's scalar loop: exp_avg_sq * beta2 fused with the rounded (1 - beta2) * grad * grad
             last = xp.broadcast_to(grad, exp_avg_sq.shape).reshape(-1)[-tail:]
             fma_into(exp_avg_sq.reshape(-1)[-tail:], old, beta2, last * (1 - beta2) * last)
@@ -107,18 +103,6 @@ class Adam(Optimizer):
         denominator /= bias_correction2_sqrt
         denominator += eps
         addcdiv_(param, exp_avg, denominator, -(lr / bias_correction1), work)
-
-
-def _unfused_moments(xp, exp_avg, exp_avg_sq, grad, beta1, beta2, work):
-    """exp_avg.lerp_(grad, 1 - beta1) and exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2) in
-    PyTorch's order, each product rounded before its add."""
-    xp.subtract(grad, exp_avg, out=work)
-    work *= 1 - beta1
-    exp_avg += work
-    exp_avg_sq *= beta2
-    xp.multiply(grad, 1 - beta2, out=work)
-    work *= grad
-    exp_avg_sq += work
 
 
 class AdamW(Adam):
