@@ -112,8 +112,9 @@ def _compiled(obj):
         for name in names:
             graph = compiler.compile_method(name)
             parameters = list(inspect.signature(getattr(type(obj), name)).parameters.values())[1:]
-            compiled._define(name, graph, Variants(name, parameters, graph, functools.partial(
-                lambda method, values: _ScriptCompiler(obj).compile_method(method, values), name), method=True))
+            compiled._define(name, graph, Variants(
+                name, parameters, graph, lambda values, name=name: _ScriptCompiler(obj).compile_method(name, values),
+                method=True))
         return compiled
     if isinstance(obj, types.FunctionType):
         graph = _ScriptCompiler(None).compile_function(obj)
@@ -165,7 +166,8 @@ class Variants:
         if len(args) + len(kwargs) > len(parameters):
             raise RuntimeError(f"{name}() expected at most {len(parameters) + self.method} argument(s) but "
                                f"received {len(args) + len(kwargs) + self.method} argument(s)")
-        given = set(list(parameters)[:len(args)]) | set(kwargs)
+        positional = list(parameters)[:len(args)]
+        given = set(positional) | set(kwargs)
         for parameter in parameters.values():
             if parameter.default is inspect.Parameter.empty and parameter.name not in given and \
                     not _optional(parameter.annotation):
@@ -173,7 +175,7 @@ class Variants:
         for keyword in kwargs:
             if keyword not in parameters:
                 raise RuntimeError(f"Unknown keyword argument '{keyword}' for operator '{name}'")
-            if keyword in list(parameters)[:len(args)]:
+            if keyword in positional:
                 raise RuntimeError(f"{name}() got multiple values for argument '{keyword}'")
         return self.signature.bind(*args, **kwargs).arguments
 
@@ -427,9 +429,9 @@ class _ScriptCompiler(_Compiler):
         """Compiles a statement list; an ``if`` that returns takes the statements after it into its other branch,
         so both branches return and the ``prim::If`` yields the function's result."""
         for i, statement in enumerate(body):
-            if isinstance(statement, (ast.For, ast.While)) and _loop_exits.exits(statement):
-                self.exits += 1   # lowered here, so that a return after the loop takes the statements after it
-                self.statements(_loop_exits.lower(statement, self.exits) + body[i + 1:], env)
+            lowered = self.lowered_loop(statement)
+            if lowered:   # lowered here, so that a return after the loop takes the statements after it
+                self.statements(lowered + body[i + 1:], env)
                 return
             if isinstance(statement, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(statement)):
                 test = self.expression(statement.test, env)
@@ -457,10 +459,18 @@ class _ScriptCompiler(_Compiler):
         self.nodes = outer
         return block
 
-    def statement(self, node, env):
+    def lowered_loop(self, node):
+        """``node``'s statements without break, continue or return (``_loop_exits``) where it is a loop that has
+        them, else None."""
         if isinstance(node, (ast.For, ast.While)) and _loop_exits.exits(node):
             self.exits += 1
-            for statement in _loop_exits.lower(node, self.exits):
+            return _loop_exits.lower(node, self.exits)
+        return None
+
+    def statement(self, node, env):
+        lowered = self.lowered_loop(node)
+        if lowered:
+            for statement in lowered:
                 self.statement(statement, env)
             return
         if isinstance(node, ast.If):
