@@ -13,7 +13,7 @@ import math
 
 import numpy
 
-from .dim_order import reordered
+from .dim_order import iteration_order
 
 _add_reduce = numpy.add.reduce
 _accumulate = numpy.add.accumulate
@@ -234,22 +234,6 @@ def _column_sums(x, runs):
 
 
 # --- the iterator's plan ---------------------------------------------------------------------------------------
-def _should_swap(shape, operands, d0, d1):
-    """TensorIterator's reorder_dimensions comparison: 1 where dim ``d0`` goes after ``d1`` (reduced dims first,
-    then by the output's strides, then the input's), -1 where before, 0 where undecided."""
-    for operand, strides in enumerate(operands):
-        s0, s1 = strides[d0], strides[d1]
-        if operand == 0 and (s0 == 0) != (s1 == 0):
-            return 1 if s1 == 0 else -1
-        if s0 == 0 or s1 == 0:
-            continue
-        if s0 != s1:
-            return -1 if s0 < s1 else 1
-        if shape[d0] > shape[d1]:
-            return 1
-    return 0
-
-
 def _iterator(shape, strides, reduced, itemsize):
     """The dims TensorIterator makes of a sum of an array of ``shape``/``strides`` (no 1s, no negative strides) over
     the dims in ``reduced``, fastest first after coalescing: the NumPy axes' order that lays them out, and each
@@ -260,7 +244,7 @@ def _iterator(shape, strides, reduced, itemsize):
         if d not in reduced:
             out_strides[d], running = running, running * shape[d]
     operands = (out_strides, strides)
-    perm = reordered(ndim, lambda a, b: _should_swap(shape, operands, a, b))
+    perm = iteration_order(shape, operands, reduction=True)
     groups = []   # [size, input stride, output stride, source dims]
     for d in perm:
         last = groups[-1] if groups else None

@@ -74,6 +74,26 @@ def reordered(ndim, compare):
     return perm
 
 
+def iteration_order(shape, operands, reduction=False):
+    """The dims of ``shape`` fastest-varying first as PyTorch's TensorIterator orders them (``reorder_dimensions``):
+    for each pair, the first operand (strides, one list per operand, 0 where broadcast) whose strides are both
+    non-zero and differ decides, equal strides putting the smaller dim first; in a ``reduction`` the first operand
+    (the output) puts its reduced dims (stride 0) first."""
+    def should_swap(dim0, dim1):
+        for operand, strides in enumerate(operands):
+            stride0, stride1 = strides[dim0], strides[dim1]
+            if reduction and operand == 0 and (stride0 == 0) != (stride1 == 0):
+                return 1 if stride1 == 0 else -1
+            if stride0 == 0 or stride1 == 0:
+                continue
+            if stride0 != stride1:
+                return -1 if stride0 < stride1 else 1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+    return reordered(len(shape), should_swap)
+
+
 def _physical_order(shape, strides, check):
     """(dims outermost first, whether a neighbouring pair's order was left undecided when ``check``): PyTorch's
     logical-to-physical permutation of an elementwise output, for one tensor."""

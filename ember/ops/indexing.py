@@ -29,6 +29,7 @@ from ._index_keys import (
 from ._inplace import OVERLAP_MESSAGE, assign_inplace, check_inplace_allowed, inplace_method, overlaps, writeable
 from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd, wrapped_scalar
 from ._util import argument_error, name_node, tensor_method, wrap_dim, write_out
+from .dim_order import iteration_order
 from .gather_scatter import gather
 from .rearrange import broadcast_tensors
 from .shape import expand, reshape, sliced, view
@@ -142,35 +143,6 @@ def _add_at_flat(target, advanced, value):
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
-def _iteration_order(operands, shape):
-    """The dims of ``shape`` from fastest- to slowest-varying as PyTorch's TensorIterator orders them for an output
-    it allocates (``reorder_dimensions``): an insertion sort where, for each pair of dims, the first operand whose
-    strides (one list per operand, 0 where it is broadcast) are both non-zero and differ decides, and equal strides
-    put the smaller dim first."""
-    def should_swap(dim0, dim1):
-        for strides in operands:
-            stride0, stride1 = strides[dim0], strides[dim1]
-            if stride0 == 0 or stride1 == 0:
-                continue
-            if stride0 != stride1:
-                return -1 if stride0 < stride1 else 1
-            if shape[dim0] > shape[dim1]:
-                return 1
-        return 0
-
-    perm = list(range(len(shape)))[::-1]
-    for i in range(1, len(shape)):
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            comparison = should_swap(perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
-                break
-    return perm
-
-
 def _index_layout(xp, out, a, key):
     """``out`` (NumPy's ``a[key]`` for an advanced key) laid out as PyTorch's ``index`` lays out its result: its
     TensorIterator orders the result's dims by the strides of the indexed tensor (restrided: 0 along the index
@@ -225,7 +197,7 @@ def _index_layout(xp, out, a, key):
         padded = [0] * (rank - array.ndim) + [stride if size != 1 or index_shape[rank - array.ndim + j] == 1 else 0
                                               for j, (size, stride) in enumerate(zip(array.shape, array.strides))]
         operands.append([0] * len(before) + padded + [0] * len(after))
-    order = _iteration_order(operands, out.shape)[::-1]   # slowest first
+    order = iteration_order(out.shape, operands)[::-1]   # slowest first
     strides, step = [0] * out.ndim, out.itemsize   # PyTorch's allocation: row-major in that order
     for dim in reversed(order):
         strides[dim] = step
